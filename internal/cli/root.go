@@ -1,0 +1,111 @@
+// Package cli implements the cairn command line. Each verb lives in its own
+// file (cmd_*.go) as Options, AddFlags and a run function that can be called
+// without cobra; root.go wires them into one command tree.
+package cli
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"os/signal"
+	"path/filepath"
+	"syscall"
+
+	"github.com/spf13/cobra"
+
+	"github.com/cairn-storage/cairn/core"
+)
+
+// Version is the cairn release; overridden at link time for releases.
+var Version = "0.1.0-dev"
+
+// Globals are the flags every command shares.
+type Globals struct {
+	Chain  string // chain RPC URL
+	Signer string // dev account name or key file
+	Home   string // client state directory
+	JSON   bool   // machine-readable output
+
+	Stdin  io.Reader
+	Stdout io.Writer
+	Stderr io.Writer
+}
+
+func (g *Globals) addFlags(cmd *cobra.Command) {
+	f := cmd.PersistentFlags()
+	f.StringVar(&g.Chain, "chain", envOr("CAIRN_CHAIN", "http://127.0.0.1:26657"), "chain RPC URL (env CAIRN_CHAIN)")
+	f.StringVar(&g.Signer, "signer", envOr("CAIRN_SIGNER", "alice"), "dev account name or key file that signs (env CAIRN_SIGNER)")
+	f.StringVar(&g.Signer, "key", envOr("CAIRN_SIGNER", "alice"), "key file that signs (same as --signer)")
+	f.StringVar(&g.Home, "home", envOr("CAIRN_HOME", defaultHome()), "client state directory (env CAIRN_HOME)")
+	f.BoolVar(&g.JSON, "json", false, "print JSON instead of text")
+}
+
+func envOr(key, def string) string {
+	if v := os.Getenv(key); v != "" {
+		return v
+	}
+	return def
+}
+
+func defaultHome() string {
+	if d, err := os.UserHomeDir(); err == nil {
+		return filepath.Join(d, ".cairn")
+	}
+	return ".cairn"
+}
+
+// Main runs the cairn command line and returns the process exit status.
+func Main(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	g := &Globals{Stdin: stdin, Stdout: stdout, Stderr: stderr}
+	root := newRoot(g)
+	root.SetArgs(args)
+	root.SetIn(stdin)
+	root.SetOut(stdout)
+	root.SetErr(stderr)
+	err := root.ExecuteContext(ctx)
+	if err == nil {
+		return ExitOK
+	}
+	printError(g, err)
+	return ExitCode(err)
+}
+
+func newRoot(g *Globals) *cobra.Command {
+	root := &cobra.Command{
+		Use:           "cairn",
+		Short:         "Cairn: files on independent storage providers, checkpointed on chain",
+		SilenceUsage:  true,
+		SilenceErrors: true,
+		Version:       Version,
+	}
+	g.addFlags(root)
+	root.AddCommand(newVersionCmd(g))
+	return root
+}
+
+// usageError marks errors in how a command was called (exit status 2).
+type usageError struct{ error }
+
+func usagef(format string, args ...any) error {
+	return usageError{fmt.Errorf(format, args...)}
+}
+
+func printError(g *Globals, err error) {
+	if g.JSON {
+		writeJSON(g.Stderr, map[string]any{"error": map[string]string{
+			"kind":    core.KindOf(err).String(),
+			"message": err.Error(),
+		}})
+		return
+	}
+	var ue usageError
+	if errors.As(err, &ue) {
+		fmt.Fprintf(g.Stderr, "cairn: %v\nRun 'cairn --help' for usage.\n", err)
+		return
+	}
+	fmt.Fprintf(g.Stderr, "cairn: %v\n", err)
+}
