@@ -1,14 +1,14 @@
 package deps
 
 import (
-	_ "github.com/cometbft/cometbft/node"
 	_ "github.com/cockroachdb/pebble"
-	_ "github.com/spf13/cobra"
-	_ "github.com/prometheus/client_golang/prometheus"
+	_ "github.com/cometbft/cometbft/node"
 	_ "github.com/ipfs/go-cid"
 	_ "github.com/multiformats/go-multihash"
-	_ "pgregory.net/rapid"
+	_ "github.com/prometheus/client_golang/prometheus"
+	_ "github.com/spf13/cobra"
+	_ "github.com/stretchr/testify/require"
 	_ "go.uber.org/goleak"
 	_ "golang.org/x/net/webdav"
-	_ "github.com/stretchr/testify/require"
+	_ "pgregory.net/rapid"
 )
