@@ -1,0 +1,207 @@
+package chainclient
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/http"
+	"net/url"
+	"strings"
+	"sync"
+	"time"
+
+	cmthttp "github.com/cometbft/cometbft/rpc/client/http"
+
+	"github.com/cairn-storage/cairn/chain/wire"
+	"github.com/cairn-storage/cairn/core"
+)
+
+// Client is a chain RPC client. It is safe for concurrent use.
+type Client struct {
+	url  string // http://host:port
+	rpc  *cmthttp.HTTP
+	hc   *http.Client
+	log  *slog.Logger
+	opts options
+
+	chainMu sync.Mutex
+	chainID string
+
+	signersMu sync.Mutex
+	signers   map[core.AccountID]*signerState
+
+	tr tracker
+
+	done      chan struct{}
+	closeOnce sync.Once
+	wg        sync.WaitGroup
+}
+
+type options struct {
+	hc             *http.Client
+	log            *slog.Logger
+	requestTimeout time.Duration
+	pollInterval   time.Duration
+	maxWaitBlocks  int64
+}
+
+// Option configures a Client.
+type Option func(*options)
+
+// WithHTTPClient sets the HTTP client for RPC calls (default: a client
+// keeping up to 64 idle connections to the node).
+func WithHTTPClient(hc *http.Client) Option { return func(o *options) { o.hc = hc } }
+
+// WithLogger sets the logger (default: discard).
+func WithLogger(l *slog.Logger) Option { return func(o *options) { o.log = l } }
+
+// WithRequestTimeout bounds each RPC request (default 10 s), so a hung
+// node gives Unavailable rather than a hang.
+func WithRequestTimeout(d time.Duration) Option { return func(o *options) { o.requestTimeout = d } }
+
+// WithPollInterval sets how often Submit looks for new blocks while a
+// transaction is pending (default 40 ms).
+func WithPollInterval(d time.Duration) Option { return func(o *options) { o.pollInterval = d } }
+
+// WithMaxWaitBlocks sets how many blocks Submit waits for a broadcast
+// transaction to commit before it gives up with Unavailable (default 100).
+func WithMaxWaitBlocks(n int64) Option { return func(o *options) { o.maxWaitBlocks = n } }
+
+// New returns a client of the node whose RPC listens at rpcURL
+// ("http://127.0.0.1:26657"; "127.0.0.1:26657" and "tcp://..." work too).
+// It does not contact the node.
+func New(rpcURL string, opts ...Option) (*Client, error) {
+	const op = "chainclient.New"
+	o := options{requestTimeout: 10 * time.Second, pollInterval: 40 * time.Millisecond, maxWaitBlocks: 100}
+	for _, f := range opts {
+		f(&o)
+	}
+	u, err := normalizeURL(rpcURL)
+	if err != nil {
+		return nil, core.E(op, core.Invalid, err)
+	}
+	if o.hc == nil {
+		o.hc = &http.Client{Transport: &http.Transport{
+			Proxy:               http.ProxyFromEnvironment,
+			DialContext:         (&net.Dialer{Timeout: 5 * time.Second, KeepAlive: 30 * time.Second}).DialContext,
+			MaxIdleConns:        64,
+			MaxIdleConnsPerHost: 64,
+			IdleConnTimeout:     90 * time.Second,
+			DisableCompression:  true,
+		}}
+	}
+	if o.log == nil {
+		o.log = slog.New(slog.DiscardHandler)
+	}
+	rpc, err := cmthttp.NewWithClient(u, "/websocket", o.hc)
+	if err != nil {
+		return nil, core.E(op, core.Invalid, err)
+	}
+	c := &Client{url: u, rpc: rpc, hc: o.hc, log: o.log, opts: o,
+		signers: map[core.AccountID]*signerState{}, done: make(chan struct{})}
+	c.tr.waiters = map[core.H256]*waiter{}
+	return c, nil
+}
+
+func normalizeURL(s string) (string, error) {
+	s = strings.TrimSpace(s)
+	if s == "" {
+		return "", errors.New("empty chain RPC URL")
+	}
+	if strings.HasPrefix(s, "tcp://") {
+		s = "http://" + strings.TrimPrefix(s, "tcp://")
+	}
+	if !strings.Contains(s, "://") {
+		s = "http://" + s
+	}
+	u, err := url.Parse(s)
+	if err != nil {
+		return "", fmt.Errorf("chain RPC URL %q: %w", s, err)
+	}
+	if u.Scheme != "http" && u.Scheme != "https" {
+		return "", fmt.Errorf("chain RPC URL %q: scheme must be http or https", s)
+	}
+	if u.Host == "" {
+		return "", fmt.Errorf("chain RPC URL %q has no host", s)
+	}
+	return u.Scheme + "://" + u.Host, nil
+}
+
+// URL returns the node's RPC base URL.
+func (c *Client) URL() string { return c.url }
+
+// Close stops the client's background work (pending Submits fail with
+// Unavailable, subscriptions close) and waits for it.
+func (c *Client) Close() error {
+	c.closeOnce.Do(func() { close(c.done) })
+	c.wg.Wait()
+	c.hc.CloseIdleConnections()
+	return nil
+}
+
+// reqCtx bounds one RPC request.
+func (c *Client) reqCtx(ctx context.Context) (context.Context, context.CancelFunc) {
+	return context.WithTimeout(ctx, c.opts.requestTimeout)
+}
+
+// unavailable wraps a transport error.
+func unavailable(op string, err error) error {
+	return core.E(op, core.Unavailable, err)
+}
+
+// ChainID returns the chain id (asked once, then cached).
+func (c *Client) ChainID(ctx context.Context) (string, error) {
+	c.chainMu.Lock()
+	id := c.chainID
+	c.chainMu.Unlock()
+	if id != "" {
+		return id, nil
+	}
+	rctx, cancel := c.reqCtx(ctx)
+	defer cancel()
+	st, err := c.rpc.Status(rctx)
+	if err != nil {
+		return "", unavailable("chainclient.ChainID", err)
+	}
+	c.chainMu.Lock()
+	c.chainID = st.NodeInfo.Network
+	c.chainMu.Unlock()
+	return st.NodeInfo.Network, nil
+}
+
+// Height returns the node's latest committed block height.
+func (c *Client) Height(ctx context.Context) (int64, error) {
+	rctx, cancel := c.reqCtx(ctx)
+	defer cancel()
+	st, err := c.rpc.Status(rctx)
+	if err != nil {
+		return 0, unavailable("chainclient.Height", err)
+	}
+	c.chainMu.Lock()
+	if c.chainID == "" {
+		c.chainID = st.NodeInfo.Network
+	}
+	c.chainMu.Unlock()
+	return st.SyncInfo.LatestBlockHeight, nil
+}
+
+// query runs an ABCI query and decodes its JSON answer into out.
+func (c *Client) query(ctx context.Context, op, path string, out any) error {
+	rctx, cancel := c.reqCtx(ctx)
+	defer cancel()
+	res, err := c.rpc.ABCIQuery(rctx, path, nil)
+	if err != nil {
+		return unavailable(op, err)
+	}
+	r := res.Response
+	if r.Code != wire.CodeOK {
+		return core.E(op, wire.CodeToKind(r.Code), errors.New(r.Log))
+	}
+	if err := json.Unmarshal(r.Value, out); err != nil {
+		return core.E(op, core.Internal, fmt.Errorf("decode %s answer: %w", path, err))
+	}
+	return nil
+}

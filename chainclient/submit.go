@@ -1,0 +1,300 @@
+package chainclient
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"sync"
+	"time"
+
+	abci "github.com/cometbft/cometbft/abci/types"
+
+	"github.com/cairn-storage/cairn/chain/wire"
+	"github.com/cairn-storage/cairn/core"
+)
+
+// signerState hands out one account's nonces. Its mutex is held from
+// choosing a nonce until the node has accepted (or refused) the
+// transaction, so transactions of one signer reach the mempool in nonce
+// order however many goroutines submit.
+type signerState struct {
+	mu    sync.Mutex
+	next  uint64
+	known bool
+}
+
+func (c *Client) signer(a core.AccountID) *signerState {
+	c.signersMu.Lock()
+	defer c.signersMu.Unlock()
+	s := c.signers[a]
+	if s == nil {
+		s = &signerState{}
+		c.signers[a] = s
+	}
+	return s
+}
+
+// Submit signs call with signer, broadcasts it and returns once it is in a
+// committed block. A transaction the chain refuses gives an error of the
+// kind of its result code with a *wire.TxError cause (and, if it was
+// executed and failed, also the result). A stale nonce is retried once
+// with a fresh one. Unavailable means the node could not be reached or the
+// transaction did not commit within the wait limit; it may still commit.
+func (c *Client) Submit(ctx context.Context, signer core.PrivateKey, call wire.Call) (*wire.TxResult, error) {
+	const op = "chainclient.Submit"
+	if signer.IsZero() {
+		return nil, core.Errorf(op, core.Invalid, "no signer key")
+	}
+	chainID, err := c.ChainID(ctx)
+	if err != nil {
+		return nil, err
+	}
+	s := c.signer(signer.Account())
+	w, err := c.broadcast(ctx, op, s, signer, chainID, call)
+	if err != nil {
+		return nil, err
+	}
+	select {
+	case r := <-w.ch:
+		if r.err != nil {
+			c.forget(s)
+			return nil, r.err
+		}
+		res := r.res
+		if res.Code != wire.CodeOK {
+			return res, core.E(op, wire.CodeToKind(res.Code), &wire.TxError{Code: res.Code, Log: res.Log, Hash: res.Hash, Height: res.Height})
+		}
+		return res, nil
+	case <-ctx.Done():
+		c.tr.remove(w)
+		return nil, core.E(op, core.Unavailable, fmt.Errorf("waiting for tx %s to commit: %w", w.hash, ctx.Err()))
+	case <-c.done:
+		c.tr.remove(w)
+		return nil, core.Errorf(op, core.Unavailable, "client closed while waiting for tx %s", w.hash)
+	}
+}
+
+// forget makes the next Submit of s ask the node for its nonce.
+func (c *Client) forget(s *signerState) {
+	s.mu.Lock()
+	s.known = false
+	s.mu.Unlock()
+}
+
+// broadcast picks the nonce, registers a waiter and sends the transaction.
+func (c *Client) broadcast(ctx context.Context, op string, s *signerState, k core.PrivateKey, chainID string, call wire.Call) (*waiter, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	for attempt := 0; ; attempt++ {
+		if !s.known {
+			n, err := c.NextNonce(ctx, k.Account())
+			if err != nil {
+				return nil, err
+			}
+			s.next, s.known = n.Next, true
+		}
+		tx, err := wire.EncodeTx(k, chainID, s.next, call)
+		if err != nil {
+			return nil, err
+		}
+		w, err := c.tr.add(ctx, c, wire.TxHash(tx))
+		if err != nil {
+			return nil, err
+		}
+		rctx, cancel := c.reqCtx(ctx)
+		res, err := c.rpc.BroadcastTxSync(rctx, tx)
+		cancel()
+		if err != nil {
+			// The node may or may not have taken it: ask for the nonce next time.
+			c.tr.remove(w)
+			s.known = false
+			return nil, unavailable(op, fmt.Errorf("broadcast tx %s: %w", w.hash, err))
+		}
+		if res.Code == wire.CodeOK {
+			s.next++
+			return w, nil
+		}
+		c.tr.remove(w)
+		if res.Code == wire.CodeBadNonce {
+			s.known = false
+			if attempt == 0 {
+				c.log.Debug("stale nonce, retrying", "op", op, "signer", k.Account().Short(), "log", res.Log)
+				continue
+			}
+		}
+		return nil, core.E(op, wire.CodeToKind(res.Code), &wire.TxError{Code: res.Code, Log: res.Log, Hash: w.hash})
+	}
+}
+
+// tracker matches committed blocks against the transactions Submit is
+// waiting for. One goroutine runs while any wait; it polls the node's
+// height and reads each new block and its results.
+type tracker struct {
+	mu      sync.Mutex
+	waiters map[core.H256]*waiter
+	running bool
+	last    int64 // the last height scanned
+}
+
+type waiter struct {
+	hash  core.H256
+	since int64 // tracker height when registered
+	ch    chan waitResult
+}
+
+type waitResult struct {
+	res *wire.TxResult
+	err error
+}
+
+// add registers a waiter for hash before its transaction is broadcast, so
+// no block that could hold it is missed; it starts the scanning goroutine
+// if none runs, from the node's current height.
+func (t *tracker) add(ctx context.Context, c *Client, hash core.H256) (*waiter, error) {
+	t.mu.Lock()
+	running := t.running
+	t.mu.Unlock()
+	var h int64
+	if !running {
+		var err error
+		if h, err = c.Height(ctx); err != nil {
+			return nil, err
+		}
+	}
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	if !t.running {
+		select {
+		case <-c.done:
+			return nil, core.Errorf("chainclient.Submit", core.Unavailable, "client closed")
+		default:
+		}
+		t.running = true
+		t.last = h
+		c.wg.Add(1)
+		go func() {
+			defer c.wg.Done()
+			t.run(c)
+		}()
+	}
+	w := &waiter{hash: hash, since: t.last, ch: make(chan waitResult, 1)}
+	t.waiters[hash] = w
+	return w, nil
+}
+
+func (t *tracker) remove(w *waiter) {
+	t.mu.Lock()
+	if t.waiters[w.hash] == w {
+		delete(t.waiters, w.hash)
+	}
+	t.mu.Unlock()
+}
+
+func (t *tracker) run(c *Client) {
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	go func() {
+		select {
+		case <-c.done:
+			cancel()
+		case <-ctx.Done():
+		}
+	}()
+	tick := time.NewTicker(c.opts.pollInterval)
+	defer tick.Stop()
+	for {
+		t.mu.Lock()
+		if len(t.waiters) == 0 {
+			t.running = false
+			t.mu.Unlock()
+			return
+		}
+		last := t.last
+		t.mu.Unlock()
+
+		if h, err := c.Height(ctx); err == nil {
+			for next := last + 1; next <= h; next++ {
+				if err := t.scan(ctx, c, next); err != nil {
+					c.log.Debug("scan block", "height", next, "err", err)
+					break
+				}
+			}
+		}
+		select {
+		case <-c.done:
+			t.mu.Lock()
+			for hash, w := range t.waiters {
+				w.ch <- waitResult{err: core.Errorf("chainclient.Submit", core.Unavailable, "client closed while waiting for tx %s", hash)}
+				delete(t.waiters, hash)
+			}
+			t.running = false
+			t.mu.Unlock()
+			return
+		case <-tick.C:
+		}
+	}
+}
+
+// scan reads block h and its results and delivers what its waiters wait for.
+func (t *tracker) scan(ctx context.Context, c *Client, h int64) error {
+	rctx, cancel := c.reqCtx(ctx)
+	defer cancel()
+	b, err := c.rpc.Block(rctx, &h)
+	if err != nil {
+		return err
+	}
+	var results []*abci.ExecTxResult
+	if len(b.Block.Txs) > 0 {
+		r, err := c.rpc.BlockResults(rctx, &h)
+		if err != nil {
+			return err
+		}
+		if len(r.TxsResults) != len(b.Block.Txs) {
+			return errors.New("block results do not match the block's transactions")
+		}
+		results = r.TxsResults
+	}
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	for i, tx := range b.Block.Txs {
+		hash := wire.TxHash(tx)
+		w := t.waiters[hash]
+		if w == nil {
+			continue
+		}
+		delete(t.waiters, hash)
+		w.ch <- waitResult{res: txResult(hash, h, results[i])}
+	}
+	t.last = h
+	for hash, w := range t.waiters {
+		if h-w.since > c.opts.maxWaitBlocks {
+			delete(t.waiters, hash)
+			w.ch <- waitResult{err: core.Errorf("chainclient.Submit", core.Unavailable,
+				"tx %s not committed within %d blocks (it may have been dropped from the mempool)", hash, c.opts.maxWaitBlocks)}
+		}
+	}
+	return nil
+}
+
+func txResult(hash core.H256, height int64, r *abci.ExecTxResult) *wire.TxResult {
+	return &wire.TxResult{
+		Hash:    hash,
+		Height:  height,
+		Code:    r.Code,
+		Log:     r.Log,
+		Events:  convertEvents(r.Events, height, hash),
+		GasUsed: r.GasUsed,
+	}
+}
+
+func convertEvents(evs []abci.Event, height int64, hash core.H256) []wire.Event {
+	out := make([]wire.Event, 0, len(evs))
+	for _, e := range evs {
+		attrs := make(map[string]string, len(e.Attributes))
+		for _, a := range e.Attributes {
+			attrs[a.Key] = a.Value
+		}
+		out = append(out, wire.Event{Type: e.Type, Attributes: attrs, Height: height, TxHash: hash})
+	}
+	return out
+}
