@@ -92,4 +92,3 @@ func Classify(majority State, c core.SignedCommitment, proof ProofResult) Confli
 	}
 	return out
 }
-

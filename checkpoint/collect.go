@@ -1,0 +1,200 @@
+package checkpoint
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"sort"
+	"sync"
+	"time"
+
+	"github.com/cairn-storage/cairn/chain/wire"
+	"github.com/cairn-storage/cairn/checkpoint/quorum"
+	"github.com/cairn-storage/cairn/core"
+)
+
+type answer struct {
+	p         ProviderInfo
+	c         core.SignedCommitment
+	err       error
+	cancelled bool
+}
+
+// CollectCommitments asks every primary of the bucket for its signed
+// commitment in parallel, verifies each signature against the key
+// registered on chain, and groups the answers. Unless WaitForAll is set it
+// returns once the threshold of agreeing valid signatures is in, after
+// GraceWindow for stragglers, cancelling the rest.
+func (m *Manager) CollectCommitments(ctx context.Context, bucket core.BucketID) (*CommitmentCollection, error) {
+	start := m.clock.Now()
+	chainID, err := m.chainIDOf(ctx)
+	if err != nil {
+		return nil, core.E("checkpoint.Collect", core.KindOf(err), err)
+	}
+	ps, err := m.Providers(ctx, bucket)
+	if err != nil {
+		return nil, err
+	}
+	coll := &CommitmentCollection{Bucket: bucket, Total: len(ps), commitments: map[core.AccountID]core.SignedCommitment{}}
+	coll.Required = quorum.Required(len(ps), m.cfg.ThresholdPercent)
+	if len(ps) == 0 {
+		coll.decision = quorum.Decide(0, m.cfg.ThresholdPercent, nil)
+		return coll, nil
+	}
+
+	qctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	answers := make(chan answer, len(ps))
+	var wg sync.WaitGroup
+	for _, p := range ps {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			c, err := m.queryCommitment(qctx, p, bucket, chainID)
+			answers <- answer{p: p, c: c, err: err, cancelled: err != nil && qctx.Err() != nil && ctx.Err() == nil}
+		}()
+	}
+
+	var valid []core.SignedCommitment
+	var grace <-chan time.Time
+	got := map[core.AccountID]bool{}
+	pending := len(ps)
+collect:
+	for pending > 0 {
+		select {
+		case a := <-answers:
+			pending--
+			got[a.p.Account] = true
+			m.absorb(coll, a, &valid)
+			if !m.cfg.WaitForAll && grace == nil {
+				if d := quorum.Decide(len(ps), m.cfg.ThresholdPercent, valid); d.Reached {
+					grace = m.clock.After(m.cfg.GraceWindow)
+				}
+			}
+		case <-grace:
+			break collect
+		case <-ctx.Done():
+			break collect
+		}
+	}
+	cancel()
+	wg.Wait()
+	close(answers)
+	for a := range answers { // stragglers cancelled by early quorum
+		got[a.p.Account] = true
+		if a.cancelled {
+			coll.Cancelled = append(coll.Cancelled, a.p.Account)
+			continue
+		}
+		m.absorb(coll, a, &valid)
+	}
+	if err := ctx.Err(); err != nil {
+		return nil, core.E("checkpoint.Collect", core.Unavailable, err)
+	}
+
+	d := quorum.Decide(len(ps), m.cfg.ThresholdPercent, valid)
+	coll.decision = d
+	coll.Reached = d.Reached
+	if d.Majority != nil {
+		coll.MMRRoot, coll.StartSeq, coll.LeafCount = d.Majority.MMRRoot, d.Majority.StartSeq, d.Majority.LeafCount
+		for _, c := range d.Majority.Commitments {
+			coll.Agreeing = append(coll.Agreeing, c.Provider)
+			coll.Signatures = append(coll.Signatures, wire.Signature{Provider: c.Provider, Signature: c.Signature})
+		}
+		for _, g := range d.Others {
+			for _, c := range g.Commitments {
+				coll.Disagreeing = append(coll.Disagreeing, Disagreement{Provider: c.Provider, Root: c.MMRRoot, LeafCount: c.LeafCount, StartSeq: c.StartSeq})
+			}
+		}
+	}
+	sortAccounts(coll.Unreachable)
+	sortAccounts(coll.Invalid)
+	sortAccounts(coll.Cancelled)
+	coll.Duration = m.clock.Now().Sub(start)
+	return coll, nil
+}
+
+func (m *Manager) absorb(coll *CommitmentCollection, a answer, valid *[]core.SignedCommitment) {
+	switch {
+	case a.err == nil:
+		*valid = append(*valid, a.c)
+		coll.commitments[a.p.Account] = a.c
+	case a.cancelled:
+		coll.Cancelled = append(coll.Cancelled, a.p.Account)
+	case core.KindOf(a.err) == core.Corrupt || core.KindOf(a.err) == core.Invalid:
+		coll.Invalid = append(coll.Invalid, a.p.Account)
+	default:
+		coll.Unreachable = append(coll.Unreachable, a.p.Account)
+	}
+}
+
+// queryCommitment asks one provider, retrying transient failures with
+// exponential back-off. Every attempt is recorded in the provider's health
+// except one cut short by early quorum.
+func (m *Manager) queryCommitment(ctx context.Context, p ProviderInfo, bucket core.BucketID, chainID string) (core.SignedCommitment, error) {
+	delay := m.cfg.RetryDelay
+	var last error
+	for attempt := 0; attempt <= m.cfg.MaxRetries; attempt++ {
+		if attempt > 0 {
+			select {
+			case <-ctx.Done():
+				return core.SignedCommitment{}, ctx.Err()
+			case <-m.clock.After(delay):
+			}
+			delay *= 2
+		}
+		start := m.clock.Now()
+		c, err := m.fetchCommitment(ctx, p, bucket, chainID)
+		if ctx.Err() != nil {
+			return core.SignedCommitment{}, ctx.Err()
+		}
+		m.record(p.Account, m.clock.Now().Sub(start), err)
+		if err == nil {
+			return c, nil
+		}
+		last = err
+		m.log.Debug("commitment request failed", "bucket", bucket, "provider", p.Account.Short(), "attempt", attempt+1, "err", err)
+		if !core.KindOf(err).Retryable() {
+			break
+		}
+	}
+	return core.SignedCommitment{}, last
+}
+
+func (m *Manager) fetchCommitment(ctx context.Context, p ProviderInfo, bucket core.BucketID, chainID string) (core.SignedCommitment, error) {
+	const op = "checkpoint.commitment"
+	var c core.SignedCommitment
+	err := m.withProvider(p, func(cl Provider) error {
+		cctx, cancel := context.WithTimeout(ctx, m.cfg.ProviderTimeout)
+		defer cancel()
+		var err error
+		c, err = cl.Commitment(cctx, bucket)
+		if err != nil && errors.Is(cctx.Err(), context.DeadlineExceeded) && ctx.Err() == nil {
+			return core.Errorf(op, core.Unavailable, "provider %s: no answer within %s", p.Account.Short(), m.cfg.ProviderTimeout)
+		}
+		return err
+	})
+	if err != nil {
+		if core.KindOf(err) == core.Other {
+			err = core.E(op, core.Unavailable, err)
+		}
+		return c, err
+	}
+	// The answer must be about what we asked, from whom we asked, and
+	// signed with the key the chain has for that provider.
+	switch {
+	case c.Provider != p.Account:
+		return c, core.Errorf(op, core.Corrupt, "provider %s answered as %s", p.Account.Short(), c.Provider.Short())
+	case c.Bucket != bucket || c.ChainID != chainID:
+		return c, core.Errorf(op, core.Corrupt, "provider %s answered for bucket %s on chain %q, asked bucket %s on %q", p.Account.Short(), c.Bucket, c.ChainID, bucket, chainID)
+	}
+	if err := c.VerifyBy(p.PublicKey); err != nil {
+		return c, core.E(op, core.Corrupt, fmt.Errorf("provider %s: %w", p.Account.Short(), err))
+	}
+	return c, nil
+}
+
+func sortAccounts(a []core.AccountID) {
+	sort.Slice(a, func(i, j int) bool { return bytes.Compare(a[i][:], a[j][:]) < 0 })
+}

@@ -1,0 +1,169 @@
+package checkpoint
+
+import (
+	"fmt"
+	"time"
+
+	"github.com/cairn-storage/cairn/core"
+)
+
+// Config is the Checkpoint Manager's configuration. DefaultConfig gives the
+// reference implementation's defaults, so results stay comparable.
+type Config struct {
+	// ProviderTimeout bounds one commitment request to one provider.
+	ProviderTimeout time.Duration
+	// MaxRetries is the number of retries after the first attempt.
+	MaxRetries int
+	// RetryDelay is the first back-off; it doubles after each retry
+	// (2 s, 4 s, 8 s with the defaults).
+	RetryDelay time.Duration
+	// ThresholdPercent of all the bucket's primaries must agree:
+	// required = ceil(total × ThresholdPercent / 100).
+	ThresholdPercent int
+	// AutoSubmit lets the background loop and Immediate drives submit on
+	// their own; when false only explicit SubmitCheckpoint calls submit.
+	AutoSubmit bool
+	// ProviderCacheTTL is how long discovered providers are trusted before
+	// the chain is asked again (a failed checkpoint also refreshes).
+	ProviderCacheTTL time.Duration
+	// GraceWindow is how long collection waits for stragglers once the
+	// threshold is reached, before cancelling them. Ignored with WaitForAll.
+	GraceWindow time.Duration
+	// WaitForAll reproduces the reference behaviour: wait for every
+	// provider (or its final timeout) before deciding. For comparison only.
+	WaitForAll bool
+	// SyncWaits is how many times a WaitForSync resolution is waited out
+	// (collecting again after the estimated blocks) before escalating.
+	SyncWaits int
+	// SyncLeavesPerBlock estimates how fast a lagging provider catches up,
+	// for WaitForSync's estimated blocks.
+	SyncLeavesPerBlock uint64
+	// MaxSyncWaitBlocks caps one WaitForSync wait.
+	MaxSyncWaitBlocks uint64
+	// BlockPoll is how often the chain height is polled while waiting for
+	// blocks.
+	BlockPoll time.Duration
+	// AutoChallenge challenges providers whose data provably diverged.
+	AutoChallenge AutoChallengeConfig
+	// Audit samples random leaves of the last checkpoint between
+	// checkpoints.
+	Audit AuditConfig
+}
+
+// AutoChallengeConfig controls automatic challenges. Off by default.
+type AutoChallengeConfig struct {
+	Enabled bool
+	// MinConflicts is how many recorded divergences of one provider it
+	// takes before it is challenged (reference default 3).
+	MinConflicts int
+	// Cooldown is the least time between two challenges of one provider.
+	Cooldown time.Duration
+	// MaxPerPeriod bounds challenges opened by this manager per Period.
+	MaxPerPeriod int
+	Period       time.Duration
+	// Deposit is the stake put into each challenge.
+	Deposit uint64
+}
+
+// AuditConfig controls random audits. Off when EveryBlocks is 0.
+type AuditConfig struct {
+	// EveryBlocks: the loop audits each bucket it manages this often.
+	EveryBlocks uint64
+	// Samples is the number of (provider, leaf) pairs checked per audit.
+	Samples int
+}
+
+// DefaultConfig returns the reference defaults: 30 s timeout, 3 retries
+// from 2 s doubling, 51 %, auto-submit on, 300 s provider cache, plus our
+// 200 ms early-quorum grace window. Auto-challenge and audits are off.
+func DefaultConfig() Config {
+	return Config{
+		ProviderTimeout:    30 * time.Second,
+		MaxRetries:         3,
+		RetryDelay:         2 * time.Second,
+		ThresholdPercent:   51,
+		AutoSubmit:         true,
+		ProviderCacheTTL:   300 * time.Second,
+		GraceWindow:        200 * time.Millisecond,
+		SyncWaits:          3,
+		SyncLeavesPerBlock: 100,
+		MaxSyncWaitBlocks:  20,
+		BlockPoll:          100 * time.Millisecond,
+		AutoChallenge: AutoChallengeConfig{
+			MinConflicts: 3,
+			Cooldown:     10 * time.Minute,
+			MaxPerPeriod: 10,
+			Period:       time.Hour,
+			Deposit:      1_000,
+		},
+		Audit: AuditConfig{Samples: 1},
+	}
+}
+
+// Validate reports the first unusable setting.
+func (c Config) Validate() error {
+	bad := func(format string, args ...any) error {
+		return core.Errorf("checkpoint.Config", core.Invalid, format, args...)
+	}
+	switch {
+	case c.ProviderTimeout <= 0:
+		return bad("provider timeout must be positive")
+	case c.MaxRetries < 0:
+		return bad("max retries must be >= 0")
+	case c.RetryDelay < 0:
+		return bad("retry delay must be >= 0")
+	case c.ThresholdPercent < 1 || c.ThresholdPercent > 100:
+		return bad("threshold must be 1..100 percent, got %d", c.ThresholdPercent)
+	case c.ProviderCacheTTL < 0 || c.GraceWindow < 0:
+		return bad("cache TTL and grace window must be >= 0")
+	case c.SyncWaits < 0:
+		return bad("sync waits must be >= 0")
+	case c.BlockPoll <= 0:
+		return bad("block poll must be positive")
+	case c.AutoChallenge.Enabled && c.AutoChallenge.MinConflicts < 1:
+		return bad("auto-challenge needs min conflicts >= 1")
+	case c.AutoChallenge.Enabled && (c.AutoChallenge.MaxPerPeriod < 1 || c.AutoChallenge.Period <= 0):
+		return bad("auto-challenge needs a positive rate limit")
+	}
+	return nil
+}
+
+// LoopConfig is the reference's BatchedCheckpointConfig.
+type LoopConfig struct {
+	// IntervalBlocks: checkpoint dirty buckets every this many blocks.
+	IntervalBlocks uint64
+	// IntervalDuration: or every this long (used when IntervalBlocks is 0).
+	IntervalDuration time.Duration
+	// SubmitOnEmpty checkpoints buckets with no recorded changes too.
+	SubmitOnEmpty bool
+	// MaxConsecutiveFailures pauses the loop (auto-pause) after this many
+	// failed rounds in a row.
+	MaxConsecutiveFailures int
+	// FailureRetryDelay is the least time between a failed attempt on a
+	// bucket and the next.
+	FailureRetryDelay time.Duration
+}
+
+// DefaultLoopConfig: every 100 blocks, only when dirty, pause after 5
+// consecutive failures, 30 s failure back-off.
+func DefaultLoopConfig() LoopConfig {
+	return LoopConfig{IntervalBlocks: 100, MaxConsecutiveFailures: 5, FailureRetryDelay: 30 * time.Second}
+}
+
+// Validate reports the first unusable setting.
+func (c LoopConfig) Validate() error {
+	if c.IntervalBlocks == 0 && c.IntervalDuration <= 0 {
+		return core.Errorf("checkpoint.LoopConfig", core.Invalid, "an interval in blocks or as a duration is required")
+	}
+	if c.MaxConsecutiveFailures < 1 {
+		return core.Errorf("checkpoint.LoopConfig", core.Invalid, "max consecutive failures must be >= 1")
+	}
+	return nil
+}
+
+func (c LoopConfig) String() string {
+	if c.IntervalBlocks > 0 {
+		return fmt.Sprintf("every %d blocks", c.IntervalBlocks)
+	}
+	return fmt.Sprintf("every %s", c.IntervalDuration)
+}

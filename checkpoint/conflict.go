@@ -1,0 +1,107 @@
+package checkpoint
+
+import (
+	"context"
+
+	"github.com/cairn-storage/cairn/checkpoint/quorum"
+	"github.com/cairn-storage/cairn/core"
+	"github.com/cairn-storage/cairn/mmr"
+)
+
+// CollectCommitmentsWithConflicts collects and, when any valid answer
+// disagrees with the majority, classifies each disagreement with an MMR
+// consistency proof and resolves the conflict.
+func (m *Manager) CollectCommitmentsWithConflicts(ctx context.Context, bucket core.BucketID) (*CommitmentCollection, *ProviderConflict, error) {
+	coll, err := m.CollectCommitments(ctx, bucket)
+	if err != nil {
+		return nil, nil, err
+	}
+	return coll, m.analyze(ctx, coll), nil
+}
+
+// analyze classifies each disagreeing provider. For a provider behind the
+// majority it asks a majority signer for the proof that the majority's log
+// extends the provider's root; for one ahead, it asks that provider for the
+// proof that its log extends the majority's root. Either proof is verified
+// here; leaf counts alone never decide.
+func (m *Manager) analyze(ctx context.Context, coll *CommitmentCollection) *ProviderConflict {
+	d := coll.decision
+	if d.Majority == nil || len(d.Others) == 0 {
+		if d.Majority == nil || d.Reached {
+			return nil
+		}
+		// Below threshold with no disagreement: still report how to resolve.
+		return &ProviderConflict{MajorityRoot: coll.MMRRoot, MajorityCount: d.Agreeing(), LeafCount: coll.LeafCount,
+			Resolution: quorum.Resolve(d, nil, m.cfg.SyncLeavesPerBlock)}
+	}
+	maj := d.Majority.State
+	var conflicts []quorum.Conflict
+	for _, g := range d.Others {
+		for _, c := range g.Commitments {
+			res := quorum.NoProof
+			switch {
+			case c.StartSeq != maj.StartSeq || c.LeafCount == maj.LeafCount:
+				// no proof needed: the classification is immediate
+			case c.LeafCount < maj.LeafCount:
+				res = m.checkConsistency(ctx, coll, coll.Agreeing, c.MMRRoot, c.LeafCount, maj.MMRRoot, maj.LeafCount)
+			default:
+				res = m.checkConsistency(ctx, coll, []core.AccountID{c.Provider}, maj.MMRRoot, maj.LeafCount, c.MMRRoot, c.LeafCount)
+			}
+			conflicts = append(conflicts, quorum.Classify(maj, c, res))
+		}
+	}
+	pc := &ProviderConflict{
+		MajorityRoot:  maj.MMRRoot,
+		MajorityCount: d.Agreeing(),
+		LeafCount:     maj.LeafCount,
+		Conflicts:     conflicts,
+		Resolution:    quorum.Resolve(d, conflicts, m.cfg.SyncLeavesPerBlock),
+	}
+	for _, c := range conflicts {
+		m.metrics.conflicts.WithLabelValues(c.Kind.String()).Inc()
+		if c.Proven {
+			_ = m.state.update(func(p *persisted) { p.Conflicts[c.Provider]++ })
+		}
+	}
+	return pc
+}
+
+// checkConsistency asks the given providers, in turn, for a consistency
+// proof from (oldRoot, oldCount) to (newRoot, newCount) and verifies it.
+// A proof that verifies settles it; one that fails proves divergence only
+// when it came from a provider that signed newRoot (a faulty third party
+// cannot frame anyone); no proof at all is NoProof.
+func (m *Manager) checkConsistency(ctx context.Context, coll *CommitmentCollection, from []core.AccountID, oldRoot core.H256, oldCount uint64, newRoot core.H256, newCount uint64) quorum.ProofResult {
+	ps, err := m.Providers(ctx, coll.Bucket)
+	if err != nil {
+		return quorum.NoProof
+	}
+	byAccount := map[core.AccountID]ProviderInfo{}
+	for _, p := range ps {
+		byAccount[p.Account] = p
+	}
+	result := quorum.NoProof
+	for _, a := range from {
+		p, ok := byAccount[a]
+		if !ok {
+			continue
+		}
+		var proof *mmr.ConsistencyProof
+		err := m.withProvider(p, func(c Provider) error {
+			cctx, cancel := context.WithTimeout(ctx, m.cfg.ProviderTimeout)
+			defer cancel()
+			var err error
+			proof, err = c.ConsistencyProof(cctx, coll.Bucket, oldCount, newCount)
+			return err
+		})
+		if err != nil {
+			m.log.Debug("consistency proof unavailable", "bucket", coll.Bucket, "provider", a.Short(), "err", err)
+			continue
+		}
+		if mmr.VerifyConsistency(mmr.Hash(oldRoot), oldCount, mmr.Hash(newRoot), newCount, proof) == nil {
+			return quorum.ProofValid
+		}
+		result = quorum.ProofInvalid
+	}
+	return result
+}

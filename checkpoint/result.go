@@ -1,0 +1,183 @@
+package checkpoint
+
+import (
+	"fmt"
+	"time"
+
+	"github.com/cairn-storage/cairn/chain/wire"
+	"github.com/cairn-storage/cairn/checkpoint/quorum"
+	"github.com/cairn-storage/cairn/core"
+)
+
+// ResultKind names the variants of the reference's CheckpointResult.
+type ResultKind int
+
+const (
+	// Submitted: the checkpoint is on chain (or already was).
+	Submitted ResultKind = iota + 1
+	// InsufficientConsensus: fewer providers agreed than required.
+	InsufficientConsensus
+	// ProvidersUnreachable: no provider gave a valid answer.
+	ProvidersUnreachable
+	// NoProviders: the bucket has no active primary.
+	NoProviders
+	// TransactionFailed: the chain refused the transaction or could not be
+	// reached.
+	TransactionFailed
+)
+
+func (k ResultKind) String() string {
+	switch k {
+	case Submitted:
+		return "submitted"
+	case InsufficientConsensus:
+		return "insufficient_consensus"
+	case ProvidersUnreachable:
+		return "providers_unreachable"
+	case NoProviders:
+		return "no_providers"
+	case TransactionFailed:
+		return "transaction_failed"
+	}
+	return fmt.Sprintf("result(%d)", int(k))
+}
+
+// MarshalText gives the wire name.
+func (k ResultKind) MarshalText() ([]byte, error) { return []byte(k.String()), nil }
+
+// UnmarshalText parses the wire name (for persisted results).
+func (k *ResultKind) UnmarshalText(b []byte) error {
+	for c := Submitted; c <= TransactionFailed; c++ {
+		if c.String() == string(b) {
+			*k = c
+			return nil
+		}
+	}
+	return core.Errorf("checkpoint.ResultKind", core.Invalid, "unknown result %q", b)
+}
+
+// Disagreement is a provider whose valid commitment differs from the
+// majority's.
+type Disagreement struct {
+	Provider  core.AccountID `json:"provider"`
+	Root      core.H256      `json:"root"`
+	LeafCount uint64         `json:"leaf_count"`
+	StartSeq  uint64         `json:"start_seq"`
+}
+
+// Result is one checkpoint attempt's outcome. Kind says which fields are
+// meaningful, as the reference's enum variants did.
+type Result struct {
+	Kind   ResultKind    `json:"kind"`
+	Bucket core.BucketID `json:"bucket"`
+
+	// Submitted
+	BlockHash      string           `json:"block_hash,omitempty"` // hash of the tx's block or the tx
+	TxHash         string           `json:"tx_hash,omitempty"`
+	Height         int64            `json:"height,omitempty"`
+	Signers        []core.AccountID `json:"signers,omitempty"`
+	MMRRoot        core.H256        `json:"mmr_root"`
+	StartSeq       uint64           `json:"start_seq"`
+	LeafCount      uint64           `json:"leaf_count"`
+	AlreadyOnChain bool             `json:"already_on_chain,omitempty"` // nothing new: the chain already had this state
+	DriveRoot      string           `json:"drive_root,omitempty"`       // the root CID moved with this checkpoint
+
+	// InsufficientConsensus
+	Agreeing      int            `json:"agreeing,omitempty"`
+	Required      int            `json:"required,omitempty"`
+	Disagreements []Disagreement `json:"disagreements,omitempty"`
+
+	// ProvidersUnreachable (and the unreachable ones of any result)
+	Unreachable []core.AccountID `json:"unreachable,omitempty"`
+
+	// TransactionFailed
+	Error string `json:"error,omitempty"`
+
+	// Conflict is the conflict analysis, when any provider disagreed.
+	Conflict *ProviderConflict `json:"conflict,omitempty"`
+	Duration time.Duration     `json:"duration_ns"`
+	Attempt  time.Time         `json:"attempt"`
+}
+
+// Err returns nil for Submitted and a *core.Error of a fitting kind
+// otherwise, so callers can use errors.Is and exit codes.
+func (r *Result) Err() error {
+	const op = "checkpoint.Submit"
+	switch r.Kind {
+	case Submitted:
+		return nil
+	case InsufficientConsensus:
+		return core.Errorf(op, core.NoQuorum, "bucket %s: only %d of %d required providers agree", r.Bucket, r.Agreeing, r.Required)
+	case ProvidersUnreachable:
+		return core.Errorf(op, core.Unavailable, "bucket %s: all %d providers unreachable", r.Bucket, len(r.Unreachable))
+	case NoProviders:
+		return core.Errorf(op, core.NotFound, "bucket %s has no active primary provider", r.Bucket)
+	case TransactionFailed:
+		return core.Errorf(op, core.Unavailable, "bucket %s: checkpoint transaction failed: %s", r.Bucket, r.Error)
+	}
+	return core.Errorf(op, core.Internal, "unknown result")
+}
+
+// CommitmentCollection is what one round of collection gathered.
+type CommitmentCollection struct {
+	Bucket    core.BucketID `json:"bucket"`
+	MMRRoot   core.H256     `json:"mmr_root"`
+	StartSeq  uint64        `json:"start_seq"`
+	LeafCount uint64        `json:"leaf_count"`
+	// Signatures of the agreeing providers, sorted by provider.
+	Signatures  []wire.Signature `json:"signatures"`
+	Agreeing    []core.AccountID `json:"agreeing"`
+	Disagreeing []Disagreement   `json:"disagreeing"`
+	Unreachable []core.AccountID `json:"unreachable"`
+	// Invalid are providers whose answer failed verification (bad
+	// signature, wrong bucket or chain): never counted, and marked.
+	Invalid []core.AccountID `json:"invalid"`
+	// Cancelled are providers still pending when early quorum closed the
+	// round; they count in the total but are not held against their health.
+	Cancelled []core.AccountID `json:"cancelled"`
+	Total     int              `json:"total"`
+	Required  int              `json:"required"`
+	Reached   bool             `json:"reached"`
+	Duration  time.Duration    `json:"duration_ns"`
+
+	decision    quorum.Decision
+	commitments map[core.AccountID]core.SignedCommitment
+}
+
+// ProviderConflict is the reference's conflict report: the majority, each
+// disagreeing provider classified, and the resolution.
+type ProviderConflict struct {
+	MajorityRoot  core.H256         `json:"majority_root"`
+	MajorityCount int               `json:"majority_count"`
+	LeafCount     uint64            `json:"leaf_count"`
+	Conflicts     []quorum.Conflict `json:"conflicts"`
+	Resolution    quorum.Resolution `json:"resolution"`
+}
+
+// ProviderInfo is a discovered primary of a bucket.
+type ProviderInfo struct {
+	Account   core.AccountID `json:"account"`
+	Endpoint  string         `json:"endpoint"` // as registered on chain
+	URL       string         `json:"url"`      // HTTP base URL derived from it
+	PublicKey core.AccountID `json:"public_key"`
+	LastSeen  time.Time      `json:"last_seen,omitempty"`
+	Status    ProviderStatus `json:"status"`
+	LastError string         `json:"last_error,omitempty"`
+}
+
+// ProviderHealth pairs a provider with its history.
+type ProviderHealth struct {
+	ProviderInfo
+	History HealthHistory `json:"history"`
+}
+
+// BucketCheckpointStatus is CheckpointStatus's answer.
+type BucketCheckpointStatus struct {
+	Bucket               core.BucketID    `json:"bucket"`
+	LastCheckpoint       *wire.Checkpoint `json:"last_checkpoint,omitempty"`
+	LastCheckpointHeight int64            `json:"last_checkpoint_height"`
+	HasPendingChanges    bool             `json:"has_pending_changes"`
+	PendingRoot          *PendingRoot     `json:"pending_root,omitempty"`
+	LastResult           *Result          `json:"last_result,omitempty"`
+	ProviderHealth       []ProviderHealth `json:"provider_health"`
+}
