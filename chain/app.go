@@ -1,0 +1,355 @@
+package chain
+
+import (
+	"bytes"
+	"context"
+	"crypto/sha256"
+	"encoding/binary"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"log/slog"
+	"runtime/debug"
+	"sync"
+
+	abci "github.com/cometbft/cometbft/abci/types"
+	"github.com/cockroachdb/pebble"
+	"github.com/cockroachdb/pebble/vfs"
+
+	"github.com/cairn-storage/cairn/chain/wire"
+	"github.com/cairn-storage/cairn/core"
+)
+
+// AppVersion is the application protocol version reported to CometBFT.
+const AppVersion = 1
+
+// Config configures an App.
+type Config struct {
+	// Dir is the Pebble directory; "" keeps the state in memory (tests).
+	Dir string
+	// Logger receives the app's logs (default: discard).
+	Logger *slog.Logger
+}
+
+// DefaultConfig keeps state in memory and logs nothing.
+func DefaultConfig() Config { return Config{} }
+
+// Validate checks the configuration.
+func (c Config) Validate() error { return nil }
+
+// App is the ABCI application. CometBFT calls it from one connection at a
+// time (the local client creator serialises them); its own mutex makes
+// direct use safe too.
+type App struct {
+	abci.BaseApplication
+
+	mu  sync.Mutex
+	db  *pebble.DB
+	log *slog.Logger
+
+	// Committed state.
+	height  int64
+	appHash []byte
+	chainID string
+	params  wire.Params
+
+	// pending holds writes executed but not yet committed (InitChain's
+	// and the last finalized block's); Commit writes it to Pebble.
+	pending       *overlay
+	pendingHeight int64
+	pendingHash   []byte
+	// checkNonces holds the next nonce of accounts with transactions in
+	// the mempool; reset at each Commit (CometBFT then rechecks them).
+	checkNonces map[core.AccountID]uint64
+}
+
+var _ abci.Application = (*App)(nil)
+
+// New opens (or creates) the application's state.
+func New(cfg Config) (*App, error) {
+	const op = "chain.New"
+	if err := cfg.Validate(); err != nil {
+		return nil, err
+	}
+	opts := &pebble.Options{Logger: quietPebble{}}
+	if cfg.Dir == "" {
+		opts.FS = vfs.NewMem()
+	}
+	db, err := pebble.Open(cfg.Dir, opts)
+	if err != nil {
+		return nil, core.E(op, core.Internal, err)
+	}
+	a := &App{db: db, log: cfg.Logger, checkNonces: map[core.AccountID]uint64{}}
+	if a.log == nil {
+		a.log = slog.New(slog.DiscardHandler)
+	}
+	r := dbReader{db}
+	if b, ok := r.get(keyMetaHeight); ok && len(b) == 8 {
+		a.height = int64(binary.BigEndian.Uint64(b))
+	}
+	a.appHash, _ = r.get(keyMetaAppHash)
+	if b, ok := r.get(keyChainID); ok {
+		a.chainID = string(b)
+	}
+	if b, ok := r.get(keyParams); ok {
+		if err := json.Unmarshal(b, &a.params); err != nil {
+			db.Close()
+			return nil, core.E(op, core.Internal, fmt.Errorf("stored params: %w", err))
+		}
+	}
+	return a, nil
+}
+
+// Close closes the state database.
+func (a *App) Close() error {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	if a.db == nil {
+		return nil
+	}
+	err := a.db.Close()
+	a.db = nil
+	return err
+}
+
+// Height returns the last committed height.
+func (a *App) Height() int64 {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	return a.height
+}
+
+// AppHash returns the app hash of the last committed height.
+func (a *App) AppHash() []byte {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	return append([]byte(nil), a.appHash...)
+}
+
+type quietPebble struct{}
+
+func (quietPebble) Infof(string, ...any)  {}
+func (quietPebble) Errorf(string, ...any) {}
+func (quietPebble) Fatalf(format string, args ...any) {
+	panic(fmt.Sprintf("pebble: "+format, args...))
+}
+
+// Info tells CometBFT where the application's state is, for the handshake.
+func (a *App) Info(_ context.Context, _ *abci.RequestInfo) (*abci.ResponseInfo, error) {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	return &abci.ResponseInfo{
+		Data:             "cairn",
+		Version:          "cairn-chain/1",
+		AppVersion:       AppVersion,
+		LastBlockHeight:  a.height,
+		LastBlockAppHash: a.appHash,
+	}, nil
+}
+
+// InitChain loads the genesis: parameters, chain id and funded accounts.
+func (a *App) InitChain(_ context.Context, req *abci.RequestInitChain) (*abci.ResponseInitChain, error) {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	var g Genesis
+	if len(req.AppStateBytes) > 0 {
+		d := json.NewDecoder(bytes.NewReader(req.AppStateBytes))
+		d.DisallowUnknownFields()
+		if err := d.Decode(&g); err != nil {
+			return nil, fmt.Errorf("chain: genesis app_state: %w", err)
+		}
+	} else {
+		g = Genesis{Params: wire.DefaultParams()}
+	}
+	if err := g.Validate(); err != nil {
+		return nil, fmt.Errorf("chain: genesis: %w", err)
+	}
+	if len(req.ChainId) == 0 || len(req.ChainId) > core.MaxChainIDLen {
+		return nil, fmt.Errorf("chain: chain id must be 1..%d bytes", core.MaxChainIDLen)
+	}
+	o := newOverlay(dbReader{a.db})
+	s := &state{o: o, height: req.InitialHeight - 1, chainID: req.ChainId, params: g.Params}
+	o.set(keyChainID, []byte(req.ChainId))
+	s.putJSON(keyParams, g.Params)
+	for _, ga := range g.Accounts {
+		acc := s.account(ga.ID)
+		acc.Balance = ga.Balance
+		s.putAccount(acc)
+	}
+	a.chainID, a.params = req.ChainId, g.Params
+	a.pending = o
+	a.pendingHeight = req.InitialHeight - 1
+	a.pendingHash = hashWrites(nil, req.InitialHeight-1, o)
+	a.log.Info("genesis", "chain_id", req.ChainId, "accounts", len(g.Accounts), "app_hash", fmt.Sprintf("%X", a.pendingHash))
+	return &abci.ResponseInitChain{AppHash: a.pendingHash}, nil
+}
+
+// hashWrites chains the app hash over one height's writes (see doc.go).
+func hashWrites(prev []byte, height int64, o *overlay) []byte {
+	h := sha256.New()
+	h.Write([]byte("cairn/apphash/v1\x00"))
+	h.Write(prev)
+	var n [8]byte
+	binary.BigEndian.PutUint64(n[:], uint64(height))
+	h.Write(n[:])
+	var l [4]byte
+	for _, k := range o.sortedKeys() {
+		e := o.writes[k]
+		binary.BigEndian.PutUint32(l[:], uint32(len(k)))
+		h.Write(l[:])
+		h.Write([]byte(k))
+		if e.deleted {
+			h.Write([]byte{0})
+			continue
+		}
+		h.Write([]byte{1})
+		binary.BigEndian.PutUint32(l[:], uint32(len(e.val)))
+		h.Write(l[:])
+		h.Write(e.val)
+	}
+	return h.Sum(nil)
+}
+
+// base returns the reader under a new block: pending writes over Pebble.
+func (a *App) base() reader {
+	if a.pending != nil {
+		return a.pending
+	}
+	return dbReader{a.db}
+}
+
+// checkEnvelope checks what CheckTx and FinalizeBlock both check: the
+// transaction decodes, is for this chain, is signed by its signer, and
+// carries the expected nonce.
+func (a *App) checkEnvelope(raw []byte, expectNonce func(core.AccountID) uint64) (*wire.Tx, error) {
+	tx, err := wire.DecodeTx(raw)
+	if err != nil {
+		if errors.Is(err, wire.ErrUnknownCall) {
+			return nil, &wire.CodedError{Code: wire.CodeUnknownCall, Err: err}
+		}
+		return nil, &wire.CodedError{Code: wire.CodeTxDecode, Err: err}
+	}
+	if tx.ChainID != a.chainID {
+		return nil, wire.Coded(wire.CodeWrongChainID, "tx is for chain %q, this is %q", tx.ChainID, a.chainID)
+	}
+	if err := tx.VerifySignature(); err != nil {
+		return nil, &wire.CodedError{Code: wire.CodeBadTxSignature, Err: err}
+	}
+	if want := expectNonce(tx.Signer); tx.Nonce != want {
+		return nil, wire.Coded(wire.CodeBadNonce, "nonce %d of %s: expected %d", tx.Nonce, tx.Signer.Short(), want)
+	}
+	return tx, nil
+}
+
+// CheckTx admits a transaction to the mempool: decode, chain id,
+// signature, and the nonce against committed state plus the signer's
+// transactions already in the mempool. Calls are checked in FinalizeBlock.
+func (a *App) CheckTx(_ context.Context, req *abci.RequestCheckTx) (*abci.ResponseCheckTx, error) {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	s := &state{o: newOverlay(a.base())}
+	tx, err := a.checkEnvelope(req.Tx, func(id core.AccountID) uint64 {
+		if n, ok := a.checkNonces[id]; ok {
+			return n
+		}
+		return s.account(id).Nonce
+	})
+	if err != nil {
+		return &abci.ResponseCheckTx{Code: wire.ErrorCode(err), Log: err.Error()}, nil
+	}
+	a.checkNonces[tx.Signer] = tx.Nonce + 1
+	return &abci.ResponseCheckTx{Code: wire.CodeOK, GasWanted: int64(len(req.Tx))}, nil
+}
+
+// FinalizeBlock executes a block's transactions in order. A transaction
+// whose envelope fails changes nothing; one whose call fails consumes its
+// nonce and changes nothing else.
+func (a *App) FinalizeBlock(_ context.Context, req *abci.RequestFinalizeBlock) (*abci.ResponseFinalizeBlock, error) {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	blk := newOverlay(a.base())
+	results := make([]*abci.ExecTxResult, len(req.Txs))
+	for i, raw := range req.Txs {
+		results[i] = a.deliver(blk, req.Height, raw)
+	}
+	prev := a.appHash
+	if a.pending != nil {
+		prev = a.pendingHash
+		blk.mergeInto(a.pending)
+	} else {
+		a.pending = blk
+	}
+	a.pendingHeight = req.Height
+	a.pendingHash = hashWrites(prev, req.Height, blk)
+	return &abci.ResponseFinalizeBlock{TxResults: results, AppHash: a.pendingHash}, nil
+}
+
+// deliver executes one transaction against the block's overlay.
+func (a *App) deliver(blk *overlay, height int64, raw []byte) (res *abci.ExecTxResult) {
+	base := &state{o: blk, height: height, chainID: a.chainID, params: a.params}
+	tx, err := a.checkEnvelope(raw, func(id core.AccountID) uint64 { return base.account(id).Nonce })
+	if err != nil {
+		return &abci.ExecTxResult{Code: wire.ErrorCode(err), Log: err.Error()}
+	}
+	acc := base.account(tx.Signer)
+	acc.Nonce++
+	base.putAccount(acc)
+	txEvent := abci.Event{Type: wire.EventTx, Attributes: []abci.EventAttribute{
+		{Key: "signer", Value: tx.Signer.String(), Index: true},
+		{Key: "nonce", Value: itoa(tx.Nonce), Index: true},
+		{Key: "call", Value: tx.Call.CallName(), Index: true},
+	}}
+	s := &state{o: newOverlay(blk), height: height, chainID: a.chainID, params: a.params}
+	defer func() {
+		// Input never panics the chain; a panic here is our bug, and
+		// deterministic, so every node turns it into the same result.
+		if r := recover(); r != nil {
+			a.log.Error("panic executing tx", "call", tx.Call.CallName(), "panic", r, "stack", string(debug.Stack()))
+			res = &abci.ExecTxResult{Code: wire.CodeInternal, Log: fmt.Sprintf("internal error executing %s", tx.Call.CallName()),
+				Events: []abci.Event{txEvent}}
+		}
+	}()
+	if err := execute(s, tx.Signer, tx.Call); err != nil {
+		return &abci.ExecTxResult{Code: wire.ErrorCode(err), Log: err.Error(), Events: []abci.Event{txEvent},
+			GasUsed: int64(len(raw))}
+	}
+	s.o.mergeInto(blk)
+	return &abci.ExecTxResult{Code: wire.CodeOK, Events: append([]abci.Event{txEvent}, s.events...), GasUsed: int64(len(raw))}
+}
+
+// Commit writes the pending state, height and app hash in one synced
+// batch.
+func (a *App) Commit(_ context.Context, _ *abci.RequestCommit) (*abci.ResponseCommit, error) {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	b := a.db.NewBatch()
+	if a.pending != nil {
+		for _, k := range a.pending.sortedKeys() {
+			e := a.pending.writes[k]
+			var err error
+			if e.deleted {
+				err = b.Delete([]byte(k), nil)
+			} else {
+				err = b.Set([]byte(k), e.val, nil)
+			}
+			if err != nil {
+				panic(fmt.Sprintf("chain: commit batch: %v", err))
+			}
+		}
+	}
+	var h [8]byte
+	binary.BigEndian.PutUint64(h[:], uint64(a.pendingHeight))
+	if err := b.Set([]byte(keyMetaHeight), h[:], nil); err != nil {
+		panic(fmt.Sprintf("chain: commit batch: %v", err))
+	}
+	if err := b.Set([]byte(keyMetaAppHash), a.pendingHash, nil); err != nil {
+		panic(fmt.Sprintf("chain: commit batch: %v", err))
+	}
+	if err := b.Commit(pebble.Sync); err != nil {
+		panic(fmt.Sprintf("chain: commit: %v", err))
+	}
+	a.height, a.appHash = a.pendingHeight, a.pendingHash
+	a.pending = nil
+	a.checkNonces = map[core.AccountID]uint64{}
+	return &abci.ResponseCommit{}, nil
+}

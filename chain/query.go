@@ -1,0 +1,256 @@
+package chain
+
+import (
+	"context"
+	"encoding/json"
+	"net/url"
+	"strings"
+
+	abci "github.com/cometbft/cometbft/abci/types"
+
+	"github.com/cairn-storage/cairn/chain/wire"
+	"github.com/cairn-storage/cairn/core"
+)
+
+// maxListed bounds the entries one list query returns.
+const maxListed = 10000
+
+// Query answers the read-only queries of wire/query.go from committed
+// state, as JSON.
+func (a *App) Query(_ context.Context, req *abci.RequestQuery) (*abci.ResponseQuery, error) {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	v, err := a.query(req.Path)
+	if err != nil {
+		return &abci.ResponseQuery{Code: wire.ErrorCode(err), Log: err.Error(), Height: a.height}, nil
+	}
+	b, err := json.Marshal(v)
+	if err != nil {
+		return &abci.ResponseQuery{Code: wire.CodeInternal, Log: err.Error(), Height: a.height}, nil
+	}
+	return &abci.ResponseQuery{Code: wire.CodeOK, Value: b, Height: a.height}, nil
+}
+
+func (a *App) committed() *state {
+	return &state{o: newOverlay(dbReader{a.db}), height: a.height, chainID: a.chainID, params: a.params}
+}
+
+func (a *App) query(path string) (any, error) {
+	const op = "chain.Query"
+	rawPath, rawQuery, _ := strings.Cut(path, "?")
+	args, err := url.ParseQuery(rawQuery)
+	if err != nil {
+		return nil, core.Errorf(op, core.Invalid, "bad query string: %v", err)
+	}
+	parts := strings.Split(strings.Trim(rawPath, "/"), "/")
+	s := a.committed()
+	switch {
+	case len(parts) == 1 && parts[0] == "params":
+		return a.params, nil
+	case len(parts) == 1 && parts[0] == "status":
+		var h core.H256
+		copy(h[:], a.appHash)
+		return wire.Status{ChainID: a.chainID, Height: a.height, AppHash: h, Params: a.params}, nil
+	case len(parts) == 2 && parts[0] == "account":
+		id, err := parseAccount(parts[1])
+		if err != nil {
+			return nil, err
+		}
+		return s.account(id), nil
+	case len(parts) == 2 && parts[0] == "nonce":
+		id, err := parseAccount(parts[1])
+		if err != nil {
+			return nil, err
+		}
+		committed := s.account(id).Nonce
+		next := committed
+		if n, ok := a.checkNonces[id]; ok {
+			next = n
+		}
+		return wire.NextNonce{Account: id, Next: next, Committed: committed}, nil
+	case len(parts) == 2 && parts[0] == "provider":
+		id, err := parseAccount(parts[1])
+		if err != nil {
+			return nil, err
+		}
+		p, ok := s.provider(id)
+		if !ok {
+			return nil, core.Errorf(op, core.NotFound, "%s is not a registered provider", id.Short())
+		}
+		return s.wireProvider(id, p), nil
+	case len(parts) == 1 && parts[0] == "providers":
+		out := []wire.Provider{}
+		err := scanJSON(a, pProvider, func(key string, p *providerRecord) bool {
+			var id core.AccountID
+			copy(id[:], key[len(pProvider):])
+			out = append(out, s.wireProvider(id, *p))
+			return len(out) < maxListed
+		})
+		return out, err
+	case len(parts) >= 2 && parts[0] == "bucket":
+		id, err := core.ParseBucketID(parts[1])
+		if err != nil {
+			return nil, err
+		}
+		b, ok := s.bucket(id)
+		if !ok {
+			return nil, core.Errorf(op, core.NotFound, "no bucket %s", id)
+		}
+		switch {
+		case len(parts) == 2:
+			return b, nil
+		case len(parts) == 3 && parts[2] == "agreements":
+			out := []wire.Agreement{}
+			prefix := pAgreement + u64(uint64(id))
+			err := scanJSON(a, prefix, func(key string, r *agreementRecord) bool {
+				var p core.AccountID
+				copy(p[:], key[len(prefix):])
+				out = append(out, wire.Agreement{Bucket: id, Provider: p, Role: r.Role, MaxBytes: r.MaxBytes,
+					ExpiryHeight: r.ExpiryHeight, Payment: r.Payment, Active: a.height+1 < r.ExpiryHeight})
+				return len(out) < maxListed
+			})
+			return out, err
+		case len(parts) == 3 && parts[2] == "checkpoint":
+			if b.Latest == nil {
+				return nil, core.Errorf(op, core.NotFound, "bucket %s has no checkpoint", id)
+			}
+			return b.Latest, nil
+		case len(parts) == 3 && parts[2] == "checkpoints":
+			out := []wire.Checkpoint{}
+			err := scanJSON(a, pCheckpoint+u64(uint64(id)), func(_ string, c *wire.Checkpoint) bool {
+				out = append(out, *c)
+				return len(out) < maxListed
+			})
+			return out, err
+		}
+	case len(parts) == 2 && parts[0] == "challenge":
+		id, err := core.ParseChallengeID(parts[1])
+		if err != nil {
+			return nil, err
+		}
+		c, ok := s.challenge(id)
+		if !ok {
+			return nil, core.Errorf(op, core.NotFound, "no challenge %s", id)
+		}
+		return c, nil
+	case len(parts) == 1 && parts[0] == "challenges":
+		return a.challenges(s, args)
+	case len(parts) == 2 && parts[0] == "drive":
+		id, err := core.ParseDriveID(parts[1])
+		if err != nil {
+			return nil, err
+		}
+		d, ok := s.drive(id)
+		if !ok {
+			return nil, core.Errorf(op, core.NotFound, "no drive %s", id)
+		}
+		return d, nil
+	case len(parts) == 1 && parts[0] == "drives":
+		owner, err := parseAccount(args.Get("owner"))
+		if err != nil {
+			return nil, err
+		}
+		out := []wire.Drive{}
+		prefix := acctKey(pDriveOwner, owner)
+		err = scan(a.db, prefix, func(key string, _ []byte) bool {
+			if d, ok := s.drive(core.DriveID(beU64(key[len(prefix):]))); ok {
+				out = append(out, *d)
+			}
+			return len(out) < maxListed
+		})
+		return out, err
+	}
+	return nil, core.Errorf(op, core.NotFound, "no query path %q", path)
+}
+
+func (a *App) challenges(s *state, args url.Values) (any, error) {
+	const op = "chain.Query"
+	var prov *core.AccountID
+	if v := args.Get("provider"); v != "" {
+		p, err := parseAccount(v)
+		if err != nil {
+			return nil, err
+		}
+		prov = &p
+	}
+	var bucket core.BucketID
+	if v := args.Get("bucket"); v != "" {
+		b, err := core.ParseBucketID(v)
+		if err != nil {
+			return nil, err
+		}
+		bucket = b
+	}
+	st := args.Get("state")
+	switch st {
+	case "", wire.ChallengeOpen, wire.ChallengeAnswered, wire.ChallengeSlashed:
+	default:
+		return nil, core.Errorf(op, core.Invalid, "state %q is not open, answered or slashed", st)
+	}
+	out := []wire.Challenge{}
+	keep := func(c *wire.Challenge) bool {
+		if (prov == nil || c.Provider == *prov) && (bucket == 0 || c.Bucket == bucket) && (st == "" || c.State == st) {
+			out = append(out, *c)
+		}
+		return len(out) < maxListed
+	}
+	var err error
+	switch {
+	case prov != nil:
+		prefix := acctKey(pChalByProv, *prov)
+		err = scan(a.db, prefix, func(key string, _ []byte) bool {
+			c, ok := s.challenge(core.ChallengeID(beU64(key[len(prefix):])))
+			return !ok || keep(c)
+		})
+	case bucket != 0:
+		prefix := pChalByBkt + u64(uint64(bucket))
+		err = scan(a.db, prefix, func(key string, _ []byte) bool {
+			c, ok := s.challenge(core.ChallengeID(beU64(key[len(prefix):])))
+			return !ok || keep(c)
+		})
+	default:
+		err = scanJSON(a, pChallenge, func(_ string, c *wire.Challenge) bool { return keep(c) })
+	}
+	return out, err
+}
+
+func (s *state) wireProvider(id core.AccountID, p providerRecord) wire.Provider {
+	return wire.Provider{Account: id, Endpoint: p.Endpoint, PublicKey: id, Stake: s.account(id).Stake,
+		Capacity: p.Capacity, RegisteredHeight: p.RegisteredHeight}
+}
+
+// scanJSON decodes each committed value under prefix into a fresh T.
+func scanJSON[T any](a *App, prefix string, fn func(key string, v *T) bool) error {
+	var derr error
+	err := scan(a.db, prefix, func(key string, val []byte) bool {
+		v := new(T)
+		if err := json.Unmarshal(val, v); err != nil {
+			derr = core.Errorf("chain.Query", core.Internal, "corrupt state at %q: %v", key, err)
+			return false
+		}
+		return fn(key, v)
+	})
+	if err != nil {
+		return core.E("chain.Query", core.Internal, err)
+	}
+	return derr
+}
+
+func beU64(s string) uint64 {
+	if len(s) != 8 {
+		return 0
+	}
+	var v uint64
+	for i := 0; i < 8; i++ {
+		v = v<<8 | uint64(s[i])
+	}
+	return v
+}
+
+func parseAccount(s string) (core.AccountID, error) {
+	var a core.AccountID
+	if err := a.UnmarshalText([]byte(s)); err != nil {
+		return a, core.Errorf("chain.Query", core.Invalid, "account must be 64 hex digits, got %q", s)
+	}
+	return a, nil
+}
