@@ -12,9 +12,9 @@ import (
 	"runtime/debug"
 	"sync"
 
-	abci "github.com/cometbft/cometbft/abci/types"
 	"github.com/cockroachdb/pebble"
 	"github.com/cockroachdb/pebble/vfs"
+	abci "github.com/cometbft/cometbft/abci/types"
 
 	"github.com/cairn-storage/cairn/chain/wire"
 	"github.com/cairn-storage/cairn/core"

@@ -370,4 +370,3 @@ func distinctAccounts(op, what string, as []core.AccountID) error {
 	}
 	return nil
 }
-

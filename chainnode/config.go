@@ -93,7 +93,7 @@ type Config struct {
 
 const nodeConfigFile = "cairn-node.json"
 
-func configDir(home string) string    { return filepath.Join(home, "config") }
+func configDir(home string) string      { return filepath.Join(home, "config") }
 func nodeConfigPath(home string) string { return filepath.Join(configDir(home), nodeConfigFile) }
 
 // ReadNodeConfig reads a home's cairn-node.json.
