@@ -39,8 +39,9 @@ type loopCmd struct {
 var ErrLoopStopped = core.Errorf("checkpoint.Loop", core.Unavailable, "checkpoint loop stopped")
 
 // StartLoop starts the background loop over the given buckets (more join
-// with MarkDirty, and every bucket the state file lists as dirty joins at
-// once, so a restarted client finishes what it owed). The loop ticks on
+// with MarkDirty). Started with no bucket, it serves every bucket the
+// manager has marked dirty, including those the state file lists, so a
+// restarted client finishes what it owed. The loop ticks on
 // blocks from src: every IntervalBlocks blocks (or IntervalDuration) it
 // checkpoints the dirty buckets, pausing itself after
 // MaxConsecutiveFailures failed attempts in a row. It also resolves expired
@@ -57,11 +58,9 @@ func (m *Manager) StartLoop(ctx context.Context, cfg LoopConfig, src BlockSource
 	}
 	h := &LoopHandle{cmds: make(chan loopCmd), done: make(chan struct{}), cancel: cancel}
 	h.running.Store(true)
-	l := &loop{m: m, cfg: cfg, h: h, src: src, blocks: blocks, managed: map[core.BucketID]bool{}, nextTry: map[core.BucketID]time.Time{}}
+	l := &loop{m: m, cfg: cfg, h: h, src: src, blocks: blocks, managed: map[core.BucketID]bool{}, nextTry: map[core.BucketID]time.Time{},
+		all: len(buckets) == 0}
 	for _, b := range buckets {
-		l.managed[b] = true
-	}
-	for _, b := range m.DirtyBuckets() {
 		l.managed[b] = true
 	}
 	go func() {
@@ -134,6 +133,7 @@ type loop struct {
 	blocks   <-chan int64
 	managed  map[core.BucketID]bool
 	nextTry  map[core.BucketID]time.Time
+	all      bool // serve every dirty bucket of the manager
 	failures int
 	lastRun  int64
 	lastAt   time.Time
@@ -145,7 +145,7 @@ func (l *loop) run(ctx context.Context) {
 	if l.cfg.IntervalBlocks == 0 {
 		tick = l.m.clock.After(l.cfg.IntervalDuration)
 	}
-	if len(l.m.DirtyBuckets()) > 0 && l.m.cfg.AutoSubmit {
+	if len(l.buckets(false)) > 0 && l.m.cfg.AutoSubmit {
 		l.round(ctx, false) // finish what a previous run owed
 	}
 	for {
@@ -231,13 +231,15 @@ func (l *loop) command(ctx context.Context, c loopCmd) {
 	}
 }
 
-// buckets lists the buckets a round covers: the dirty ones, or all the
-// managed ones when SubmitOnEmpty (or all is set).
+// buckets lists the buckets a round covers: the dirty ones it serves, or
+// all it manages when SubmitOnEmpty (or all) is set.
 func (l *loop) buckets(all bool) []core.BucketID {
 	set := map[core.BucketID]bool{}
 	for _, b := range l.m.DirtyBuckets() {
-		set[b] = true
-		l.managed[b] = true
+		if l.all || l.managed[b] {
+			set[b] = true
+			l.managed[b] = true
+		}
 	}
 	if all || l.cfg.SubmitOnEmpty {
 		for b := range l.managed {

@@ -1,0 +1,299 @@
+package fs
+
+import (
+	"context"
+	"log/slog"
+	"sort"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/cairn-storage/cairn/chain/wire"
+	"github.com/cairn-storage/cairn/checkpoint"
+	"github.com/cairn-storage/cairn/core"
+)
+
+// Chain is what the file system needs of the chain; *chainclient.Client
+// fits.
+type Chain interface {
+	checkpoint.Chain
+	Drive(ctx context.Context, id core.DriveID) (wire.Drive, error)
+	DrivesByOwner(ctx context.Context, owner core.AccountID) ([]wire.Drive, error)
+	Providers(ctx context.Context) ([]wire.Provider, error)
+	Bucket(ctx context.Context, id core.BucketID) (wire.Bucket, error)
+}
+
+// Config holds the file system's settings.
+type Config struct {
+	ChunkSize     int           // bytes per chunk blob (default 256 KiB)
+	WriteTimeout  time.Duration // one blob write to one provider
+	WriteWindow   int           // chunks in flight per upload (memory: ~ window x chunk size)
+	ProviderCount int           // primaries chosen for a new drive when none are named
+	// Defaults for CreateDrive.
+	Capacity uint64 // bytes (agreement max bytes)
+	Duration int64  // blocks
+	Payment  uint64 // per provider
+}
+
+// DefaultConfig: 256 KiB chunks, 30 s writes, 8 chunks in flight, 3
+// providers, 1 GiB for 1,000,000 blocks, 1000 units per provider.
+func DefaultConfig() Config {
+	return Config{ChunkSize: 256 << 10, WriteTimeout: 30 * time.Second, WriteWindow: 8, ProviderCount: 3,
+		Capacity: 1 << 30, Duration: 1_000_000, Payment: 1_000}
+}
+
+// Validate reports the first unusable setting.
+func (c Config) Validate() error {
+	if c.ChunkSize < 1024 || c.ChunkSize > 1<<20 || c.WriteWindow < 1 || c.WriteTimeout <= 0 || c.ProviderCount < 1 {
+		return core.Errorf("fs.Config", core.Invalid, "chunk size must be 1 KiB..1 MiB and window, timeout and provider count positive")
+	}
+	return nil
+}
+
+// Client is the FileSystemClient.
+type Client struct {
+	chain  Chain
+	dial   StorageDialer
+	mgr    *checkpoint.Manager
+	signer core.PrivateKey
+	cfg    Config
+	log    *slog.Logger
+
+	mu      sync.Mutex
+	nextSeq map[core.BucketID]uint64
+	nodes   map[string][]byte // immutable blobs by CID, bounded
+	driveMu map[core.DriveID]*sync.Mutex
+	stores  map[string]Storage
+	auto    map[core.DriveID]*checkpoint.LoopHandle
+	blocks  checkpoint.BlockSource
+}
+
+// New builds a client. The manager must sign with the same account.
+func New(chain Chain, dial StorageDialer, mgr *checkpoint.Manager, signer core.PrivateKey, cfg Config, log *slog.Logger) (*Client, error) {
+	if err := cfg.Validate(); err != nil {
+		return nil, err
+	}
+	if log == nil {
+		log = slog.New(slog.DiscardHandler)
+	}
+	return &Client{chain: chain, dial: dial, mgr: mgr, signer: signer, cfg: cfg, log: log,
+		nextSeq: map[core.BucketID]uint64{}, nodes: map[string][]byte{}, driveMu: map[core.DriveID]*sync.Mutex{},
+		stores: map[string]Storage{}, auto: map[core.DriveID]*checkpoint.LoopHandle{}}, nil
+}
+
+// Manager returns the client's Checkpoint Manager.
+func (c *Client) Manager() *checkpoint.Manager { return c.mgr }
+
+// Account is the signing account.
+func (c *Client) Account() core.AccountID { return c.signer.Account() }
+
+func (c *Client) lockDrive(id core.DriveID) func() {
+	c.mu.Lock()
+	l := c.driveMu[id]
+	if l == nil {
+		l = &sync.Mutex{}
+		c.driveMu[id] = l
+	}
+	c.mu.Unlock()
+	l.Lock()
+	return l.Unlock
+}
+
+// CreateDriveOptions are CreateDrive's arguments; zero values take the
+// Config defaults.
+type CreateDriveOptions struct {
+	Name      string
+	Capacity  uint64
+	Duration  int64
+	Payment   uint64
+	Providers []core.AccountID // nil: chosen from the registered providers
+	Quorum    uint32           // 0: ceil(51 % of providers)
+	Strategy  wire.CommitStrategy
+}
+
+// DriveInfo describes a drive.
+type DriveInfo struct {
+	wire.Drive
+	Providers []core.AccountID `json:"providers"`
+	Quorum    uint32           `json:"quorum"`
+	// PendingRoot is the root not yet checkpointed, if any.
+	PendingRoot string `json:"pending_root,omitempty"`
+}
+
+// CreateDrive creates a drive (bucket, agreements and drive record, in one
+// transaction) and returns it.
+func (c *Client) CreateDrive(ctx context.Context, o CreateDriveOptions) (DriveInfo, error) {
+	const op = "fs.CreateDrive"
+	if err := checkName(o.Name); err != nil || o.Name == "" {
+		return DriveInfo{}, core.Errorf(op, core.Invalid, "drive name %q: %v", o.Name, err)
+	}
+	if _, err := strconv.ParseUint(o.Name, 10, 64); err == nil {
+		return DriveInfo{}, core.Errorf(op, core.Invalid, "drive name %q would be mistaken for a drive id", o.Name)
+	}
+	if existing, err := c.ListDrives(ctx); err == nil {
+		for _, d := range existing {
+			if d.Name == o.Name {
+				return DriveInfo{}, core.Errorf(op, core.Exists, "you already have a drive named %q (id %s)", o.Name, d.ID)
+			}
+		}
+	}
+	if o.Strategy.Kind == "" {
+		o.Strategy = wire.CommitStrategy{Kind: wire.StrategyImmediate}
+	}
+	if !o.Strategy.Valid() {
+		return DriveInfo{}, core.Errorf(op, core.Invalid, "bad commit strategy %+v", o.Strategy)
+	}
+	if o.Capacity == 0 {
+		o.Capacity = c.cfg.Capacity
+	}
+	if o.Duration == 0 {
+		o.Duration = c.cfg.Duration
+	}
+	if o.Payment == 0 {
+		o.Payment = c.cfg.Payment
+	}
+	if len(o.Providers) == 0 {
+		ps, err := c.chain.Providers(ctx)
+		if err != nil {
+			return DriveInfo{}, core.E(op, core.KindOf(err), err)
+		}
+		if len(ps) == 0 {
+			return DriveInfo{}, core.Errorf(op, core.NotFound, "no storage provider is registered on this chain")
+		}
+		sort.Slice(ps, func(i, j int) bool {
+			return ps[i].Stake > ps[j].Stake || (ps[i].Stake == ps[j].Stake && ps[i].RegisteredHeight < ps[j].RegisteredHeight)
+		})
+		for _, p := range ps[:min(len(ps), c.cfg.ProviderCount)] {
+			o.Providers = append(o.Providers, p.Account)
+		}
+	}
+	tx, err := c.chain.Submit(ctx, c.signer, &wire.CreateDrive{Name: o.Name, Providers: o.Providers, Quorum: o.Quorum,
+		MaxBytes: o.Capacity, Duration: o.Duration, Payment: o.Payment, Strategy: o.Strategy})
+	if err != nil {
+		return DriveInfo{}, core.E(op, core.KindOf(err), err)
+	}
+	id := core.DriveID(eventID(tx, wire.EventDriveCreated, "drive", "id"))
+	if id == 0 {
+		return DriveInfo{}, core.Errorf(op, core.Internal, "drive created but its id is not in the transaction's events")
+	}
+	return c.DriveInfo(ctx, id.String())
+}
+
+func eventID(tx *wire.TxResult, typ string, keys ...string) uint64 {
+	for _, e := range tx.Events {
+		if e.Type != typ {
+			continue
+		}
+		for _, k := range keys {
+			if n, err := strconv.ParseUint(e.Attributes[k], 10, 64); err == nil {
+				return n
+			}
+		}
+	}
+	return 0
+}
+
+// ListDrives lists the signer's drives.
+func (c *Client) ListDrives(ctx context.Context) ([]wire.Drive, error) {
+	ds, err := c.chain.DrivesByOwner(ctx, c.signer.Account())
+	if err != nil {
+		return nil, core.E("fs.ListDrives", core.KindOf(err), err)
+	}
+	sort.Slice(ds, func(i, j int) bool { return ds[i].ID < ds[j].ID })
+	return ds, nil
+}
+
+// ResolveDrive finds a drive by decimal id or by name (the signer's drives).
+func (c *Client) ResolveDrive(ctx context.Context, ref string) (wire.Drive, error) {
+	const op = "fs.ResolveDrive"
+	if id, err := core.ParseDriveID(ref); err == nil {
+		d, err := c.chain.Drive(ctx, id)
+		if err != nil {
+			return d, core.E(op, core.KindOf(err), err)
+		}
+		return d, nil
+	}
+	ds, err := c.ListDrives(ctx)
+	if err != nil {
+		return wire.Drive{}, err
+	}
+	for _, d := range ds {
+		if d.Name == ref {
+			return d, nil
+		}
+	}
+	return wire.Drive{}, core.Errorf(op, core.NotFound, "no drive %q (drives are named by id or by the name you gave them)", ref)
+}
+
+// DriveInfo describes a drive: its record, primaries, quorum and pending root.
+func (c *Client) DriveInfo(ctx context.Context, ref string) (DriveInfo, error) {
+	d, err := c.ResolveDrive(ctx, ref)
+	if err != nil {
+		return DriveInfo{}, err
+	}
+	info := DriveInfo{Drive: d}
+	if b, err := c.chain.Bucket(ctx, d.Bucket); err == nil {
+		info.Quorum = b.Quorum
+	}
+	if ps, err := c.mgr.Providers(ctx, d.Bucket); err == nil {
+		for _, p := range ps {
+			info.Providers = append(info.Providers, p.Account)
+		}
+	}
+	if pr, ok := c.mgr.PendingRootOf(d.Bucket); ok && pr.Drive == d.ID {
+		info.PendingRoot = pr.RootCID
+	}
+	return info, nil
+}
+
+// DeleteDrive deletes the drive record on chain.
+func (c *Client) DeleteDrive(ctx context.Context, ref string) error {
+	d, err := c.ResolveDrive(ctx, ref)
+	if err != nil {
+		return err
+	}
+	if d.Owner != c.signer.Account() {
+		return core.Errorf("fs.DeleteDrive", core.Unauthorized, "drive %s belongs to %s", d.ID, d.Owner.Short())
+	}
+	c.DisableAutoCheckpoints(d.ID)
+	if _, err := c.chain.Submit(ctx, c.signer, &wire.DeleteDrive{Drive: d.ID}); err != nil {
+		return core.E("fs.DeleteDrive", core.KindOf(err), err)
+	}
+	return nil
+}
+
+// SetCommitStrategy changes the drive's strategy on chain.
+func (c *Client) SetCommitStrategy(ctx context.Context, ref string, s wire.CommitStrategy) error {
+	d, err := c.ResolveDrive(ctx, ref)
+	if err != nil {
+		return err
+	}
+	if _, err := c.chain.Submit(ctx, c.signer, &wire.SetCommitStrategy{Drive: d.ID, Strategy: s}); err != nil {
+		return core.E("fs.SetCommitStrategy", core.KindOf(err), err)
+	}
+	return nil
+}
+
+// ParseStrategy reads "immediate", "manual" or "batched:BLOCKS".
+func ParseStrategy(s string) (wire.CommitStrategy, error) {
+	kind, arg, hasArg := strings.Cut(s, ":")
+	switch {
+	case kind == wire.StrategyImmediate && !hasArg, kind == wire.StrategyManual && !hasArg:
+		return wire.CommitStrategy{Kind: kind}, nil
+	case kind == wire.StrategyBatched:
+		n, err := strconv.ParseUint(arg, 10, 64)
+		if err == nil && n > 0 {
+			return wire.CommitStrategy{Kind: kind, Interval: n}, nil
+		}
+	}
+	return wire.CommitStrategy{}, core.Errorf("fs.ParseStrategy", core.Invalid, "strategy %q: want immediate, manual or batched:BLOCKS", s)
+}
+
+// StrategyString is the inverse of ParseStrategy.
+func StrategyString(s wire.CommitStrategy) string {
+	if s.Kind == wire.StrategyBatched {
+		return "batched:" + strconv.FormatUint(s.Interval, 10)
+	}
+	return s.Kind
+}

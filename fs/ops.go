@@ -1,0 +1,323 @@
+package fs
+
+import (
+	"context"
+	"io"
+	"mime"
+	"path"
+
+	"github.com/cairn-storage/cairn/chain/wire"
+	"github.com/cairn-storage/cairn/checkpoint"
+	"github.com/cairn-storage/cairn/core"
+)
+
+// OpResult is what a change to a drive did.
+type OpResult struct {
+	Drive   core.DriveID `json:"drive"`
+	Path    string       `json:"path"`
+	CID     string       `json:"cid,omitempty"`  // the file's manifest, for uploads
+	Size    uint64       `json:"size,omitempty"` // file bytes, for uploads
+	Chunks  int          `json:"chunks,omitempty"`
+	RootCID string       `json:"root_cid"` // the drive's new root (pending until checkpointed)
+	Writes  uint64       `json:"writes"`   // blobs appended to the log
+	// Checkpoint is set for drives with the Immediate strategy: the
+	// checkpoint that followed the change. A failed checkpoint does not
+	// undo the change; it stays pending and is retried.
+	Checkpoint *checkpoint.Result `json:"checkpoint,omitempty"`
+}
+
+// UploadOptions tunes an upload.
+type UploadOptions struct {
+	MIME string
+	// Progress, when set, is called with the bytes acknowledged so far.
+	Progress func(done uint64)
+}
+
+// change runs f against the drive's tree inside one write session, then
+// writes the changed directories, records the new root as pending and,
+// for Immediate drives, checkpoints.
+func (c *Client) change(ctx context.Context, ref, op, p string, f func(ctx context.Context, d wire.Drive, s *session, t *tree, res *OpResult) error) (*OpResult, error) {
+	d, err := c.ResolveDrive(ctx, ref)
+	if err != nil {
+		return nil, err
+	}
+	unlock := c.lockDrive(d.ID)
+	defer unlock()
+	t, err := c.openTree(ctx, d)
+	if err != nil {
+		return nil, err
+	}
+	s, err := c.newSession(ctx, d.Bucket)
+	if err != nil {
+		return nil, err
+	}
+	start := s.next
+	res := &OpResult{Drive: d.ID, Path: p}
+	if err := f(ctx, d, s, t, res); err != nil {
+		s.close()
+		c.forgetSeq(d.Bucket)
+		return nil, err
+	}
+	root, leaf, err := t.flush(s)
+	if err == nil {
+		err = s.finish()
+	} else {
+		s.close()
+		c.forgetSeq(d.Bucket)
+	}
+	if err != nil {
+		return nil, core.E(op, core.KindOf(err), err)
+	}
+	res.RootCID, res.Writes = root, s.next-start
+	if err := c.mgr.SetPendingRoot(d.Bucket, checkpoint.PendingRoot{Drive: d.ID, RootCID: root, Leaf: leaf}); err != nil {
+		return nil, err
+	}
+	if d.Strategy.Kind == wire.StrategyImmediate && c.mgr.Config().AutoSubmit {
+		res.Checkpoint = c.mgr.SubmitCheckpoint(ctx, d.Bucket)
+	}
+	return res, nil
+}
+
+// UploadFile streams r into the drive at path p, creating parent
+// directories and replacing an existing file. Memory stays bounded by the
+// write window whatever the file's size.
+func (c *Client) UploadFile(ctx context.Context, ref, p string, r io.Reader, o UploadOptions) (*OpResult, error) {
+	const op = "fs.UploadFile"
+	elems, err := CleanPath(p)
+	if err != nil {
+		return nil, err
+	}
+	if len(elems) == 0 {
+		return nil, perr(op, p, ErrIsDir, "cannot write to the root directory")
+	}
+	return c.change(ctx, ref, op, JoinPath(elems), func(ctx context.Context, d wire.Drive, s *session, t *tree, res *OpResult) error {
+		parent, err := t.dir(ctx, op, elems[:len(elems)-1], true)
+		if err != nil {
+			return err
+		}
+		name := elems[len(elems)-1]
+		if i, ok := parent.dir.find(name); ok && parent.dir.Entries[i].Kind == KindDir {
+			return perr(op, JoinPath(elems), ErrIsDir, "")
+		}
+		s.progress = o.Progress
+		m := &FileManifest{Version: 1, MIME: o.MIME, Modified: t.now}
+		if m.MIME == "" {
+			m.MIME = mime.TypeByExtension(path.Ext(name))
+		}
+		for {
+			buf := make([]byte, c.cfg.ChunkSize)
+			n, rerr := io.ReadFull(r, buf)
+			if n > 0 {
+				leaf, err := s.put(buf[:n])
+				if err != nil {
+					return err
+				}
+				m.Chunks = append(m.Chunks, ChunkRef{CID: CIDOf(leaf.ContentHash, true), Size: uint64(n)})
+				m.Size += uint64(n)
+			}
+			if rerr == io.EOF || rerr == io.ErrUnexpectedEOF {
+				break
+			}
+			if rerr != nil {
+				return core.E(op, core.Invalid, rerr)
+			}
+		}
+		b, err := encodeNode(m)
+		if err != nil {
+			return err
+		}
+		leaf, err := s.put(b)
+		if err != nil {
+			return err
+		}
+		id := CIDOf(leaf.ContentHash, false)
+		parent.dir.put(DirectoryEntry{Name: name, Kind: KindFile, CID: id, Size: m.Size, Modified: t.now})
+		res.CID, res.Size, res.Chunks = id, m.Size, len(m.Chunks)
+		return t.markPath(ctx, elems[:len(elems)-1])
+	})
+}
+
+// CreateDirectory makes the directory at p and any missing parents. It is
+// an error if p exists.
+func (c *Client) CreateDirectory(ctx context.Context, ref, p string) (*OpResult, error) {
+	const op = "fs.CreateDirectory"
+	elems, err := CleanPath(p)
+	if err != nil {
+		return nil, err
+	}
+	if len(elems) == 0 {
+		return nil, perr(op, p, ErrExists, "the root always exists")
+	}
+	return c.change(ctx, ref, op, JoinPath(elems), func(ctx context.Context, d wire.Drive, s *session, t *tree, res *OpResult) error {
+		parent, err := t.dir(ctx, op, elems[:len(elems)-1], true)
+		if err != nil {
+			return err
+		}
+		if _, ok := parent.dir.find(elems[len(elems)-1]); ok {
+			return perr(op, JoinPath(elems), ErrExists, "")
+		}
+		if _, err := t.dir(ctx, op, elems, true); err != nil {
+			return err
+		}
+		return t.markPath(ctx, elems)
+	})
+}
+
+// RemoveOptions tunes Remove.
+type RemoveOptions struct {
+	Recursive bool // remove a non-empty directory
+}
+
+// Remove deletes the file or directory at p from the drive's tree. (The
+// blobs stay in the append-only log; the next checkpoint's root no longer
+// names them.)
+func (c *Client) Remove(ctx context.Context, ref, p string, o RemoveOptions) (*OpResult, error) {
+	const op = "fs.Remove"
+	elems, err := CleanPath(p)
+	if err != nil {
+		return nil, err
+	}
+	if len(elems) == 0 {
+		return nil, perr(op, p, ErrInvalidPath, "cannot remove the root")
+	}
+	return c.change(ctx, ref, op, JoinPath(elems), func(ctx context.Context, d wire.Drive, s *session, t *tree, res *OpResult) error {
+		e, err := t.lookup(ctx, op, elems)
+		if err != nil {
+			return err
+		}
+		if e.Kind == KindDir && !o.Recursive {
+			dir, err := t.dir(ctx, op, elems, false)
+			if err != nil {
+				return err
+			}
+			if len(dir.dir.Entries) > 0 {
+				return perr(op, JoinPath(elems), ErrNotEmpty, "use recursive removal")
+			}
+		}
+		parent, _ := t.dir(ctx, op, elems[:len(elems)-1], false)
+		parent.dir.remove(elems[len(elems)-1])
+		delete(parent.children, elems[len(elems)-1])
+		return t.markPath(ctx, elems[:len(elems)-1])
+	})
+}
+
+// Move renames src to dst. dst must not exist, and a directory cannot move
+// into itself.
+func (c *Client) Move(ctx context.Context, ref, src, dst string) (*OpResult, error) {
+	const op = "fs.Move"
+	from, err := CleanPath(src)
+	if err != nil {
+		return nil, err
+	}
+	to, err := CleanPath(dst)
+	if err != nil {
+		return nil, err
+	}
+	if len(from) == 0 || len(to) == 0 {
+		return nil, perr(op, src, ErrInvalidPath, "cannot move the root")
+	}
+	if len(to) >= len(from) && JoinPath(to[:len(from)]) == JoinPath(from) {
+		return nil, perr(op, dst, ErrInvalidPath, "cannot move a path into itself")
+	}
+	return c.change(ctx, ref, op, JoinPath(to), func(ctx context.Context, d wire.Drive, s *session, t *tree, res *OpResult) error {
+		e, err := t.lookup(ctx, op, from)
+		if err != nil {
+			return err
+		}
+		srcParent, _ := t.dir(ctx, op, from[:len(from)-1], false)
+		moved := srcParent.children[from[len(from)-1]]
+		dstParent, err := t.dir(ctx, op, to[:len(to)-1], true)
+		if err != nil {
+			return err
+		}
+		if _, ok := dstParent.dir.find(to[len(to)-1]); ok {
+			return perr(op, JoinPath(to), ErrExists, "")
+		}
+		srcParent.dir.remove(from[len(from)-1])
+		delete(srcParent.children, from[len(from)-1])
+		e.Name, e.Modified = to[len(to)-1], t.now
+		dstParent.dir.put(e)
+		if moved != nil {
+			if dstParent.children == nil {
+				dstParent.children = map[string]*tnode{}
+			}
+			dstParent.children[e.Name] = moved
+		}
+		if err := t.markPath(ctx, from[:len(from)-1]); err != nil {
+			return err
+		}
+		return t.markPath(ctx, to[:len(to)-1])
+	})
+}
+
+// Stat describes the entry at p ("/" describes the root).
+func (c *Client) Stat(ctx context.Context, ref, p string) (DirectoryEntry, error) {
+	const op = "fs.Stat"
+	elems, err := CleanPath(p)
+	if err != nil {
+		return DirectoryEntry{}, err
+	}
+	d, err := c.ResolveDrive(ctx, ref)
+	if err != nil {
+		return DirectoryEntry{}, err
+	}
+	t, err := c.openTree(ctx, d)
+	if err != nil {
+		return DirectoryEntry{}, err
+	}
+	if len(elems) == 0 {
+		return DirectoryEntry{Name: "/", Kind: KindDir, CID: c.rootOf(d), Size: t.root.dir.size()}, nil
+	}
+	return t.lookup(ctx, op, elems)
+}
+
+// List returns the entries of the directory at p, sorted by name.
+func (c *Client) List(ctx context.Context, ref, p string) ([]DirectoryEntry, error) {
+	const op = "fs.List"
+	elems, err := CleanPath(p)
+	if err != nil {
+		return nil, err
+	}
+	d, err := c.ResolveDrive(ctx, ref)
+	if err != nil {
+		return nil, err
+	}
+	t, err := c.openTree(ctx, d)
+	if err != nil {
+		return nil, err
+	}
+	n, err := t.dir(ctx, op, elems, false)
+	if err != nil {
+		return nil, err
+	}
+	return append([]DirectoryEntry{}, n.dir.Entries...), nil
+}
+
+// DownloadFile streams the file at p into w, verifying every chunk against
+// its hash before writing it. It returns the bytes written.
+func (c *Client) DownloadFile(ctx context.Context, ref, p string, w io.Writer) (uint64, error) {
+	const op = "fs.DownloadFile"
+	e, err := c.Stat(ctx, ref, p)
+	if err != nil {
+		return 0, err
+	}
+	if e.Kind != KindFile {
+		return 0, perr(op, p, ErrIsDir, "")
+	}
+	d, err := c.ResolveDrive(ctx, ref)
+	if err != nil {
+		return 0, err
+	}
+	m, err := c.loadManifest(ctx, d.Bucket, e.CID)
+	if err != nil {
+		return 0, err
+	}
+	var n uint64
+	for _, ch := range m.Chunks {
+		if err := c.fetch(ctx, d.Bucket, ch.CID, int64(ch.Size), w); err != nil {
+			return n, err
+		}
+		n += ch.Size
+	}
+	return n, nil
+}

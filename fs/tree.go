@@ -1,0 +1,249 @@
+package fs
+
+import (
+	"bytes"
+	"context"
+	"crypto/sha256"
+	"io"
+	"time"
+
+	"github.com/cairn-storage/cairn/chain/wire"
+	"github.com/cairn-storage/cairn/core"
+)
+
+// maxNodeBlob bounds a manifest or directory node read from a provider.
+const maxNodeBlob = 16 << 20
+
+// rootOf returns the drive's current root CID: the pending root this client
+// wrote and has not yet checkpointed, or the root on chain.
+func (c *Client) rootOf(d wire.Drive) string {
+	if pr, ok := c.mgr.PendingRootOf(d.Bucket); ok && pr.Drive == d.ID {
+		return pr.RootCID
+	}
+	return d.RootCID
+}
+
+// readBlob fetches a blob by CID from the bucket's providers (healthiest
+// first), verifying its hash, and returns its bytes. Only for small blobs
+// (nodes, manifests); file data streams through Download.
+func (c *Client) readBlob(ctx context.Context, bucket core.BucketID, id string) ([]byte, error) {
+	c.mu.Lock()
+	b, ok := c.nodes[id]
+	c.mu.Unlock()
+	if ok {
+		return b, nil
+	}
+	var buf bytes.Buffer
+	if err := c.fetch(ctx, bucket, id, maxNodeBlob, &buf); err != nil {
+		return nil, err
+	}
+	b = buf.Bytes()
+	c.mu.Lock()
+	if len(c.nodes) > 4096 {
+		clear(c.nodes)
+	}
+	c.nodes[id] = b
+	c.mu.Unlock()
+	return b, nil
+}
+
+// fetch streams the blob named by id into w, trying each provider in turn
+// until one serves bytes whose SHA-256 matches. Bytes reach w only after
+// they verified, so a lying provider never corrupts the output: each
+// attempt is buffered up to limit... except that for large chunks the
+// caller passes a limit of one chunk, which bounds memory.
+func (c *Client) fetch(ctx context.Context, bucket core.BucketID, id string, limit int64, w io.Writer) error {
+	const op = "fs.read"
+	want, err := ParseCID(id)
+	if err != nil {
+		return err
+	}
+	ps, err := c.mgr.ProvidersByHealth(ctx, bucket)
+	if err != nil {
+		return core.E(op, core.KindOf(err), err)
+	}
+	var last error = core.Errorf(op, core.Unavailable, "bucket %s has no provider", bucket)
+	var buf bytes.Buffer
+	for _, p := range ps {
+		if p.URL == "" {
+			continue
+		}
+		st, err := c.storage(p.URL)
+		if err != nil {
+			last = err
+			continue
+		}
+		buf.Reset()
+		err = func() error {
+			rc, err := st.Blob(ctx, bucket, want)
+			if err != nil {
+				return err
+			}
+			defer rc.Close()
+			h := sha256.New()
+			n, err := io.Copy(io.MultiWriter(&buf, h), io.LimitReader(rc, limit+1))
+			if err != nil {
+				return core.E(op, core.Unavailable, err)
+			}
+			if n > limit {
+				return core.Errorf(op, core.Corrupt, "blob %s larger than %d bytes", id, limit)
+			}
+			if core.H256(h.Sum(nil)) != want {
+				return core.Errorf(op, core.Corrupt, "provider %s served bytes that do not match %s", p.Account.Short(), id)
+			}
+			return nil
+		}()
+		if err == nil {
+			_, err = w.Write(buf.Bytes())
+			return err
+		}
+		c.log.Warn("blob read failed; trying the next provider", "bucket", bucket, "provider", p.Account.Short(), "cid", id, "err", err)
+		last = err
+	}
+	return core.E(op, core.KindOf(last), last)
+}
+
+func (c *Client) loadDir(ctx context.Context, bucket core.BucketID, id string) (*DirectoryNode, error) {
+	if id == "" {
+		return &DirectoryNode{Version: 1}, nil
+	}
+	b, err := c.readBlob(ctx, bucket, id)
+	if err != nil {
+		return nil, err
+	}
+	return decodeDir(b)
+}
+
+func (c *Client) loadManifest(ctx context.Context, bucket core.BucketID, id string) (*FileManifest, error) {
+	b, err := c.readBlob(ctx, bucket, id)
+	if err != nil {
+		return nil, err
+	}
+	return decodeManifest(b)
+}
+
+// tree is a copy-on-write view of a drive's directories: directories are
+// loaded as a path reaches them, changed in memory, and written back
+// bottom-up by flush.
+type tree struct {
+	c      *Client
+	bucket core.BucketID
+	root   *tnode
+	now    time.Time
+}
+
+type tnode struct {
+	dir      *DirectoryNode
+	children map[string]*tnode
+	dirty    bool
+}
+
+func (c *Client) openTree(ctx context.Context, d wire.Drive) (*tree, error) {
+	dir, err := c.loadDir(ctx, d.Bucket, c.rootOf(d))
+	if err != nil {
+		return nil, err
+	}
+	return &tree{c: c, bucket: d.Bucket, root: &tnode{dir: dir}, now: time.Now().UTC().Truncate(time.Millisecond)}, nil
+}
+
+// dir walks to the directory at elems. With create, missing directories
+// are made on the way.
+func (t *tree) dir(ctx context.Context, op string, elems []string, create bool) (*tnode, error) {
+	n := t.root
+	for i, name := range elems {
+		if child, ok := n.children[name]; ok {
+			n = child
+			continue
+		}
+		idx, ok := n.dir.find(name)
+		var child *tnode
+		switch {
+		case ok && n.dir.Entries[idx].Kind != KindDir:
+			return nil, perr(op, JoinPath(elems[:i+1]), ErrNotDir, "")
+		case ok:
+			d, err := t.c.loadDir(ctx, t.bucket, n.dir.Entries[idx].CID)
+			if err != nil {
+				return nil, err
+			}
+			child = &tnode{dir: d}
+		case create:
+			child = &tnode{dir: &DirectoryNode{Version: 1}, dirty: true}
+			n.dir.put(DirectoryEntry{Name: name, Kind: KindDir, Modified: t.now})
+			n.dirty = true
+		default:
+			return nil, perr(op, JoinPath(elems[:i+1]), ErrNotFound, "")
+		}
+		if n.children == nil {
+			n.children = map[string]*tnode{}
+		}
+		n.children[name] = child
+		n = child
+	}
+	return n, nil
+}
+
+// markPath marks every directory from the root to elems dirty.
+func (t *tree) markPath(ctx context.Context, elems []string) error {
+	t.root.dirty = true
+	n := t.root
+	for _, name := range elems {
+		n = n.children[name]
+		if n == nil {
+			return core.Errorf("fs.tree", core.Internal, "path not loaded")
+		}
+		n.dirty = true
+	}
+	return nil
+}
+
+// lookup returns the entry at elems (which must not be the root).
+func (t *tree) lookup(ctx context.Context, op string, elems []string) (DirectoryEntry, error) {
+	parent, err := t.dir(ctx, op, elems[:len(elems)-1], false)
+	if err != nil {
+		return DirectoryEntry{}, err
+	}
+	i, ok := parent.dir.find(elems[len(elems)-1])
+	if !ok {
+		return DirectoryEntry{}, perr(op, JoinPath(elems), ErrNotFound, "")
+	}
+	return parent.dir.Entries[i], nil
+}
+
+// flush writes every dirty directory, children before parents, and returns
+// the new root's CID and leaf (the last write of the session).
+func (t *tree) flush(s *session) (string, core.Leaf, error) {
+	id, leaf, _, err := t.flushNode(s, t.root)
+	return id, leaf, err
+}
+
+func (t *tree) flushNode(s *session, n *tnode) (string, core.Leaf, uint64, error) {
+	for name, child := range n.children {
+		if !child.dirty {
+			continue
+		}
+		id, _, size, err := t.flushNode(s, child)
+		if err != nil {
+			return "", core.Leaf{}, 0, err
+		}
+		i, ok := n.dir.find(name)
+		if !ok {
+			continue // removed after it was loaded
+		}
+		e := n.dir.Entries[i]
+		e.CID, e.Size, e.Modified = id, size, t.now
+		n.dir.Entries[i] = e
+	}
+	b, err := encodeNode(n.dir)
+	if err != nil {
+		return "", core.Leaf{}, 0, err
+	}
+	leaf, err := s.put(b)
+	if err != nil {
+		return "", core.Leaf{}, 0, err
+	}
+	id := CIDOf(leaf.ContentHash, false)
+	t.c.mu.Lock()
+	t.c.nodes[id] = b
+	t.c.mu.Unlock()
+	return id, leaf, n.dir.size(), nil
+}

@@ -1,0 +1,289 @@
+package fs
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"sync"
+	"sync/atomic"
+
+	"github.com/cairn-storage/cairn/checkpoint"
+	"github.com/cairn-storage/cairn/checkpoint/quorum"
+	"github.com/cairn-storage/cairn/core"
+)
+
+// Storage is one provider's blob API as the file system uses it; the
+// adapter over providerclient signs writes and reads with the client's key.
+type Storage interface {
+	// Write appends data as the blob at seq of the bucket's log and
+	// returns the leaf once the provider holds it durably. A repeated write
+	// of the same blob at the same seq succeeds again.
+	Write(ctx context.Context, bucket core.BucketID, seq uint64, data []byte) (core.Leaf, error)
+	// Blob streams a blob by its SHA-256.
+	Blob(ctx context.Context, bucket core.BucketID, hash core.H256) (io.ReadCloser, error)
+}
+
+// StorageDialer returns the Storage API at a provider's base URL.
+type StorageDialer func(baseURL string) (Storage, error)
+
+func (c *Client) storage(url string) (Storage, error) {
+	c.mu.Lock()
+	s := c.stores[url]
+	c.mu.Unlock()
+	if s != nil {
+		return s, nil
+	}
+	s, err := c.dial(url)
+	if err != nil {
+		return nil, err
+	}
+	c.mu.Lock()
+	c.stores[url] = s
+	c.mu.Unlock()
+	return s, nil
+}
+
+// session appends blobs to a bucket's log on every primary at once. Each
+// provider has a worker that writes in seq order from a short queue; a
+// blob is acknowledged once `required` providers hold it. A provider that
+// falls behind (hung, dead, or refusing) is dropped from the session and
+// catches up later by replica sync, so it never stalls the upload; the
+// session fails only when fewer than `required` providers remain.
+type session struct {
+	c        *Client
+	bucket   core.BucketID
+	ctx      context.Context
+	cancel   context.CancelFunc
+	required int
+	workers  []*worker
+	next     uint64
+	inflight []*pendingWrite
+	wg       sync.WaitGroup
+	written  uint64 // bytes acknowledged
+	progress func(uint64)
+}
+
+type worker struct {
+	p       checkpoint.ProviderInfo
+	st      Storage
+	queue   chan *pendingWrite
+	dropped atomic.Bool
+	err     atomic.Value // error that dropped it
+}
+
+type pendingWrite struct {
+	leaf  core.Leaf
+	data  []byte
+	acks  atomic.Int32
+	fails atomic.Int32
+	done  chan struct{}
+	once  sync.Once
+	need  int32
+	total int32
+}
+
+func (w *pendingWrite) settle(ok bool) {
+	if ok {
+		if w.acks.Add(1) == w.need {
+			w.once.Do(func() { close(w.done) })
+		}
+		return
+	}
+	if w.fails.Add(1) > w.total-w.need {
+		w.once.Do(func() { close(w.done) })
+	}
+}
+
+func (w *pendingWrite) ok() bool { return w.acks.Load() >= w.need }
+
+func (c *Client) newSession(ctx context.Context, bucket core.BucketID) (*session, error) {
+	const op = "fs.write"
+	ps, err := c.mgr.Providers(ctx, bucket)
+	if err != nil {
+		return nil, core.E(op, core.KindOf(err), err)
+	}
+	if len(ps) == 0 {
+		return nil, core.Errorf(op, core.NotFound, "bucket %s has no active primary provider", bucket)
+	}
+	next, err := c.seqFor(ctx, bucket)
+	if err != nil {
+		return nil, err
+	}
+	sctx, cancel := context.WithCancel(ctx)
+	s := &session{c: c, bucket: bucket, ctx: sctx, cancel: cancel, next: next,
+		required: quorum.Required(len(ps), c.mgr.Config().ThresholdPercent)}
+	for _, p := range ps {
+		w := &worker{p: p, queue: make(chan *pendingWrite, c.cfg.WriteWindow)}
+		if p.URL == "" {
+			w.drop(core.Errorf(op, core.Unavailable, "no usable endpoint %q", p.Endpoint))
+		} else if st, err := c.storage(p.URL); err != nil {
+			w.drop(err)
+		} else {
+			w.st = st
+		}
+		s.workers = append(s.workers, w)
+		s.wg.Add(1)
+		go s.run(w)
+	}
+	return s, nil
+}
+
+func (w *worker) drop(err error) {
+	if w.dropped.CompareAndSwap(false, true) {
+		w.err.Store(err)
+	}
+}
+
+func (s *session) run(w *worker) {
+	defer s.wg.Done()
+	for pw := range w.queue {
+		if w.dropped.Load() {
+			pw.settle(false)
+			continue
+		}
+		ctx, cancel := context.WithTimeout(s.ctx, s.c.cfg.WriteTimeout)
+		leaf, err := w.st.Write(ctx, s.bucket, pw.leaf.Seq, pw.data)
+		cancel()
+		if err == nil && leaf != pw.leaf {
+			err = core.Errorf("fs.write", core.Corrupt, "provider %s stored %+v for %+v", w.p.Account.Short(), leaf, pw.leaf)
+		}
+		if err != nil {
+			if s.ctx.Err() == nil {
+				s.c.log.Warn("provider dropped from upload; it will catch up by sync", "bucket", s.bucket, "provider", w.p.Account.Short(), "seq", pw.leaf.Seq, "err", err)
+			}
+			w.drop(err)
+			pw.settle(false)
+			continue
+		}
+		pw.settle(true)
+	}
+}
+
+func (s *session) live() int {
+	n := 0
+	for _, w := range s.workers {
+		if !w.dropped.Load() {
+			n++
+		}
+	}
+	return n
+}
+
+func (s *session) noQuorum(why string) error {
+	var causes []error
+	for _, w := range s.workers {
+		if e, ok := w.err.Load().(error); ok {
+			causes = append(causes, fmt.Errorf("%s: %w", w.p.Account.Short(), e))
+		}
+	}
+	return core.E("fs.write", core.NoQuorum, fmt.Errorf("%s: %d of %d providers hold it, %d needed: %w", why, s.live(), len(s.workers), s.required, errors.Join(causes...)))
+}
+
+// put queues one blob and returns its leaf. It waits for the oldest
+// write once the window is full.
+func (s *session) put(data []byte) (core.Leaf, error) {
+	for len(s.inflight) >= s.c.cfg.WriteWindow {
+		if err := s.settleOldest(); err != nil {
+			return core.Leaf{}, err
+		}
+	}
+	if s.live() < s.required {
+		return core.Leaf{}, s.noQuorum("too many providers failed")
+	}
+	pw := &pendingWrite{leaf: core.Leaf{Seq: s.next, ContentHash: core.Sum256(data), Size: uint64(len(data))},
+		data: data, done: make(chan struct{}), need: int32(s.required), total: int32(len(s.workers))}
+	s.next++
+	for _, w := range s.workers {
+		if w.dropped.Load() {
+			pw.settle(false)
+			continue
+		}
+		select {
+		case w.queue <- pw:
+		default: // its queue is full: it is too slow to keep up; sync will fill it in
+			w.drop(core.Errorf("fs.write", core.Unavailable, "provider too slow: %d writes queued", cap(w.queue)))
+			pw.settle(false)
+		}
+	}
+	s.inflight = append(s.inflight, pw)
+	return pw.leaf, nil
+}
+
+func (s *session) settleOldest() error {
+	pw := s.inflight[0]
+	select {
+	case <-pw.done:
+	case <-s.ctx.Done():
+		return core.E("fs.write", core.Unavailable, s.ctx.Err())
+	}
+	if !pw.ok() {
+		return s.noQuorum(fmt.Sprintf("write %d", pw.leaf.Seq))
+	}
+	s.inflight = s.inflight[1:]
+	s.written += pw.leaf.Size
+	if s.progress != nil {
+		s.progress(s.written)
+	}
+	return nil
+}
+
+// finish waits until every queued blob has its quorum, then stops the
+// workers (cancelling writes still going to slow providers).
+func (s *session) finish() error {
+	var err error
+	for len(s.inflight) > 0 && err == nil {
+		err = s.settleOldest()
+	}
+	s.close()
+	if err != nil {
+		s.c.forgetSeq(s.bucket)
+		return err
+	}
+	s.c.setSeq(s.bucket, s.next)
+	return nil
+}
+
+func (s *session) close() {
+	s.cancel()
+	for _, w := range s.workers {
+		close(w.queue)
+	}
+	s.wg.Wait()
+}
+
+// seqFor returns the next free seq of the bucket's log: the highest leaf
+// count any provider with a valid signed commitment reports, so a blob
+// left behind by a failed upload is never overwritten with other content.
+func (c *Client) seqFor(ctx context.Context, bucket core.BucketID) (uint64, error) {
+	c.mu.Lock()
+	n, ok := c.nextSeq[bucket]
+	c.mu.Unlock()
+	if ok {
+		return n, nil
+	}
+	coll, err := c.mgr.CollectCommitments(ctx, bucket)
+	if err != nil {
+		return 0, err
+	}
+	if len(coll.Agreeing) == 0 {
+		return 0, core.Errorf("fs.write", core.Unavailable, "no provider of bucket %s answered", bucket)
+	}
+	n = coll.StartSeq + coll.LeafCount
+	for _, d := range coll.Disagreeing {
+		n = max(n, d.StartSeq+d.LeafCount)
+	}
+	return n, nil
+}
+
+func (c *Client) setSeq(b core.BucketID, n uint64) {
+	c.mu.Lock()
+	c.nextSeq[b] = n
+	c.mu.Unlock()
+}
+
+func (c *Client) forgetSeq(b core.BucketID) {
+	c.mu.Lock()
+	delete(c.nextSeq, b)
+	c.mu.Unlock()
+}
