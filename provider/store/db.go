@@ -1,0 +1,579 @@
+package store
+
+import (
+	"crypto/sha256"
+	"encoding/binary"
+	"errors"
+	"fmt"
+	"io"
+	"slices"
+	"sync"
+	"time"
+
+	"github.com/cairn-storage/cairn/core"
+	"github.com/cairn-storage/cairn/mmr"
+)
+
+// NewMemory returns a Store in memory. It forgets everything on Close.
+func NewMemory(o Options) Store {
+	s, err := open(newMemKV(), o)
+	if err != nil {
+		panic(err) // an empty memKV always opens
+	}
+	return s
+}
+
+// db is the Store over any kv.
+type db struct {
+	kv   kv
+	opts Options
+
+	closeMu sync.RWMutex // held for reading by every call, for writing by Close
+	closed  bool
+
+	mu   sync.Mutex
+	logs map[core.BucketID]*bucketLog
+}
+
+// bucketLog is one bucket's log: its committed state and its MMR.
+type bucketLog struct {
+	id    core.BucketID
+	wmu   sync.Mutex // serialises appends
+	mu    sync.RWMutex
+	state State // committed; guarded by mu
+	nodes *nodeStore
+	mmr   *mmr.MMR // guarded by wmu for appends; its own lock for reads
+	err   error    // set if the log could not be reopened after a failed commit
+}
+
+// emptyRoot is the root of an MMR with no leaves.
+var emptyRoot = mmr.BagPeaks(0, nil)
+
+func open(k kv, o Options) (*db, error) {
+	const op = "store.open"
+	d := &db{kv: k, opts: o.withDefaults(), logs: make(map[core.BucketID]*bucketLog)}
+	v, err := k.get(versionKey)
+	switch {
+	case errors.Is(err, errNoKey):
+		var b batch
+		b.set(versionKey, []byte(formatVersion))
+		if err := k.apply(&b, true); err != nil {
+			return nil, core.E(op, core.Internal, err)
+		}
+	case err != nil:
+		return nil, core.E(op, core.Internal, err)
+	case string(v) != formatVersion:
+		return nil, core.Errorf(op, core.Invalid, "store format %q, want %q", v, formatVersion)
+	}
+	var scanErr error
+	err = k.scan(statePrefix, func(key, val []byte) bool {
+		st, ok := decodeState(val)
+		if len(key) != 9 || !ok {
+			scanErr = core.Errorf(op, core.Corrupt, "bad log state record %x", key)
+			return false
+		}
+		st.Bucket = core.BucketID(binary.BigEndian.Uint64(key[1:]))
+		l, err := d.openLog(st)
+		if err != nil {
+			scanErr = err
+			return false
+		}
+		d.logs[st.Bucket] = l
+		return true
+	})
+	if err == nil {
+		err = scanErr
+	}
+	if err != nil {
+		return nil, core.E(op, core.KindOf(err), err)
+	}
+	return d, nil
+}
+
+// openLog builds the in-memory side of a log from its committed state and
+// checks that the stored MMR has exactly the nodes the state implies.
+func (d *db) openLog(st State) (*bucketLog, error) {
+	const op = "store.openLog"
+	size := mmr.SizeOfLeafCount(st.LeafCount)
+	ns := &nodeStore{kv: d.kv, bucket: st.Bucket, committed: size}
+	if size > 0 {
+		if ok, err := d.kv.has(nodeKey(st.Bucket, size-1)); err != nil || !ok {
+			return nil, core.Errorf(op, core.Corrupt, "bucket %s: %d leaves but MMR node %d is missing (%v)", st.Bucket, st.LeafCount, size-1, err)
+		}
+	}
+	if ok, _ := d.kv.has(nodeKey(st.Bucket, size)); ok {
+		return nil, core.Errorf(op, core.Corrupt, "bucket %s: MMR node %d exists past %d leaves", st.Bucket, size, st.LeafCount)
+	}
+	m, err := mmr.New(ns)
+	if err != nil {
+		return nil, core.E(op, core.Corrupt, fmt.Errorf("bucket %s: %w", st.Bucket, err))
+	}
+	st.Root, _ = m.Root()
+	return &bucketLog{id: st.Bucket, state: st, nodes: ns, mmr: m}, nil
+}
+
+// enter guards a call against Close.
+func (d *db) enter(op string) (func(), error) {
+	d.closeMu.RLock()
+	if d.closed {
+		d.closeMu.RUnlock()
+		return nil, core.Errorf(op, core.Unavailable, "store is closed")
+	}
+	return d.closeMu.RUnlock, nil
+}
+
+// log returns bucket's log, creating an empty one in memory if create.
+func (d *db) log(b core.BucketID, create bool) *bucketLog {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	l := d.logs[b]
+	if l == nil && create {
+		ns := &nodeStore{kv: d.kv, bucket: b}
+		m, _ := mmr.New(ns) // an empty store always opens
+		l = &bucketLog{id: b, state: State{Bucket: b, Root: emptyRoot}, nodes: ns, mmr: m}
+		d.logs[b] = l
+	}
+	return l
+}
+
+func (l *bucketLog) committed() State {
+	l.mu.RLock()
+	defer l.mu.RUnlock()
+	return l.state
+}
+
+func (d *db) Append(b core.BucketID, w Write) (Appended, error) {
+	const op = "store.Append"
+	leave, err := d.enter(op)
+	if err != nil {
+		return Appended{}, err
+	}
+	defer leave()
+	if b == 0 {
+		return Appended{}, core.Errorf(op, core.Invalid, "bucket id 0 is not a bucket")
+	}
+	lf := w.Leaf
+	if lf.Size > d.opts.MaxBlobSize {
+		return Appended{}, core.Errorf(op, core.Invalid, "blob of %d bytes is over the store's limit of %d", lf.Size, d.opts.MaxBlobSize)
+	}
+	l := d.log(b, true)
+	l.wmu.Lock()
+	defer l.wmu.Unlock()
+	if l.err != nil {
+		return Appended{}, core.E(op, core.Internal, l.err)
+	}
+	st := l.committed()
+	next := st.NextSeq()
+	switch {
+	case lf.Seq < st.StartSeq:
+		return Appended{}, core.Errorf(op, core.Conflict, "seq %d is below the log's start_seq %d", lf.Seq, st.StartSeq)
+	case lf.Seq < next:
+		index := lf.Seq - st.StartSeq
+		have, err := d.leafAt(b, index)
+		if err != nil {
+			return Appended{}, core.E(op, core.KindOf(err), err)
+		}
+		if have != lf {
+			return Appended{}, core.Errorf(op, core.Conflict, "seq %d already holds blob %s of %d bytes, not %s of %d bytes", lf.Seq, have.ContentHash, have.Size, lf.ContentHash, lf.Size)
+		}
+		root, err := l.mmr.RootAt(index + 1)
+		if err != nil {
+			return Appended{}, core.E(op, core.Internal, err)
+		}
+		return Appended{Leaf: lf, LeafIndex: index, LeafCount: index + 1, Root: root, Existing: true}, nil
+	case lf.Seq > next:
+		return Appended{}, core.E(op, core.Conflict, &SeqGapError{Seq: lf.Seq, Next: next})
+	}
+	var nk []byte
+	if w.Nonce != nil {
+		nk = nonceKey(b, *w.Nonce)
+		if seen, err := d.kv.has(nk); err != nil {
+			return Appended{}, core.E(op, core.Internal, err)
+		} else if seen {
+			return Appended{}, core.Errorf(op, core.Unauthorized, "nonce %x of %s was already used", w.Nonce.Value, w.Nonce.Writer.Short())
+		}
+	}
+	if st.Bytes+lf.Size < st.Bytes || st.Bytes+lf.Size > w.MaxBytes {
+		return Appended{}, core.E(op, core.Invalid, &QuotaError{Used: st.Bytes, Size: lf.Size, Max: w.MaxBytes})
+	}
+
+	var bt batch
+	haveBlob, err := d.kv.has(blobKey(lf.ContentHash))
+	if err != nil {
+		return Appended{}, core.E(op, core.Internal, err)
+	}
+	if w.Data == nil && !haveBlob {
+		return Appended{}, core.Errorf(op, core.Invalid, "no data for blob %s, which is not stored", lf.ContentHash)
+	}
+	if w.Data != nil {
+		data, err := readBlob(w.Data, lf)
+		if err != nil {
+			return Appended{}, core.E(op, core.KindOf(err), err)
+		}
+		if !haveBlob {
+			bt.set(blobKey(lf.ContentHash), data)
+		}
+	}
+	bt.set(bucketBlobKey(b, lf.ContentHash), nil)
+	index := st.LeafCount
+	bt.set(leafKey(b, index), lf.Bytes())
+	if _, err := l.mmr.AppendHash(mmr.LeafHash(lf.Bytes())); err != nil {
+		l.nodes.discard()
+		return Appended{}, core.E(op, core.Invalid, err)
+	}
+	for i, h := range l.nodes.pending {
+		bt.set(nodeKey(b, l.nodes.committed+uint64(i)), h[:])
+	}
+	root, _ := l.mmr.Root()
+	ns := State{Bucket: b, StartSeq: st.StartSeq, LeafCount: st.LeafCount + 1, Bytes: st.Bytes + lf.Size, Root: root}
+	bt.set(stateKey(b), encodeState(ns))
+	if nk != nil {
+		bt.set(nk, nil)
+	}
+	if err := d.kv.apply(&bt, !d.opts.NoSync); err != nil {
+		// Nothing was written: forget the nodes and rebuild the MMR's
+		// peaks from what is stored.
+		l.nodes.discard()
+		if m, rerr := mmr.New(l.nodes); rerr != nil {
+			l.err = fmt.Errorf("reopening the log after a failed commit: %w", rerr)
+		} else {
+			l.mmr = m
+		}
+		return Appended{}, core.E(op, core.Internal, err)
+	}
+	l.nodes.commit()
+	l.mu.Lock()
+	l.state = ns
+	l.mu.Unlock()
+	return Appended{Leaf: lf, LeafIndex: index, LeafCount: index + 1, Root: root}, nil
+}
+
+// readBlob reads exactly lf.Size bytes and checks their hash.
+func readBlob(r io.Reader, lf core.Leaf) ([]byte, error) {
+	const op = "store.readBlob"
+	data := make([]byte, lf.Size)
+	if _, err := io.ReadFull(r, data); err != nil {
+		if errors.Is(err, io.ErrUnexpectedEOF) || errors.Is(err, io.EOF) {
+			return nil, core.Errorf(op, core.Invalid, "blob is shorter than its size %d", lf.Size)
+		}
+		if k := core.KindOf(err); k != core.Other {
+			return nil, core.E(op, k, err)
+		}
+		return nil, core.E(op, core.Invalid, fmt.Errorf("reading blob: %w", err))
+	}
+	if sum := core.H256(sha256.Sum256(data)); sum != lf.ContentHash {
+		return nil, core.Errorf(op, core.Corrupt, "blob hashes to %s, not %s", sum, lf.ContentHash)
+	}
+	return data, nil
+}
+
+func (d *db) State(b core.BucketID) (State, error) {
+	leave, err := d.enter("store.State")
+	if err != nil {
+		return State{}, err
+	}
+	defer leave()
+	if l := d.log(b, false); l != nil {
+		return l.committed(), nil
+	}
+	return State{Bucket: b, Root: emptyRoot}, nil
+}
+
+func (d *db) Buckets() ([]core.BucketID, error) {
+	leave, err := d.enter("store.Buckets")
+	if err != nil {
+		return nil, err
+	}
+	defer leave()
+	d.mu.Lock()
+	var out []core.BucketID
+	for id, l := range d.logs {
+		if l.committed().LeafCount > 0 {
+			out = append(out, id)
+		}
+	}
+	d.mu.Unlock()
+	slices.Sort(out)
+	return out, nil
+}
+
+func (d *db) leafAt(b core.BucketID, index uint64) (core.Leaf, error) {
+	v, err := d.kv.get(leafKey(b, index))
+	if errors.Is(err, errNoKey) {
+		return core.Leaf{}, core.Errorf("store.leaf", core.Corrupt, "bucket %s: leaf %d is missing", b, index)
+	}
+	if err != nil {
+		return core.Leaf{}, core.E("store.leaf", core.Internal, err)
+	}
+	lf, err := core.ParseLeaf(v)
+	if err != nil {
+		return core.Leaf{}, core.E("store.leaf", core.Corrupt, err)
+	}
+	return lf, nil
+}
+
+func (d *db) Leaf(b core.BucketID, seq uint64) (core.Leaf, error) {
+	const op = "store.Leaf"
+	leave, err := d.enter(op)
+	if err != nil {
+		return core.Leaf{}, err
+	}
+	defer leave()
+	st, _ := d.stateOf(b)
+	if seq < st.StartSeq || seq >= st.NextSeq() {
+		return core.Leaf{}, core.Errorf(op, core.NotFound, "bucket %s: no leaf at seq %d (log holds [%d, %d))", b, seq, st.StartSeq, st.NextSeq())
+	}
+	return d.leafAt(b, seq-st.StartSeq)
+}
+
+func (d *db) stateOf(b core.BucketID) (State, *bucketLog) {
+	if l := d.log(b, false); l != nil {
+		return l.committed(), l
+	}
+	return State{Bucket: b, Root: emptyRoot}, nil
+}
+
+func (d *db) Leaves(b core.BucketID, from uint64, limit int) ([]core.Leaf, error) {
+	const op = "store.Leaves"
+	leave, err := d.enter(op)
+	if err != nil {
+		return nil, err
+	}
+	defer leave()
+	if limit < 0 {
+		return nil, core.Errorf(op, core.Invalid, "negative limit %d", limit)
+	}
+	st, _ := d.stateOf(b)
+	if from < st.StartSeq {
+		from = st.StartSeq
+	}
+	end := st.NextSeq()
+	if from >= end {
+		return []core.Leaf{}, nil
+	}
+	if n := end - from; n > uint64(limit) {
+		end = from + uint64(limit)
+	}
+	out := make([]core.Leaf, 0, end-from)
+	for seq := from; seq < end; seq++ {
+		lf, err := d.leafAt(b, seq-st.StartSeq)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, lf)
+	}
+	return out, nil
+}
+
+// prefix checks that the log holds leafCount leaves.
+func (d *db) prefix(op string, b core.BucketID, leafCount uint64) (*bucketLog, error) {
+	st, l := d.stateOf(b)
+	if leafCount > st.LeafCount {
+		return nil, core.Errorf(op, core.NotFound, "bucket %s: log holds %d leaves, not %d", b, st.LeafCount, leafCount)
+	}
+	return l, nil
+}
+
+func (d *db) RootAt(b core.BucketID, leafCount uint64) (mmr.Hash, error) {
+	const op = "store.RootAt"
+	leave, err := d.enter(op)
+	if err != nil {
+		return mmr.Hash{}, err
+	}
+	defer leave()
+	l, err := d.prefix(op, b, leafCount)
+	if err != nil {
+		return mmr.Hash{}, err
+	}
+	if l == nil {
+		return emptyRoot, nil
+	}
+	h, err := l.mmr.RootAt(leafCount)
+	if err != nil {
+		return mmr.Hash{}, core.E(op, core.Internal, err)
+	}
+	return h, nil
+}
+
+func (d *db) Proof(b core.BucketID, leafIndex, leafCount uint64) (*mmr.InclusionProof, error) {
+	const op = "store.Proof"
+	leave, err := d.enter(op)
+	if err != nil {
+		return nil, err
+	}
+	defer leave()
+	if leafIndex >= leafCount {
+		return nil, core.Errorf(op, core.Invalid, "leaf %d is not below leaf count %d", leafIndex, leafCount)
+	}
+	l, err := d.prefix(op, b, leafCount)
+	if err != nil {
+		return nil, err
+	}
+	p, err := l.mmr.Proof(leafIndex, leafCount)
+	if err != nil {
+		return nil, core.E(op, core.Internal, err)
+	}
+	return p, nil
+}
+
+func (d *db) ConsistencyProof(b core.BucketID, oldCount, newCount uint64) (*mmr.ConsistencyProof, error) {
+	const op = "store.ConsistencyProof"
+	leave, err := d.enter(op)
+	if err != nil {
+		return nil, err
+	}
+	defer leave()
+	if oldCount > newCount {
+		return nil, core.Errorf(op, core.Invalid, "old leaf count %d is past new leaf count %d", oldCount, newCount)
+	}
+	l, err := d.prefix(op, b, newCount)
+	if err != nil {
+		return nil, err
+	}
+	if l == nil { // 0 -> 0 on a bucket with no log
+		return &mmr.ConsistencyProof{}, nil
+	}
+	p, err := l.mmr.ConsistencyProof(oldCount, newCount)
+	if err != nil {
+		return nil, core.E(op, core.Internal, err)
+	}
+	return p, nil
+}
+
+func (d *db) HasBlob(h core.H256) (bool, error) {
+	leave, err := d.enter("store.HasBlob")
+	if err != nil {
+		return false, err
+	}
+	defer leave()
+	ok, err := d.kv.has(blobKey(h))
+	if err != nil {
+		return false, core.E("store.HasBlob", core.Internal, err)
+	}
+	return ok, nil
+}
+
+func (d *db) OpenBlob(b core.BucketID, h core.H256) (*Blob, error) {
+	const op = "store.OpenBlob"
+	leave, err := d.enter(op)
+	if err != nil {
+		return nil, err
+	}
+	defer leave()
+	ok, err := d.kv.has(bucketBlobKey(b, h))
+	if err != nil {
+		return nil, core.E(op, core.Internal, err)
+	}
+	if !ok {
+		return nil, core.Errorf(op, core.NotFound, "bucket %s holds no blob %s", b, h)
+	}
+	v, c, err := d.kv.view(blobKey(h))
+	if errors.Is(err, errNoKey) {
+		return nil, core.Errorf(op, core.Corrupt, "bucket %s references blob %s, which is missing", b, h)
+	}
+	if err != nil {
+		return nil, core.E(op, core.Internal, err)
+	}
+	return newBlob(v, c), nil
+}
+
+func (d *db) PruneNonces(t time.Time) (int, error) {
+	const op = "store.PruneNonces"
+	leave, err := d.enter(op)
+	if err != nil {
+		return 0, err
+	}
+	defer leave()
+	end := binary.BigEndian.AppendUint64([]byte{'n'}, uint64(t.Unix()))
+	n := 0
+	err = d.kv.scan(noncePrefix, func(k, _ []byte) bool {
+		if string(k) >= string(end) {
+			return false
+		}
+		n++
+		return true
+	})
+	if err != nil || n == 0 {
+		return 0, err
+	}
+	var bt batch
+	bt.deleteRange(noncePrefix, end)
+	if err := d.kv.apply(&bt, false); err != nil {
+		return 0, core.E(op, core.Internal, err)
+	}
+	return n, nil
+}
+
+func (d *db) Close() error {
+	d.closeMu.Lock()
+	defer d.closeMu.Unlock()
+	if d.closed {
+		return nil
+	}
+	d.closed = true
+	if err := d.kv.close(); err != nil {
+		return core.E("store.Close", core.Internal, err)
+	}
+	return nil
+}
+
+// nodeStore is a bucket's MMR nodes as an mmr.Store. Appended nodes wait in
+// pending until the append's batch commits, so the MMR's nodes reach disk
+// in the same batch as the leaf that made them.
+type nodeStore struct {
+	kv        kv
+	bucket    core.BucketID
+	mu        sync.RWMutex
+	committed uint64     // nodes on disk
+	pending   []mmr.Hash // nodes appended since, not yet committed
+}
+
+func (s *nodeStore) Get(pos uint64) (mmr.Hash, error) {
+	s.mu.RLock()
+	committed := s.committed
+	if pos >= committed {
+		defer s.mu.RUnlock()
+		if i := pos - committed; i < uint64(len(s.pending)) {
+			return s.pending[i], nil
+		}
+		return mmr.Hash{}, fmt.Errorf("bucket %s node %d: %w", s.bucket, pos, mmr.ErrNotFound)
+	}
+	s.mu.RUnlock()
+	v, err := s.kv.get(nodeKey(s.bucket, pos))
+	if err != nil {
+		if errors.Is(err, errNoKey) {
+			err = mmr.ErrNotFound
+		}
+		return mmr.Hash{}, fmt.Errorf("bucket %s node %d: %w", s.bucket, pos, err)
+	}
+	if len(v) != len(mmr.Hash{}) {
+		return mmr.Hash{}, fmt.Errorf("bucket %s node %d is %d bytes: %w", s.bucket, pos, len(v), mmr.ErrCorrupt)
+	}
+	return mmr.Hash(v), nil
+}
+
+func (s *nodeStore) Append(nodes []mmr.Hash) error {
+	s.mu.Lock()
+	s.pending = append(s.pending, nodes...)
+	s.mu.Unlock()
+	return nil
+}
+
+func (s *nodeStore) Size() uint64 {
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	return s.committed + uint64(len(s.pending))
+}
+
+func (s *nodeStore) commit() {
+	s.mu.Lock()
+	s.committed += uint64(len(s.pending))
+	s.pending = s.pending[:0]
+	s.mu.Unlock()
+}
+
+func (s *nodeStore) discard() {
+	s.mu.Lock()
+	s.pending = s.pending[:0]
+	s.mu.Unlock()
+}

@@ -1,0 +1,173 @@
+package store
+
+import (
+	"bytes"
+	"fmt"
+	"io"
+	"time"
+
+	"github.com/cairn-storage/cairn/core"
+	"github.com/cairn-storage/cairn/mmr"
+)
+
+// Store is durable blob, leaf and MMR-node storage for a provider. Every
+// method is safe for concurrent use. Appends to one bucket are serialised;
+// appends to different buckets proceed in parallel. Errors carry core
+// kinds: Invalid for a bad argument, NotFound for a missing blob or log
+// prefix, Conflict for a seq that does not fit the log, Unauthorized for a
+// replayed nonce, Corrupt for data that does not match its hash, Internal
+// for a storage failure.
+type Store interface {
+	// Append appends w.Leaf to bucket's log if w.Leaf.Seq is the log's next
+	// seq (start_seq + leaf_count), and returns once the blob, the leaf, the
+	// MMR nodes, the log state and the nonce are durable, all or none.
+	//
+	// If w.Leaf.Seq is already in the log and holds the same leaf, Append
+	// writes nothing and returns the answer of the first append with
+	// Existing set: retries are safe. If it holds a different leaf: kind
+	// Conflict. If w.Leaf.Seq is past the next seq: kind Conflict with a
+	// *SeqGapError in the chain. A nonce already recorded: kind
+	// Unauthorized. A log that would pass w.MaxBytes: kind Invalid with a
+	// *QuotaError. Data that does not hash to w.Leaf.ContentHash: kind
+	// Corrupt.
+	Append(bucket core.BucketID, w Write) (Appended, error)
+
+	// State returns the committed state of bucket's log; a bucket with no
+	// log has an empty one (leaf count 0, the empty root).
+	State(bucket core.BucketID) (State, error)
+
+	// Buckets lists the buckets that have a log, in increasing order.
+	Buckets() ([]core.BucketID, error)
+
+	// Leaves returns up to limit leaves from seq from on.
+	Leaves(bucket core.BucketID, from uint64, limit int) ([]core.Leaf, error)
+
+	// Leaf returns the leaf at seq; kind NotFound past the log.
+	Leaf(bucket core.BucketID, seq uint64) (core.Leaf, error)
+
+	// RootAt returns the MMR root of the log's first leafCount leaves; kind
+	// NotFound if the log is shorter.
+	RootAt(bucket core.BucketID, leafCount uint64) (mmr.Hash, error)
+
+	// Proof proves leaf leafIndex against RootAt(leafCount).
+	Proof(bucket core.BucketID, leafIndex, leafCount uint64) (*mmr.InclusionProof, error)
+
+	// ConsistencyProof proves that RootAt(newCount) extends RootAt(oldCount).
+	ConsistencyProof(bucket core.BucketID, oldCount, newCount uint64) (*mmr.ConsistencyProof, error)
+
+	// HasBlob reports whether the blob is stored (for any bucket).
+	HasBlob(hash core.H256) (bool, error)
+
+	// OpenBlob opens a blob that bucket's log references; kind NotFound if
+	// the log holds no leaf with that content hash. The caller closes it.
+	OpenBlob(bucket core.BucketID, hash core.H256) (*Blob, error)
+
+	// PruneNonces forgets write nonces that expired before t and returns
+	// how many it dropped.
+	PruneNonces(t time.Time) (int, error)
+
+	// Close releases the store. Calls after Close fail with kind Unavailable.
+	Close() error
+}
+
+// Write is one append.
+type Write struct {
+	// Leaf is the write: its seq, the SHA-256 of the blob and its size.
+	Leaf core.Leaf
+	// Data supplies exactly Leaf.Size bytes of the blob; Append reads no
+	// more. Nil is allowed when the blob is already stored (HasBlob), as
+	// when a replica syncs a blob it holds for another bucket.
+	Data io.Reader
+	// MaxBytes bounds the sum of the leaf sizes of the log after this write
+	// (the agreement's max bytes). Zero admits only empty blobs.
+	MaxBytes uint64
+	// Nonce, if set, is recorded with the write and refused if already
+	// recorded (replay protection for signed writes).
+	Nonce *Nonce
+}
+
+// Nonce identifies a signed write until its expiry.
+type Nonce struct {
+	Writer core.AccountID
+	Value  [16]byte
+	Expiry int64 // unix seconds
+}
+
+// Appended is the answer to an append.
+type Appended struct {
+	Leaf      core.Leaf
+	LeafIndex uint64   // seq - start_seq
+	LeafCount uint64   // the log's leaf count just after this leaf
+	Root      mmr.Hash // RootAt(LeafCount)
+	Existing  bool     // the leaf was already there; nothing was written
+}
+
+// State is a log's committed state.
+type State struct {
+	Bucket    core.BucketID
+	StartSeq  uint64
+	LeafCount uint64
+	Bytes     uint64 // sum of leaf sizes (blobs shared with other leaves count again)
+	Root      mmr.Hash
+}
+
+// NextSeq is the seq the next write must name.
+func (s State) NextSeq() uint64 { return s.StartSeq + s.LeafCount }
+
+// Blob is an open blob. It reads from memory the store holds until Close.
+type Blob struct {
+	*bytes.Reader
+	closer io.Closer
+}
+
+// Close releases the blob.
+func (b *Blob) Close() error {
+	if b.closer == nil {
+		return nil
+	}
+	c := b.closer
+	b.closer = nil
+	return c.Close()
+}
+
+// SeqGapError says a write named a seq past the log's next seq.
+type SeqGapError struct {
+	Seq, Next uint64
+}
+
+func (e *SeqGapError) Error() string {
+	return fmt.Sprintf("seq %d is past the log's next seq %d", e.Seq, e.Next)
+}
+
+// QuotaError says a write would take the log past its max bytes.
+type QuotaError struct {
+	Used, Size, Max uint64
+}
+
+func (e *QuotaError) Error() string {
+	return fmt.Sprintf("write of %d bytes would take the bucket from %d to past its quota of %d bytes", e.Size, e.Used, e.Max)
+}
+
+// Options configure a store.
+type Options struct {
+	// MaxBlobSize is the largest blob Append accepts (default 64 MiB; the
+	// provider's own, lower, limit is enforced before the store).
+	MaxBlobSize uint64
+	// NoSync commits appends without fsync. Benchmarks only: an append is
+	// then not durable when Append returns.
+	NoSync bool
+}
+
+// DefaultMaxBlobSize is Options.MaxBlobSize's default.
+const DefaultMaxBlobSize = 64 << 20
+
+func (o Options) withDefaults() Options {
+	if o.MaxBlobSize == 0 {
+		o.MaxBlobSize = DefaultMaxBlobSize
+	}
+	return o
+}
+
+func newBlob(v []byte, c io.Closer) *Blob {
+	return &Blob{Reader: bytes.NewReader(v), closer: c}
+}
