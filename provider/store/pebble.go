@@ -105,7 +105,7 @@ func (p *pebbleKV) close() error { return p.db.Close() }
 // returned errors.
 type quietLogger struct{}
 
-func (quietLogger) Infof(string, ...any)  {}
+func (quietLogger) Infof(string, ...any) {}
 func (quietLogger) Fatalf(format string, args ...any) {
 	pebble.DefaultLogger.Fatalf(format, args...)
 }
