@@ -28,6 +28,8 @@ type Globals struct {
 	Home   string // client state directory
 	JSON   bool   // machine-readable output
 
+	closers []func() // run when the command ends
+
 	Stdin  io.Reader
 	Stdout io.Writer
 	Stderr io.Writer
@@ -67,6 +69,9 @@ func Main(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	root.SetOut(stdout)
 	root.SetErr(stderr)
 	err := root.ExecuteContext(ctx)
+	for i := len(g.closers) - 1; i >= 0; i-- {
+		g.closers[i]()
+	}
 	if err == nil {
 		return ExitOK
 	}
