@@ -4,10 +4,12 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strings"
 	"sync"
 	"time"
 
 	abci "github.com/cometbft/cometbft/abci/types"
+	rpctypes "github.com/cometbft/cometbft/rpc/jsonrpc/types"
 
 	"github.com/cairn-storage/cairn/chain/wire"
 	"github.com/cairn-storage/cairn/core"
@@ -54,10 +56,40 @@ func (c *Client) Submit(ctx context.Context, signer core.PrivateKey, call wire.C
 	if err != nil {
 		return nil, err
 	}
+	return c.wait(ctx, op, s, w)
+}
+
+// SubmitRaw broadcasts an already signed transaction (see wire.EncodeTx)
+// and waits for it as Submit does. It does not manage nonces: a refused
+// nonce is returned, not retried.
+func (c *Client) SubmitRaw(ctx context.Context, tx []byte) (*wire.TxResult, error) {
+	const op = "chainclient.SubmitRaw"
+	w, err := c.tr.add(ctx, c, wire.TxHash(tx))
+	if err != nil {
+		return nil, err
+	}
+	rctx, cancel := c.reqCtx(ctx)
+	res, err := c.rpc.BroadcastTxSync(rctx, tx)
+	cancel()
+	if err != nil {
+		c.tr.remove(w)
+		return nil, broadcastError(op, w.hash, err)
+	}
+	if res.Code != wire.CodeOK {
+		c.tr.remove(w)
+		return nil, core.E(op, wire.CodeToKind(res.Code), &wire.TxError{Code: res.Code, Log: res.Log, Hash: w.hash})
+	}
+	return c.wait(ctx, op, nil, w)
+}
+
+// wait waits for w's transaction to commit.
+func (c *Client) wait(ctx context.Context, op string, s *signerState, w *waiter) (*wire.TxResult, error) {
 	select {
 	case r := <-w.ch:
 		if r.err != nil {
-			c.forget(s)
+			if s != nil {
+				c.forget(s)
+			}
 			return nil, r.err
 		}
 		res := r.res
@@ -108,7 +140,7 @@ func (c *Client) broadcast(ctx context.Context, op string, s *signerState, k cor
 			// The node may or may not have taken it: ask for the nonce next time.
 			c.tr.remove(w)
 			s.known = false
-			return nil, unavailable(op, fmt.Errorf("broadcast tx %s: %w", w.hash, err))
+			return nil, broadcastError(op, w.hash, err)
 		}
 		if res.Code == wire.CodeOK {
 			s.next++
@@ -297,4 +329,23 @@ func convertEvents(evs []abci.Event, height int64, hash core.H256) []wire.Event 
 		out = append(out, wire.Event{Type: e.Type, Attributes: attrs, Height: height, TxHash: hash})
 	}
 	return out
+}
+
+// broadcastError classifies a failed broadcast. The node answering with
+// an RPC error (it took the request but would not admit the tx) differs
+// from not reaching it; CometBFT gives no codes for these, so its
+// messages are matched, here only.
+func broadcastError(op string, hash core.H256, err error) error {
+	var rpcErr *rpctypes.RPCError
+	if errors.As(err, &rpcErr) {
+		msg := rpcErr.Message + " " + rpcErr.Data
+		switch {
+		case strings.Contains(msg, "already exists in cache"):
+			return core.E(op, core.Exists, fmt.Errorf("tx %s was already broadcast: %s", hash, rpcErr.Data))
+		case strings.Contains(msg, "too large"):
+			return core.E(op, core.Invalid, fmt.Errorf("tx %s: %s", hash, rpcErr.Data))
+		}
+		return core.E(op, core.Unavailable, fmt.Errorf("broadcast tx %s: %w", hash, err))
+	}
+	return core.E(op, core.Unavailable, fmt.Errorf("broadcast tx %s: %w", hash, err))
 }

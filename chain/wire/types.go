@@ -68,7 +68,7 @@ type Bucket struct {
 }
 
 // Role returns a's role in the bucket, or "" if a is not a member.
-func (b *Bucket) Role(a core.AccountID) MemberRole {
+func (b Bucket) Role(a core.AccountID) MemberRole {
 	for _, m := range b.Members {
 		if m.Account == a {
 			return m.Role
