@@ -583,7 +583,7 @@ func scenarioChallengeAnswered(e env) {
 	if got := e.account(f.challenger.Account()).Balance; got != chalBal-5_000 {
 		e.t.Errorf("challenger balance %d, want %d", got, chalBal-5_000)
 	}
-	e.fail(f.provider, f.answer(2, id), core.Conflict, 0)              // answered already
+	e.fail(f.provider, f.answer(2, id), core.Conflict, 0) // answered already
 	e.fail(f.challenger, wire.ResolveChallenge{Challenge: id}, core.Conflict, 0)
 	e.ok(f.provider, wire.WithdrawStake{Amount: 1})
 }
