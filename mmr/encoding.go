@@ -6,13 +6,7 @@ import (
 	"fmt"
 )
 
-// Binary encodings (version 1). Integers are big-endian; every list length
-// is one byte, at most 64; hashes are 32 raw bytes; nothing may follow.
-//
-//	inclusion:   0x01 'I' leaf_index:u64 leaf_count:u64 n_siblings:u8 n_peaks:u8
-//	             siblings:n_siblings*32 peaks:n_peaks*32
-//	consistency: 0x01 'C' old_count:u64 new_count:u64 n_old_peaks:u8 n_path:u8 n_right_peaks:u8
-//	             old_peaks:n_old_peaks*32 path:n_path*32 right_peaks:n_right_peaks*32
+// Binary encodings, version 1: see "Encodings" in the package doc.
 const (
 	encodingVersion = 1
 	kindInclusion   = 'I'

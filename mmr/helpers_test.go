@@ -4,7 +4,6 @@ import (
 	"crypto/sha256"
 	"encoding/binary"
 	"errors"
-	"testing"
 
 	"github.com/cairn-storage/cairn/mmr"
 )
@@ -18,8 +17,14 @@ func leafData(seed, i uint64) []byte {
 	return b[:]
 }
 
+// fataler is what build and mustRoot need of a *testing.T, *testing.B or *rapid.T.
+type fataler interface {
+	Helper()
+	Fatal(args ...any)
+}
+
 // build returns an MMR over a MemStore holding n leaves of family seed.
-func build(t testing.TB, seed, n uint64) *mmr.MMR {
+func build(t fataler, seed, n uint64) *mmr.MMR {
 	t.Helper()
 	m, err := mmr.New(mmr.NewMemStore())
 	if err != nil {
@@ -33,7 +38,7 @@ func build(t testing.TB, seed, n uint64) *mmr.MMR {
 	return m
 }
 
-func mustRoot(t testing.TB, m *mmr.MMR, n uint64) mmr.Hash {
+func mustRoot(t fataler, m *mmr.MMR, n uint64) mmr.Hash {
 	t.Helper()
 	r, err := m.RootAt(n)
 	if err != nil {

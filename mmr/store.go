@@ -19,10 +19,20 @@ type Store interface {
 }
 
 // MemStore is a Store in memory. It is safe for concurrent use.
+//
+// It keeps nodes in chunks of memChunk nodes, so growing never copies more
+// than the first chunk, and a small store stays small.
 type MemStore struct {
-	mu    sync.RWMutex
-	nodes []Hash
+	mu     sync.RWMutex
+	chunks [][]Hash // all full but the last; the first grows as a slice does
+	size   uint64
 }
+
+// memChunk is the most nodes a chunk holds (128 KiB).
+const (
+	memChunkBits = 12
+	memChunk     = 1 << memChunkBits
+)
 
 // NewMemStore returns an empty MemStore.
 func NewMemStore() *MemStore { return &MemStore{} }
@@ -31,17 +41,30 @@ func NewMemStore() *MemStore { return &MemStore{} }
 func (s *MemStore) Get(pos uint64) (Hash, error) {
 	s.mu.RLock()
 	defer s.mu.RUnlock()
-	if pos >= uint64(len(s.nodes)) {
-		return Hash{}, fmt.Errorf("position %d of %d: %w", pos, len(s.nodes), ErrNotFound)
+	if pos >= s.size {
+		return Hash{}, fmt.Errorf("position %d of %d: %w", pos, s.size, ErrNotFound)
 	}
-	return s.nodes[pos], nil
+	return s.chunks[pos>>memChunkBits][pos&(memChunk-1)], nil
 }
 
 // Append implements Store.
 func (s *MemStore) Append(nodes []Hash) error {
 	s.mu.Lock()
-	s.nodes = append(s.nodes, nodes...)
-	s.mu.Unlock()
+	defer s.mu.Unlock()
+	for len(nodes) > 0 {
+		if len(s.chunks) == 0 || len(s.chunks[len(s.chunks)-1]) == memChunk {
+			var c []Hash
+			if len(s.chunks) > 0 {
+				c = make([]Hash, 0, memChunk)
+			}
+			s.chunks = append(s.chunks, c)
+		}
+		last := &s.chunks[len(s.chunks)-1]
+		n := min(memChunk-len(*last), len(nodes))
+		*last = append(*last, nodes[:n]...)
+		nodes = nodes[n:]
+		s.size += uint64(n)
+	}
 	return nil
 }
 
@@ -49,5 +72,5 @@ func (s *MemStore) Append(nodes []Hash) error {
 func (s *MemStore) Size() uint64 {
 	s.mu.RLock()
 	defer s.mu.RUnlock()
-	return uint64(len(s.nodes))
+	return s.size
 }
