@@ -137,10 +137,17 @@ func (c *Client) broadcast(ctx context.Context, op string, s *signerState, k cor
 		res, err := c.rpc.BroadcastTxSync(rctx, tx)
 		cancel()
 		if err != nil {
-			// The node may or may not have taken it: ask for the nonce next time.
 			c.tr.remove(w)
 			s.known = false
-			return nil, broadcastError(op, w.hash, err)
+			err = broadcastError(op, w.hash, err)
+			// The same bytes are in the node's cache: another client of
+			// this signer sent an identical transaction with this nonce.
+			if core.KindOf(err) == core.Exists && attempt == 0 {
+				continue
+			}
+			// Otherwise the node may or may not have taken it: ask for the
+			// nonce next time.
+			return nil, err
 		}
 		if res.Code == wire.CodeOK {
 			s.next++

@@ -34,6 +34,8 @@ type Node struct {
 	cmt     *node.Node
 	chainID string
 	rpcLn   net.Listener
+	rpcSrv  *http.Server
+	conns   connSet
 	rpcURL  string
 	dbs     *dbTracker
 
@@ -156,8 +158,18 @@ func (n *Node) serveRPC(c *cmtcfg.Config, logger cmtlog.Logger) error {
 	}
 	n.rpcLn = ln
 	n.rpcURL = "http://" + ln.Addr().String()
+	// As rpcserver.Serve, but with a server we can close, connections
+	// (websockets too) and all, so clients notice a stopped node at once.
+	n.rpcSrv = &http.Server{
+		Handler:           rpcserver.PreChecksHandler(rpcserver.RecoverAndLogHandler(mux, rpcLogger), sc),
+		ReadTimeout:       sc.ReadTimeout,
+		ReadHeaderTimeout: sc.ReadTimeout,
+		WriteTimeout:      sc.WriteTimeout,
+		MaxHeaderBytes:    sc.MaxHeaderBytes,
+		ConnState:         n.conns.track,
+	}
 	go func() {
-		if err := rpcserver.Serve(ln, mux, rpcLogger, sc); err != nil && !errors.Is(err, net.ErrClosed) {
+		if err := n.rpcSrv.Serve(ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
 			rpcLogger.Debug("rpc server stopped", "err", err)
 		}
 	}()
@@ -211,7 +223,10 @@ func (n *Node) Wait() { <-n.done }
 func (n *Node) Stop() error {
 	n.stopOnce.Do(func() {
 		var errs []error
-		if n.rpcLn != nil {
+		if n.rpcSrv != nil {
+			n.rpcSrv.Close()
+			n.conns.closeAll() // hijacked (websocket) connections
+		} else if n.rpcLn != nil {
 			n.rpcLn.Close()
 		}
 		if n.cmt != nil && n.cmt.IsRunning() {
@@ -270,4 +285,34 @@ func cometLogger(w io.Writer, level string) (cmtlog.Logger, error) {
 		return nil, err
 	}
 	return cmtlog.NewFilter(cmtlog.NewTMLogger(cmtlog.NewSyncWriter(w)), opt), nil
+}
+
+// connSet tracks a server's connections, including hijacked ones that
+// http.Server.Close does not close.
+type connSet struct {
+	mu sync.Mutex
+	m  map[net.Conn]struct{}
+}
+
+func (s *connSet) track(c net.Conn, st http.ConnState) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	switch st {
+	case http.StateNew, http.StateHijacked:
+		if s.m == nil {
+			s.m = map[net.Conn]struct{}{}
+		}
+		s.m[c] = struct{}{}
+	case http.StateClosed:
+		delete(s.m, c)
+	}
+}
+
+func (s *connSet) closeAll() {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	for c := range s.m {
+		c.Close()
+	}
+	s.m = nil
 }

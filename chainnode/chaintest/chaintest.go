@@ -23,6 +23,9 @@ type Options struct {
 	// Home reuses a home directory (to restart a node in a test); ""
 	// makes a fresh one under t.TempDir().
 	Home string
+	// RPCListen overrides the RPC address (to restart a node on the port
+	// its clients know); default 127.0.0.1:0.
+	RPCListen string
 	// Verbose sends CometBFT's info logs to stderr.
 	Verbose bool
 }
@@ -54,7 +57,7 @@ func Start(t testing.TB, opts ...Options) *chainnode.Node {
 			t.Fatalf("chaintest: init: %v", err)
 		}
 	}
-	cfg := chainnode.Config{Home: home, TimeoutCommit: o.TimeoutCommit}
+	cfg := chainnode.Config{Home: home, TimeoutCommit: o.TimeoutCommit, RPCListen: o.RPCListen}
 	if o.Verbose {
 		cfg.CometLog, cfg.CometLogLevel = os.Stderr, "info"
 	}
