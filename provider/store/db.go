@@ -162,6 +162,17 @@ func (d *db) Append(b core.BucketID, w Write) (Appended, error) {
 	if l.err != nil {
 		return Appended{}, core.E(op, core.Internal, l.err)
 	}
+	// A nonce is refused even for a write that already landed: a retry
+	// is signed afresh, so only a replay reuses a nonce.
+	var nk []byte
+	if w.Nonce != nil {
+		nk = nonceKey(b, *w.Nonce)
+		if seen, err := d.kv.has(nk); err != nil {
+			return Appended{}, core.E(op, core.Internal, err)
+		} else if seen {
+			return Appended{}, core.Errorf(op, core.Unauthorized, "nonce %x of %s was already used", w.Nonce.Value, w.Nonce.Writer.Short())
+		}
+	}
 	st := l.committed()
 	next := st.NextSeq()
 	switch {
@@ -183,15 +194,6 @@ func (d *db) Append(b core.BucketID, w Write) (Appended, error) {
 		return Appended{Leaf: lf, LeafIndex: index, LeafCount: index + 1, Root: root, Existing: true}, nil
 	case lf.Seq > next:
 		return Appended{}, core.E(op, core.Conflict, &SeqGapError{Seq: lf.Seq, Next: next})
-	}
-	var nk []byte
-	if w.Nonce != nil {
-		nk = nonceKey(b, *w.Nonce)
-		if seen, err := d.kv.has(nk); err != nil {
-			return Appended{}, core.E(op, core.Internal, err)
-		} else if seen {
-			return Appended{}, core.Errorf(op, core.Unauthorized, "nonce %x of %s was already used", w.Nonce.Value, w.Nonce.Writer.Short())
-		}
 	}
 	if st.Bytes+lf.Size < st.Bytes || st.Bytes+lf.Size > w.MaxBytes {
 		return Appended{}, core.E(op, core.Invalid, &QuotaError{Used: st.Bytes, Size: lf.Size, Max: w.MaxBytes})

@@ -22,14 +22,14 @@ type Store interface {
 	// seq (start_seq + leaf_count), and returns once the blob, the leaf, the
 	// MMR nodes, the log state and the nonce are durable, all or none.
 	//
-	// If w.Leaf.Seq is already in the log and holds the same leaf, Append
-	// writes nothing and returns the answer of the first append with
-	// Existing set: retries are safe. If it holds a different leaf: kind
-	// Conflict. If w.Leaf.Seq is past the next seq: kind Conflict with a
-	// *SeqGapError in the chain. A nonce already recorded: kind
-	// Unauthorized. A log that would pass w.MaxBytes: kind Invalid with a
-	// *QuotaError. Data that does not hash to w.Leaf.ContentHash: kind
-	// Corrupt.
+	// A w.Nonce already recorded is refused first (kind Unauthorized),
+	// whatever the write: a replay. If w.Leaf.Seq is already in the log and
+	// holds the same leaf, Append writes nothing and returns the answer of
+	// the first append with Existing set: retries (with a fresh nonce) are
+	// safe. If it holds a different leaf: kind Conflict. If w.Leaf.Seq is
+	// past the next seq: kind Conflict with a *SeqGapError in the chain. A
+	// log that would pass w.MaxBytes: kind Invalid with a *QuotaError. Data
+	// that does not hash to w.Leaf.ContentHash: kind Corrupt.
 	Append(bucket core.BucketID, w Write) (Appended, error)
 
 	// State returns the committed state of bucket's log; a bucket with no

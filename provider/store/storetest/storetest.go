@@ -244,16 +244,20 @@ func testNonces(t *testing.T, s store.Store) {
 	w := Write(0, []byte("a"))
 	w.Nonce = n
 	must[store.Appended](t)(s.Append(b, w))
-	// The same signed write again: it landed, so it is a harmless retry.
+	// The same signed write again is a replay, though it would change nothing.
 	w = Write(0, []byte("a"))
 	w.Nonce = n
+	_, err := s.Append(b, w)
+	wantKind(t, err, core.Unauthorized)
+	// A retry with a fresh nonce gets the first answer.
+	w.Nonce = &store.Nonce{Writer: n.Writer, Value: [16]byte{10}, Expiry: exp}
 	if a := must[store.Appended](t)(s.Append(b, w)); !a.Existing {
 		t.Fatal("retry was not reported as existing")
 	}
 	// A new write with a used nonce is a replay.
 	w = Write(1, []byte("b"))
 	w.Nonce = n
-	_, err := s.Append(b, w)
+	_, err = s.Append(b, w)
 	wantKind(t, err, core.Unauthorized)
 	// Another writer, or another bucket, with the same nonce value is not.
 	w.Nonce = &store.Nonce{Writer: core.AccountID{2}, Value: n.Value, Expiry: exp}
