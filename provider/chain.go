@@ -1,0 +1,192 @@
+package provider
+
+import (
+	"context"
+	"sync"
+	"time"
+
+	chainwire "github.com/cairn-storage/cairn/chain/wire"
+	"github.com/cairn-storage/cairn/core"
+)
+
+// ChainReader is the chain state the provider reads.
+type ChainReader interface {
+	ChainID(ctx context.Context) (string, error)
+	Height(ctx context.Context) (int64, error)
+	Bucket(ctx context.Context, id core.BucketID) (chainwire.Bucket, error)
+	BucketAgreements(ctx context.Context, id core.BucketID) ([]chainwire.Agreement, error)
+	Provider(ctx context.Context, account core.AccountID) (chainwire.Provider, error)
+}
+
+// ChallengeBoard lists challenges and announces new ones.
+type ChallengeBoard interface {
+	Challenges(ctx context.Context, f chainwire.ChallengeFilter) ([]chainwire.Challenge, error)
+	// SubscribeEvents streams events of a type; a hint, which may drop.
+	SubscribeEvents(ctx context.Context, eventType string) (<-chan chainwire.Event, error)
+}
+
+// TxSubmitter signs a call, broadcasts it and waits until it is committed.
+type TxSubmitter interface {
+	Submit(ctx context.Context, signer core.PrivateKey, call chainwire.Call) (*chainwire.TxResult, error)
+}
+
+// Chain is everything the provider needs from the chain;
+// *chainclient.Client satisfies it.
+type Chain interface {
+	ChainReader
+	ChallengeBoard
+	TxSubmitter
+}
+
+// chainCache keeps chain reads for a short TTL, so a burst of writes costs
+// one chain query per bucket, not one per write. A bucket that does not
+// exist is cached too; a chain that cannot be reached is not.
+type chainCache struct {
+	chain ChainReader
+	ttl   time.Duration
+	now   func() time.Time
+
+	mu        sync.Mutex
+	chainID   string
+	height    cached[int64]
+	buckets   map[core.BucketID]*cached[bucketInfo]
+	providers map[core.AccountID]*cached[chainwire.Provider]
+}
+
+type cached[T any] struct {
+	v   T
+	err error // only NotFound is cached
+	at  time.Time
+}
+
+type bucketInfo struct {
+	bucket     chainwire.Bucket
+	agreements []chainwire.Agreement
+}
+
+// agreement returns the agreement of provider p, or nil.
+func (b *bucketInfo) agreement(p core.AccountID) *chainwire.Agreement {
+	for i := range b.agreements {
+		if b.agreements[i].Provider == p {
+			return &b.agreements[i]
+		}
+	}
+	return nil
+}
+
+func newChainCache(c ChainReader, ttl time.Duration, now func() time.Time) *chainCache {
+	return &chainCache{chain: c, ttl: ttl, now: now,
+		buckets:   make(map[core.BucketID]*cached[bucketInfo]),
+		providers: make(map[core.AccountID]*cached[chainwire.Provider]),
+	}
+}
+
+func (c *chainCache) fresh(at time.Time) bool { return c.now().Sub(at) < c.ttl }
+
+// ChainID is read once: a chain's id never changes.
+func (c *chainCache) ChainID(ctx context.Context) (string, error) {
+	c.mu.Lock()
+	id := c.chainID
+	c.mu.Unlock()
+	if id != "" {
+		return id, nil
+	}
+	id, err := c.chain.ChainID(ctx)
+	if err != nil {
+		return "", core.E("provider.chainID", unavailableUnlessKnown(err), err)
+	}
+	c.mu.Lock()
+	c.chainID = id
+	c.mu.Unlock()
+	return id, nil
+}
+
+func (c *chainCache) Height(ctx context.Context) (int64, error) {
+	c.mu.Lock()
+	h := c.height
+	c.mu.Unlock()
+	if h.at != (time.Time{}) && c.fresh(h.at) {
+		return h.v, nil
+	}
+	v, err := c.chain.Height(ctx)
+	if err != nil {
+		return h.v, core.E("provider.height", unavailableUnlessKnown(err), err)
+	}
+	c.mu.Lock()
+	c.height = cached[int64]{v: v, at: c.now()}
+	c.mu.Unlock()
+	return v, nil
+}
+
+// lastHeight is the last height read, without asking the chain.
+func (c *chainCache) lastHeight() int64 {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.height.v
+}
+
+func (c *chainCache) Bucket(ctx context.Context, id core.BucketID) (bucketInfo, error) {
+	c.mu.Lock()
+	e := c.buckets[id]
+	c.mu.Unlock()
+	if e != nil && c.fresh(e.at) {
+		return e.v, e.err
+	}
+	var bi bucketInfo
+	b, err := c.chain.Bucket(ctx, id)
+	if err == nil {
+		bi.bucket = b
+		bi.agreements, err = c.chain.BucketAgreements(ctx, id)
+	}
+	if err != nil && core.KindOf(err) != core.NotFound {
+		return bi, core.E("provider.bucket", unavailableUnlessKnown(err), err)
+	}
+	c.mu.Lock()
+	c.buckets[id] = &cached[bucketInfo]{v: bi, err: err, at: c.now()}
+	c.mu.Unlock()
+	return bi, err
+}
+
+// cachedBucket returns what the cache holds, fresh or not, without asking.
+func (c *chainCache) cachedBucket(id core.BucketID) (bucketInfo, bool) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	e := c.buckets[id]
+	if e == nil || e.err != nil {
+		return bucketInfo{}, false
+	}
+	return e.v, true
+}
+
+func (c *chainCache) Provider(ctx context.Context, a core.AccountID) (chainwire.Provider, error) {
+	c.mu.Lock()
+	e := c.providers[a]
+	c.mu.Unlock()
+	if e != nil && c.fresh(e.at) {
+		return e.v, e.err
+	}
+	p, err := c.chain.Provider(ctx, a)
+	if err != nil && core.KindOf(err) != core.NotFound {
+		return p, core.E("provider.provider", unavailableUnlessKnown(err), err)
+	}
+	c.mu.Lock()
+	c.providers[a] = &cached[chainwire.Provider]{v: p, err: err, at: c.now()}
+	c.mu.Unlock()
+	return p, err
+}
+
+// forget drops a bucket's entry, so the next read asks the chain.
+func (c *chainCache) forget(id core.BucketID) {
+	c.mu.Lock()
+	delete(c.buckets, id)
+	c.mu.Unlock()
+}
+
+// unavailableUnlessKnown keeps a classified chain error's kind and calls
+// anything else the chain being unavailable.
+func unavailableUnlessKnown(err error) core.Kind {
+	if k := core.KindOf(err); k != core.Other {
+		return k
+	}
+	return core.Unavailable
+}

@@ -1,0 +1,347 @@
+package provider
+
+import (
+	"context"
+	"errors"
+	"sort"
+	"time"
+
+	chainwire "github.com/cairn-storage/cairn/chain/wire"
+	"github.com/cairn-storage/cairn/core"
+	"github.com/cairn-storage/cairn/mmr"
+	"github.com/cairn-storage/cairn/provider/store"
+	"github.com/cairn-storage/cairn/providerclient"
+)
+
+// syncLoop syncs every tracked bucket each SyncInterval, and a bucket at
+// once when SyncNow names it.
+func (s *Server) syncLoop(ctx context.Context) {
+	t := time.NewTicker(s.cfg.SyncInterval)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case b := <-s.kick:
+			s.syncOne(ctx, b)
+		case <-t.C:
+			for _, b := range s.trackedBuckets() {
+				if ctx.Err() != nil {
+					return
+				}
+				s.syncOne(ctx, b)
+			}
+		}
+	}
+}
+
+func (s *Server) syncOne(ctx context.Context, b core.BucketID) {
+	if _, err := s.Sync(ctx, b); err != nil && ctx.Err() == nil {
+		s.log.Warn("sync", "bucket", b, "err", err)
+	}
+}
+
+// discoveryLoop finds the buckets this provider has agreements for: a scan
+// of the chain's buckets at start and each DiscoveryInterval, and the
+// agreement.created events in between.
+func (s *Server) discoveryLoop(ctx context.Context) {
+	var events <-chan chainwire.Event
+	subscribe := func() {
+		ch, err := s.chain.SubscribeEvents(ctx, chainwire.EventAgreementCreated)
+		if err != nil {
+			s.log.Debug("subscribing to agreements", "err", err)
+			return
+		}
+		events = ch
+	}
+	subscribe()
+	s.discover(ctx)
+	t := time.NewTicker(s.cfg.DiscoveryInterval)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case e, ok := <-events:
+			if !ok {
+				events = nil
+				continue
+			}
+			if e.Attributes["provider"] != s.acct.String() {
+				continue
+			}
+			if b, err := core.ParseBucketID(e.Attributes["bucket"]); err == nil {
+				s.cache.forget(b)
+				s.SyncNow(b)
+			}
+		case <-t.C:
+			if events == nil {
+				subscribe()
+			}
+			s.discover(ctx)
+		}
+	}
+}
+
+// discover scans buckets 1, 2, ... until the chain knows no more (bucket
+// ids are dense) and tracks those with an active agreement for this
+// provider. It costs one query per bucket: a chain index of agreements by
+// provider would replace it.
+func (s *Server) discover(ctx context.Context) {
+	for b := core.BucketID(1); ctx.Err() == nil; b++ {
+		bi, err := s.cache.Bucket(ctx, b)
+		if core.KindOf(err) == core.NotFound {
+			return
+		}
+		if err != nil {
+			s.log.Debug("discovering buckets", "bucket", b, "err", err)
+			return
+		}
+		if a := bi.agreement(s.acct); a != nil && a.Active {
+			s.trackMu.Lock()
+			known := s.tracked[b]
+			s.trackMu.Unlock()
+			if !known {
+				s.log.Info("serving bucket", "bucket", b, "role", a.Role)
+				s.SyncNow(b)
+			}
+		}
+	}
+}
+
+// peerCommitment is a peer's verified commitment and its client.
+type peerCommitment struct {
+	account core.AccountID
+	c       *providerclient.Client
+	sc      core.SignedCommitment
+}
+
+// Sync compares bucket b with its other providers and pulls what this
+// provider is missing from the most advanced one, and returns how many
+// leaves it is still behind it (0 once converged). Every leaf pulled is
+// proved under the peer's signed commitment before it is appended, and the
+// resulting root is checked against it.
+func (s *Server) Sync(ctx context.Context, b core.BucketID) (lag uint64, err error) {
+	const op = "provider.Sync"
+	bi, err := s.cache.Bucket(ctx, b)
+	if err != nil {
+		return 0, core.E(op, core.KindOf(err), err)
+	}
+	mine := bi.agreement(s.acct)
+	if mine == nil || !mine.Active {
+		return 0, nil
+	}
+	chainID, err := s.cache.ChainID(ctx)
+	if err != nil {
+		return 0, err
+	}
+	st, err := s.st.State(b)
+	if err != nil {
+		return 0, err
+	}
+	peers := s.peerCommitments(ctx, b, bi, chainID, st.StartSeq)
+	best := st.LeafCount
+	for _, p := range peers {
+		best = max(best, p.sc.LeafCount)
+	}
+	s.setLag(b, best-st.LeafCount)
+	var errs []error
+	for _, p := range peers {
+		if p.sc.LeafCount <= st.LeafCount {
+			break // sorted: nobody further holds more
+		}
+		if err := s.pull(ctx, b, p, mine.MaxBytes); err != nil {
+			errs = append(errs, core.E(op, core.KindOf(err), err))
+			s.log.Warn("pulling from peer", "bucket", b, "peer", p.account.Short(), "err", err)
+		}
+		if st, err = s.st.State(b); err != nil {
+			return 0, err
+		}
+		s.m.logSize(b, st.LeafCount, st.Bytes)
+		if st.LeafCount >= best {
+			break
+		}
+	}
+	lag = best - min(best, st.LeafCount)
+	s.setLag(b, lag)
+	if lag > 0 {
+		return lag, errors.Join(append(errs, core.Errorf(op, core.Unavailable, "bucket %s: still %d leaves behind", b, lag))...)
+	}
+	return 0, nil
+}
+
+func (s *Server) setLag(b core.BucketID, lag uint64) {
+	s.trackMu.Lock()
+	s.lag[b] = lag
+	s.trackMu.Unlock()
+	s.m.syncLag.WithLabelValues(b.String()).Set(float64(lag))
+}
+
+// peerCommitments asks the bucket's other active providers for their
+// commitments in parallel and returns those whose signature verifies
+// against the key registered on chain, for this chain, bucket and
+// start_seq, most leaves first.
+func (s *Server) peerCommitments(ctx context.Context, b core.BucketID, bi bucketInfo, chainID string, startSeq uint64) []peerCommitment {
+	type result struct {
+		p   peerCommitment
+		err error
+	}
+	results := make(chan result)
+	n := 0
+	for _, a := range bi.agreements {
+		if a.Provider == s.acct || !a.Active {
+			continue
+		}
+		n++
+		go func() {
+			r := result{p: peerCommitment{account: a.Provider}}
+			r.p.c, r.p.sc, r.err = s.askPeer(ctx, b, a.Provider, chainID)
+			if r.err == nil && r.p.sc.StartSeq != startSeq {
+				r.err = core.Errorf("provider.peer", core.Conflict, "peer's log starts at %d, ours at %d", r.p.sc.StartSeq, startSeq)
+			}
+			results <- r
+		}()
+	}
+	var out []peerCommitment
+	for range n {
+		r := <-results
+		if r.err != nil {
+			s.log.Debug("peer commitment", "bucket", b, "peer", r.p.account.Short(), "err", r.err)
+			continue
+		}
+		out = append(out, r.p)
+	}
+	sort.Slice(out, func(i, j int) bool {
+		if out[i].sc.LeafCount != out[j].sc.LeafCount {
+			return out[i].sc.LeafCount > out[j].sc.LeafCount
+		}
+		return string(out[i].account[:]) < string(out[j].account[:])
+	})
+	return out
+}
+
+func (s *Server) askPeer(ctx context.Context, b core.BucketID, peer core.AccountID, chainID string) (*providerclient.Client, core.SignedCommitment, error) {
+	const op = "provider.peer"
+	var sc core.SignedCommitment
+	p, err := s.cache.Provider(ctx, peer)
+	if err != nil {
+		return nil, sc, err
+	}
+	c, err := s.peer(p.Endpoint, chainID)
+	if err != nil {
+		return nil, sc, err
+	}
+	if sc, err = c.Commitment(ctx, b); err != nil {
+		return nil, sc, err
+	}
+	if sc.ChainID != chainID || sc.Provider != peer {
+		return nil, sc, core.Errorf(op, core.Corrupt, "commitment names chain %q and provider %s, want %q and %s", sc.ChainID, sc.Provider.Short(), chainID, peer.Short())
+	}
+	if err := sc.VerifyBy(p.PublicKey); err != nil {
+		return nil, sc, err
+	}
+	return c, sc, nil
+}
+
+// peer returns a client of the provider at endpoint, signing blob reads
+// with this provider's key.
+func (s *Server) peer(endpoint, chainID string) (*providerclient.Client, error) {
+	base, err := providerclient.BaseURL(endpoint)
+	if err != nil {
+		return nil, err
+	}
+	s.peerMu.Lock()
+	defer s.peerMu.Unlock()
+	if c := s.peers[base]; c != nil {
+		return c, nil
+	}
+	c, err := providerclient.New(base, providerclient.Options{HTTPClient: s.hc, Timeout: s.cfg.PeerTimeout, ChainID: chainID, Signer: s.key, MaxBlobSize: int64(s.cfg.MaxBlobSize), Now: s.now})
+	if err != nil {
+		return nil, err
+	}
+	s.peers[base] = c
+	return c, nil
+}
+
+// pull appends the peer's leaves from this provider's next seq up to the
+// peer's signed leaf count. It first proves this log a prefix of the
+// peer's (a consistency proof from our root to the signed root), then for
+// each leaf proves it under the signed root before appending it, fetching
+// its blob unless already stored.
+func (s *Server) pull(ctx context.Context, b core.BucketID, p peerCommitment, maxBytes uint64) error {
+	const op = "provider.pull"
+	st, err := s.st.State(b)
+	if err != nil {
+		return err
+	}
+	target, root := p.sc.LeafCount, mmr.Hash(p.sc.MMRRoot)
+	if st.LeafCount > 0 {
+		cp, err := p.c.ConsistencyProof(ctx, b, st.LeafCount, target)
+		if err != nil {
+			return err
+		}
+		if err := mmr.VerifyConsistency(st.Root, st.LeafCount, root, target, cp); err != nil {
+			return core.E(op, core.Corrupt, errors.New("our log is not a prefix of the peer's signed log: "+err.Error()))
+		}
+	}
+	for next := st.NextSeq(); next < st.StartSeq+target; {
+		page := min(uint64(s.cfg.SyncPage), st.StartSeq+target-next)
+		leaves, err := p.c.Leaves(ctx, b, next, int(page))
+		if err != nil {
+			return err
+		}
+		if len(leaves) == 0 {
+			return core.Errorf(op, core.Unavailable, "peer sent no leaves from seq %d, though it signed %d", next, target)
+		}
+		for _, lf := range leaves {
+			if lf.Seq >= st.StartSeq+target {
+				break
+			}
+			if err := s.pullLeaf(ctx, b, p, lf, st.StartSeq, target, root, maxBytes); err != nil {
+				return err
+			}
+			s.m.synced.Inc()
+			next = lf.Seq + 1
+		}
+	}
+	got, err := s.st.RootAt(b, target)
+	if err != nil {
+		return err
+	}
+	if got != root {
+		return core.Errorf(op, core.Corrupt, "after sync, root at %d leaves is %s, the peer signed %s", target, got, root)
+	}
+	return nil
+}
+
+func (s *Server) pullLeaf(ctx context.Context, b core.BucketID, p peerCommitment, lf core.Leaf, startSeq, target uint64, root mmr.Hash, maxBytes uint64) error {
+	const op = "provider.pull"
+	index := lf.Seq - startSeq
+	proved, proof, err := p.c.Proof(ctx, b, index, target)
+	if err != nil {
+		return err
+	}
+	if proved != lf {
+		return core.Errorf(op, core.Corrupt, "peer listed leaf %+v at seq %d, then proved %+v", lf, lf.Seq, proved)
+	}
+	if err := mmr.VerifyInclusion(root, target, index, mmr.LeafHash(lf.Bytes()), proof); err != nil {
+		return core.E(op, core.Corrupt, err)
+	}
+	w := store.Write{Leaf: lf, MaxBytes: maxBytes}
+	has, err := s.st.HasBlob(lf.ContentHash)
+	if err != nil {
+		return err
+	}
+	if !has {
+		rc, err := p.c.Blob(ctx, b, lf.ContentHash)
+		if err != nil {
+			return err
+		}
+		defer rc.Close()
+		w.Data = rc // the store reads Size bytes and checks their hash
+	}
+	if _, err := s.st.Append(b, w); err != nil {
+		return err
+	}
+	return nil
+}
