@@ -89,6 +89,7 @@ func newRoot(g *Globals) *cobra.Command {
 	}
 	g.addFlags(root)
 	root.AddCommand(newVersionCmd(g))
+	root.AddCommand(newProviderCmd(g), newRawCmd(g))
 	return root
 }
 
