@@ -26,7 +26,7 @@ func BaseURL(endpoint string) (string, error) {
 		return fromMultiaddr(op, e)
 	case strings.Contains(e, "://"):
 		u, err := url.Parse(e)
-		if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" || u.User != nil || u.RawQuery != "" || u.Fragment != "" {
+		if err != nil || (u.Scheme != "http" && u.Scheme != "https") || !validHost(u.Hostname()) || u.User != nil || u.RawQuery != "" || u.Fragment != "" || u.Opaque != "" {
 			return "", core.Errorf(op, core.Invalid, "endpoint %q is not an http(s) URL with a host", endpoint)
 		}
 		if err := checkPort(op, u.Port()); err != nil {
@@ -35,7 +35,7 @@ func BaseURL(endpoint string) (string, error) {
 		return u.Scheme + "://" + u.Host + strings.TrimRight(u.Path, "/"), nil
 	default:
 		host, port, err := net.SplitHostPort(e)
-		if err != nil || host == "" {
+		if err != nil || !validHost(host) || port == "" {
 			return "", core.Errorf(op, core.Invalid, "endpoint %q is neither a URL, a multiaddr nor host:port", endpoint)
 		}
 		if err := checkPort(op, port); err != nil {
@@ -64,7 +64,7 @@ func fromMultiaddr(op, m string) (string, error) {
 			return bad("bad IPv6 address")
 		}
 	case "dns", "dns4", "dns6":
-		if host == "" || strings.ContainsAny(host, ":[]@?#% ") {
+		if !validHost(host) || net.ParseIP(host) != nil {
 			return bad("bad host name")
 		}
 	default:
@@ -97,4 +97,20 @@ func checkPort(op, p string) error {
 		return core.Errorf(op, core.Invalid, "bad port %q", p)
 	}
 	return nil
+}
+
+// validHost accepts an IP address or a DNS name (letters, digits, '-', '.').
+func validHost(h string) bool {
+	if net.ParseIP(h) != nil {
+		return !strings.Contains(h, "%")
+	}
+	if h == "" || len(h) > 253 || strings.HasPrefix(h, ".") || strings.Contains(h, "..") {
+		return false
+	}
+	for _, c := range h {
+		if !(c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || c == '-' || c == '.') {
+			return false
+		}
+	}
+	return true
 }
