@@ -9,6 +9,7 @@ import (
 	"net/http"
 	"path/filepath"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	dbm "github.com/cometbft/cometbft-db"
@@ -258,10 +259,50 @@ func (t *dbTracker) provider(ctx *cmtcfg.DBContext) (dbm.DB, error) {
 	if err != nil {
 		return nil, err
 	}
+	safe := &closeSafeDB{DB: db}
 	t.mu.Lock()
-	t.dbs = append(t.dbs, db)
+	t.dbs = append(t.dbs, safe)
 	t.mu.Unlock()
-	return db, nil
+	return safe, nil
+}
+
+// closeSafeDB reads as empty once closed instead of failing. CometBFT
+// v0.38's consensus reactor keeps a per-peer goroutine that can wake after
+// the node stopped and read the closed block store, which panics the
+// process ("leveldb: closed"); harmless when the process exits, fatal to
+// tests that stop one validator of several and carry on.
+type closeSafeDB struct {
+	dbm.DB
+	closed atomic.Bool
+}
+
+func (d *closeSafeDB) Get(k []byte) ([]byte, error) {
+	if d.closed.Load() {
+		return nil, nil
+	}
+	v, err := d.DB.Get(k)
+	if err != nil && d.closed.Load() {
+		return nil, nil
+	}
+	return v, err
+}
+
+func (d *closeSafeDB) Has(k []byte) (bool, error) {
+	if d.closed.Load() {
+		return false, nil
+	}
+	v, err := d.DB.Has(k)
+	if err != nil && d.closed.Load() {
+		return false, nil
+	}
+	return v, err
+}
+
+func (d *closeSafeDB) Close() error {
+	if d.closed.Swap(true) {
+		return nil
+	}
+	return d.DB.Close()
 }
 
 func (t *dbTracker) closeAll() {
