@@ -88,8 +88,11 @@ func newRoot(g *Globals) *cobra.Command {
 		Version:       Version,
 	}
 	g.addFlags(root)
-	root.AddCommand(newVersionCmd(g))
+	root.AddCommand(newVersionCmd(g), newDevCmd(g), newDemoCmd(g), newDriveCmd(g), newPutCmd(g), newGetCmd(g),
+		newLsCmd(g), newStatCmd(g), newMkdirCmd(g), newRmCmd(g), newMvCmd(g), newCommitCmd(g), newCheckpointCmd(g),
+		newChallengeCmd(g))
 	root.AddCommand(newProviderCmd(g), newRawCmd(g))
+	root.AddCommand(newChainCmd(g))
 	return root
 }
 

@@ -1,0 +1,36 @@
+package fs
+
+import (
+	"bytes"
+	"context"
+	"io"
+
+	"github.com/cairn-storage/cairn/core"
+	"github.com/cairn-storage/cairn/providerclient"
+)
+
+// HTTPStorage reaches providers over their HTTP API, signing writes and
+// reads with key for chainID.
+func HTTPStorage(key core.PrivateKey, chainID string) StorageDialer {
+	return func(baseURL string) (Storage, error) {
+		c, err := providerclient.New(baseURL, providerclient.Options{Signer: key, ChainID: chainID, Timeout: 24 * 3600e9})
+		if err != nil {
+			return nil, err
+		}
+		return &httpStorage{c: c, key: key}, nil
+	}
+}
+
+type httpStorage struct {
+	c   *providerclient.Client
+	key core.PrivateKey
+}
+
+func (s *httpStorage) Write(ctx context.Context, bucket core.BucketID, seq uint64, data []byte) (core.Leaf, error) {
+	r, err := s.c.Write(ctx, bucket, seq, bytes.NewReader(data), uint64(len(data)), core.Sum256(data), s.key)
+	return r.Leaf, err
+}
+
+func (s *httpStorage) Blob(ctx context.Context, bucket core.BucketID, hash core.H256) (io.ReadCloser, error) {
+	return s.c.Blob(ctx, bucket, hash)
+}

@@ -1,0 +1,109 @@
+package cli
+
+import (
+	"context"
+	"log/slog"
+	"os"
+	"path/filepath"
+
+	"github.com/cairn-storage/cairn/chainclient"
+	"github.com/cairn-storage/cairn/checkpoint"
+	"github.com/cairn-storage/cairn/core"
+	"github.com/cairn-storage/cairn/fs"
+	"github.com/cairn-storage/cairn/providerclient"
+)
+
+// clientOptions say how to build the client stack.
+type clientOptions struct {
+	Chain  string
+	Signer string
+	Home   string
+	Logger *slog.Logger
+	Config *checkpoint.Config
+}
+
+// clientStack is the chain client, the Checkpoint Manager and the file
+// system client, wired together for one signer.
+type clientStack struct {
+	Chain *chainclient.Client
+	Mgr   *checkpoint.Manager
+	FS    *fs.Client
+	Key   core.PrivateKey
+}
+
+func (s *clientStack) Close() error {
+	s.FS.Close()
+	return s.Chain.Close()
+}
+
+// newClientStack builds the stack. The manager's pending state lives in
+// HOME/state/ACCOUNT.json, so a restarted client finishes what it owed.
+func newClientStack(ctx context.Context, o clientOptions) (*clientStack, error) {
+	key, err := core.ResolveSigner(o.Signer)
+	if err != nil {
+		return nil, err
+	}
+	if o.Logger == nil {
+		o.Logger = slog.New(slog.DiscardHandler)
+	}
+	cc, err := chainclient.New(o.Chain, chainclient.WithLogger(o.Logger))
+	if err != nil {
+		return nil, err
+	}
+	chainID, err := cc.ChainID(ctx)
+	if err != nil {
+		cc.Close()
+		return nil, core.E("cli.connect", core.KindOf(err), err)
+	}
+	cfg := checkpoint.DefaultConfig()
+	if o.Config != nil {
+		cfg = *o.Config
+	}
+	state := filepath.Join(o.Home, "state", key.Account().String()+".json")
+	if err := os.MkdirAll(filepath.Dir(state), 0o700); err != nil {
+		cc.Close()
+		return nil, core.E("cli.connect", core.Internal, err)
+	}
+	mgr, err := checkpoint.New(cc, checkpoint.HTTPDialer(key, chainID), key, cfg,
+		checkpoint.WithStateFile(state), checkpoint.WithLogger(o.Logger), checkpoint.WithEndpointResolver(providerclient.BaseURL))
+	if err != nil {
+		cc.Close()
+		return nil, err
+	}
+	fsc, err := fs.New(cc, fs.HTTPStorage(key, chainID), mgr, key, fs.DefaultConfig(), o.Logger)
+	if err != nil {
+		cc.Close()
+		return nil, err
+	}
+	return &clientStack{Chain: cc, Mgr: mgr, FS: fsc, Key: key}, nil
+}
+
+// openFS builds the stack from the global flags.
+func (g *Globals) openFS(ctx context.Context) (*fs.Client, error) {
+	s, err := newClientStack(ctx, clientOptions{Chain: g.Chain, Signer: g.Signer, Home: g.Home})
+	if err != nil {
+		return nil, err
+	}
+	g.closers = append(g.closers, func() { s.Close() })
+	return s.FS, nil
+}
+
+// blockSource is the chain as a source of block heights.
+func (g *Globals) blockSource() (checkpoint.BlockSource, error) {
+	c, err := chainclient.New(g.Chain)
+	if err != nil {
+		return nil, err
+	}
+	g.closers = append(g.closers, func() { c.Close() })
+	return c, nil
+}
+
+// chainClient is a client of --chain, closed when the command ends.
+func (g *Globals) chainClient() (*chainclient.Client, error) {
+	c, err := chainclient.New(g.Chain)
+	if err != nil {
+		return nil, err
+	}
+	g.closers = append(g.closers, func() { c.Close() })
+	return c, nil
+}
