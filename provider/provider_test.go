@@ -31,7 +31,7 @@ func blob(seed, n int) []byte {
 
 // writeReq builds a signed write request; edit may change the signed
 // fields (before signing) and the request (after).
-func writeReq(t *testing.T, url string, k core.PrivateKey, chainID string, b core.BucketID, seq uint64, data []byte,
+func writeReq(t testing.TB, url string, k core.PrivateKey, chainID string, b core.BucketID, seq uint64, data []byte,
 	edit func(a *wire.WriteAuth), after func(r *http.Request)) *http.Request {
 	t.Helper()
 	n, _ := wire.NewNonce(nil)
