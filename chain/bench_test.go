@@ -1,0 +1,197 @@
+package chain
+
+import (
+	"fmt"
+	"testing"
+	"time"
+
+	abci "github.com/cometbft/cometbft/abci/types"
+	cmted "github.com/cometbft/cometbft/crypto/ed25519"
+
+	"github.com/cairn-storage/cairn/chain/wire"
+	"github.com/cairn-storage/cairn/core"
+	"github.com/cairn-storage/cairn/mmr"
+)
+
+// benchChain is an app with `buckets` buckets, each with three primaries
+// drawn from a pool of providers, ready for checkpoints.
+type benchChain struct {
+	app       *App
+	h         int64
+	owner     core.PrivateKey
+	nonce     uint64
+	providers []core.PrivateKey
+	buckets   []core.BucketID
+	signers   [][3]core.PrivateKey
+	logs      []*mmr.MMR
+	counts    []uint64
+}
+
+func newBenchChain(b *testing.B, buckets, pool int) *benchChain {
+	app, err := New(Config{})
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.Cleanup(func() { app.Close() })
+	g := DevGenesis()
+	owner, _ := core.GenerateKey(nil)
+	g.Accounts = append(g.Accounts, GenesisAccount{ID: owner.Account(), Balance: 1 << 60})
+	c := &benchChain{app: app, owner: owner}
+	for range pool {
+		k, _ := core.GenerateKey(nil)
+		c.providers = append(c.providers, k)
+		g.Accounts = append(g.Accounts, GenesisAccount{ID: k.Account(), Balance: 1 << 40})
+	}
+	gj, _ := g.JSON()
+	if _, err := app.InitChain(bg, &abci.RequestInitChain{ChainId: DevChainID, InitialHeight: 1, AppStateBytes: gj}); err != nil {
+		b.Fatal(err)
+	}
+	var txs [][]byte
+	for _, p := range c.providers {
+		txs = append(txs, mustTx(b, p, 0, wire.RegisterProvider{Endpoint: "http://p", Stake: 1 << 30}))
+	}
+	c.block(b, txs)
+	txs = nil
+	for i := range buckets {
+		c.buckets = append(c.buckets, core.BucketID(i+1))
+		txs = append(txs, c.ownerTx(b, wire.CreateBucket{Quorum: 3}))
+		var s [3]core.PrivateKey
+		for j := range 3 {
+			s[j] = c.providers[(3*i+j)%pool]
+			txs = append(txs, c.ownerTx(b, wire.CreateAgreement{Bucket: core.BucketID(i + 1), Provider: s[j].Account(), Role: wire.Primary, Duration: 1 << 40}))
+		}
+		c.signers = append(c.signers, s)
+		m, _ := mmr.New(mmr.NewMemStore())
+		c.logs = append(c.logs, m)
+		c.counts = append(c.counts, 0)
+		if len(txs) >= 2000 {
+			c.block(b, txs)
+			txs = nil
+		}
+	}
+	c.block(b, txs)
+	return c
+}
+
+func mustTx(b *testing.B, k core.PrivateKey, nonce uint64, call wire.Call) []byte {
+	tx, err := wire.EncodeTx(k, DevChainID, nonce, call)
+	if err != nil {
+		b.Fatal(err)
+	}
+	return tx
+}
+
+func (c *benchChain) ownerTx(b *testing.B, call wire.Call) []byte {
+	tx := mustTx(b, c.owner, c.nonce, call)
+	c.nonce++
+	return tx
+}
+
+func (c *benchChain) block(b *testing.B, txs [][]byte) {
+	c.h++
+	res, err := c.app.FinalizeBlock(bg, &abci.RequestFinalizeBlock{Height: c.h, Txs: txs})
+	if err != nil {
+		b.Fatal(err)
+	}
+	for i, r := range res.TxResults {
+		if r.Code != 0 {
+			b.Fatalf("block %d tx %d: %s", c.h, i, r.Log)
+		}
+	}
+	if _, err := c.app.Commit(bg, &abci.RequestCommit{}); err != nil {
+		b.Fatal(err)
+	}
+}
+
+// nextCheckpoint grows bucket i's log by one leaf and returns the signed
+// checkpoint tx, with a consistency proof from the previous one.
+func (c *benchChain) nextCheckpoint(b *testing.B, i int) []byte {
+	m := c.logs[i]
+	leaf := core.Leaf{Seq: c.counts[i], ContentHash: core.Sum256([]byte(fmt.Sprint(i, c.counts[i]))), Size: 1}
+	m.Append(leaf.Bytes())
+	old := c.counts[i]
+	c.counts[i]++
+	root, _ := m.Root()
+	cp := wire.SubmitCheckpoint{Bucket: c.buckets[i], MMRRoot: core.H256(root), LeafCount: c.counts[i]}
+	if old > 0 {
+		cp.Consistency, _ = m.ConsistencyProof(old, c.counts[i])
+	}
+	com := core.Commitment{ChainID: DevChainID, Bucket: c.buckets[i], MMRRoot: cp.MMRRoot, LeafCount: cp.LeafCount}
+	for _, k := range c.signers[i] {
+		sc, _ := com.Sign(k)
+		cp.Signatures = append(cp.Signatures, wire.Signature{Provider: k.Account(), Signature: sc.Signature})
+	}
+	return c.ownerTx(b, cp)
+}
+
+// BenchmarkCheckpoints: blocks of perBlock checkpoints (one per bucket,
+// three signatures each, a consistency proof from the bucket's previous
+// checkpoint) through FinalizeBlock and Commit. Each costs four ed25519
+// verifications (three providers, one tx envelope).
+func BenchmarkCheckpoints(b *testing.B) {
+	for _, perBlock := range []int{100, 1000} {
+		b.Run(fmt.Sprintf("per_block=%d", perBlock), func(b *testing.B) {
+			c := newBenchChain(b, perBlock, 64)
+			blocks := (b.N + perBlock - 1) / perBlock
+			all := make([][][]byte, blocks)
+			for k := range all {
+				for i := range perBlock {
+					all[k] = append(all[k], c.nextCheckpoint(b, i))
+				}
+			}
+			b.ResetTimer()
+			start := time.Now()
+			for _, txs := range all {
+				c.block(b, txs)
+			}
+			el := time.Since(start)
+			b.ReportMetric(float64(blocks*perBlock)/el.Seconds(), "checkpoints/s")
+			b.ReportMetric(0, "ns/op")
+		})
+	}
+}
+
+// BenchmarkVerifyCeiling: what ed25519 verification alone allows, measured
+// in the same run. core's verifier (one at a time, ZIP-215, CometBFT's
+// cached keys) is what the chain uses; the batch verifier is the headroom.
+func BenchmarkVerifyCeiling(b *testing.B) {
+	keys := make([]core.PrivateKey, 64)
+	for i := range keys {
+		keys[i], _ = core.GenerateKey(nil)
+	}
+	const n = 1024
+	msgs := make([][]byte, n)
+	sigs := make([]core.Signature, n)
+	for i := range msgs {
+		msgs[i], _ = core.Commitment{ChainID: DevChainID, Bucket: core.BucketID(i + 1), MMRRoot: core.Sum256([]byte{byte(i)}), LeafCount: uint64(i)}.Payload()
+		sigs[i] = keys[i%64].Sign(msgs[i])
+	}
+	b.Run("core.Verify", func(b *testing.B) {
+		start := time.Now()
+		for i := range b.N {
+			if !keys[i%n%64].Account().Verify(msgs[i%n], sigs[i%n]) {
+				b.Fatal("verify")
+			}
+		}
+		b.ReportMetric(float64(b.N)/time.Since(start).Seconds(), "verifies/s")
+		b.ReportMetric(float64(b.N)/time.Since(start).Seconds()/4, "checkpoints/s")
+	})
+	b.Run("batch64", func(b *testing.B) {
+		start := time.Now()
+		done := 0
+		for done < b.N {
+			bv := cmted.NewBatchVerifier()
+			for j := 0; j < 64; j++ {
+				i := (done + j) % n
+				a := keys[i%64].Account()
+				bv.Add(cmted.PubKey(a[:]), msgs[i], sigs[i][:])
+			}
+			if ok, _ := bv.Verify(); !ok {
+				b.Fatal("batch")
+			}
+			done += 64
+		}
+		b.ReportMetric(float64(done)/time.Since(start).Seconds(), "verifies/s")
+		b.ReportMetric(float64(done)/time.Since(start).Seconds()/4, "checkpoints/s")
+	})
+}
