@@ -118,13 +118,6 @@ func (c *chainCache) Height(ctx context.Context) (int64, error) {
 	return v, nil
 }
 
-// lastHeight is the last height read, without asking the chain.
-func (c *chainCache) lastHeight() int64 {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.height.v
-}
-
 func (c *chainCache) Bucket(ctx context.Context, id core.BucketID) (bucketInfo, error) {
 	c.mu.Lock()
 	e := c.buckets[id]
