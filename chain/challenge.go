@@ -31,12 +31,18 @@ func (s *state) openChallenge(signer core.AccountID, c wire.OpenChallenge) error
 		if cp == nil {
 			return core.Errorf(op, core.NotFound, "bucket %s has no checkpoint", c.Bucket)
 		}
+		// The checkpoint binds its signers, and every primary under an
+		// active agreement: the agreement obliges a primary to hold the
+		// bucket's checkpointed data, whether it signed (it may have
+		// been down, or have diverged) or not.
 		signed := false
 		for _, a := range cp.Signers {
 			signed = signed || a == c.Provider
 		}
-		if !signed {
-			return core.Errorf(op, core.Invalid, "provider %s did not sign bucket %s's latest checkpoint", c.Provider.Short(), c.Bucket)
+		a, ok := s.agreement(c.Bucket, c.Provider)
+		bound := ok && a.Role == wire.Primary && s.height < a.ExpiryHeight
+		if !signed && !bound {
+			return core.Errorf(op, core.Invalid, "provider %s neither signed bucket %s's latest checkpoint nor holds an active primary agreement on it", c.Provider.Short(), c.Bucket)
 		}
 		com = cp.Commitment(s.chainID)
 	default:

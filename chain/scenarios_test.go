@@ -662,6 +662,15 @@ func scenarioChallengeEvidence(e env) {
 	e.fail(f.challenger, both, core.Invalid, 0)
 	e.fail(f.challenger, wire.OpenChallenge{Provider: other.Account(), Bucket: f.bucket, Evidence: wire.ChallengeEvidence{FromCheckpoint: true}, Deposit: 1_000}, core.Invalid, 0) // did not sign it
 	e.fail(f.provider, wire.OpenChallenge{Provider: f.provider.Account(), Bucket: f.bucket, Evidence: wire.ChallengeEvidence{FromCheckpoint: true}, Deposit: 1_000}, core.Invalid, 0)
+	// A replica that did not sign is not bound by the checkpoint...
+	e.ok(f.owner, wire.CreateAgreement{Bucket: f.bucket, Provider: other.Account(), Role: wire.Replica, MaxBytes: 1 << 20, Duration: 10_000})
+	e.fail(f.challenger, wire.OpenChallenge{Provider: other.Account(), Bucket: f.bucket, Evidence: wire.ChallengeEvidence{FromCheckpoint: true}, Deposit: 1_000}, core.Invalid, 0)
+	// ...but a primary under an active agreement is, signer or not: it must
+	// hold the bucket's checkpointed data (it may have been down, or have
+	// diverged, when the others signed).
+	primary := e.newProvider()
+	e.ok(f.owner, wire.CreateAgreement{Bucket: f.bucket, Provider: primary.Account(), Role: wire.Primary, MaxBytes: 1 << 20, Duration: 10_000})
+	e.ok(f.challenger, wire.OpenChallenge{Provider: primary.Account(), Bucket: f.bucket, LeafIndex: 1, Evidence: wire.ChallengeEvidence{FromCheckpoint: true}, Deposit: 1_000})
 	res := e.ok(f.challenger, open(sc, 3))
 	cid := core.ChallengeID(attrID(e.t, res, wire.EventChallengeOpened, "id"))
 	c := e.challenge(cid)
