@@ -105,6 +105,7 @@ type ProviderEntry struct {
 // Network is a running local network.
 type Network struct {
 	cfg   Config
+	home  string
 	node  *chainnode.Node
 	chain *chainclient.Client
 
@@ -144,18 +145,26 @@ func Start(ctx context.Context, cfg Config) (_ *Network, err error) {
 	home := filepath.Join(cfg.Dir, "chain")
 	if !chainnode.IsHome(home) {
 		nc := chainnode.DefaultNodeConfig()
-		nc.RPCListen, nc.P2PListen = cfg.RPCListen, "127.0.0.1:0"
+		// A port picked once and kept: the chain restarts (StartChain, or
+		// a new Start from the same directory) where providers and
+		// clients expect it.
+		rpc := cfg.RPCListen
+		if host, port, err := net.SplitHostPort(rpc); err == nil && port == "0" {
+			p, err := freePort()
+			if err != nil {
+				return nil, err
+			}
+			rpc = net.JoinHostPort(host, strconv.Itoa(p))
+		}
+		nc.RPCListen, nc.P2PListen = rpc, "127.0.0.1:0"
 		nc.TimeoutCommit = chainnode.Duration(cfg.TimeoutCommit)
 		if err := chainnode.Init(home, chainnode.InitOptions{Node: nc}); err != nil {
 			return nil, err
 		}
 	}
-	n.node, err = chainnode.Start(chainnode.Config{Home: home, RPCListen: cfg.RPCListen, TimeoutCommit: cfg.TimeoutCommit, Logger: cfg.Logger})
-	if err != nil {
+	n.home = home
+	if err := n.StartChain(ctx); err != nil {
 		return nil, err
-	}
-	if err := n.node.WaitForHeight(ctx, n.node.Height()+1); err != nil {
-		return nil, core.E("devnet.Start", core.Unavailable, err)
 	}
 	n.chain, err = chainclient.New(n.node.RPCURL())
 	if err != nil {
@@ -277,6 +286,31 @@ func (n *Network) register(ctx context.Context, m *member) error {
 	_, err = n.chain.Submit(ctx, m.key, &wire.RegisterProvider{Endpoint: m.entry.Endpoint, Stake: n.cfg.Stake, Capacity: 1 << 40})
 	return err
 }
+
+// StartChain starts the validator from its home (again, after StopChain)
+// and waits for a block.
+func (n *Network) StartChain(ctx context.Context) error {
+	if n.node != nil {
+		select {
+		case <-n.node.Done():
+		default:
+			return nil // running
+		}
+	}
+	node, err := chainnode.Start(chainnode.Config{Home: n.home, TimeoutCommit: n.cfg.TimeoutCommit, Logger: n.cfg.Logger})
+	if err != nil {
+		return err
+	}
+	n.node = node
+	if err := node.WaitForHeight(ctx, node.Height()+1); err != nil {
+		return core.E("devnet.StartChain", core.Unavailable, err)
+	}
+	return nil
+}
+
+// StopChain stops the validator; StartChain brings it back on the same
+// RPC address with its state.
+func (n *Network) StopChain() error { return n.node.Stop() }
 
 // StopProvider stops provider i gracefully.
 func (n *Network) StopProvider(i int) error { return n.halt(i, false) }
