@@ -1,6 +1,7 @@
 package checkpoint
 
 import (
+	"fmt"
 	"sync"
 	"time"
 
@@ -48,6 +49,17 @@ func (k EventKind) String() string {
 
 // MarshalText gives the wire name.
 func (k EventKind) MarshalText() ([]byte, error) { return []byte(k.String()), nil }
+
+// UnmarshalText parses the wire name.
+func (k *EventKind) UnmarshalText(b []byte) error {
+	for c := EventSubmitted; c <= EventAuditFailed; c++ {
+		if c.String() == string(b) {
+			*k = c
+			return nil
+		}
+	}
+	return fmt.Errorf("unknown EventKind %q", b)
+}
 
 // Event is one thing the manager did or saw.
 type Event struct {

@@ -1,6 +1,7 @@
 package checkpoint
 
 import (
+	"fmt"
 	"time"
 )
 
@@ -28,6 +29,17 @@ func (s ProviderStatus) String() string {
 
 // MarshalText gives the wire name.
 func (s ProviderStatus) MarshalText() ([]byte, error) { return []byte(s.String()), nil }
+
+// UnmarshalText parses the wire name.
+func (k *ProviderStatus) UnmarshalText(b []byte) error {
+	for c := StatusUnknown; c <= StatusUnreachable; c++ {
+		if c.String() == string(b) {
+			*k = c
+			return nil
+		}
+	}
+	return fmt.Errorf("unknown ProviderStatus %q", b)
+}
 
 // historyLen is how many recent outcomes a HealthHistory keeps.
 const historyLen = 10

@@ -639,3 +639,28 @@ func waitFor(t *testing.T, ch <-chan Event, pred func(Event) bool) Event {
 		}
 	}
 }
+
+// Every persisted result, conflicts included, must load again: a state
+// file the manager wrote and then refused would lose the pending work.
+func TestPersistedConflictRoundTrips(t *testing.T) {
+	ps := cluster(3, 6)
+	ps[2] = newFakeProvider(3)
+	for w := 0; w < 4; w++ {
+		ps[2].write([]byte(fmt.Sprintf("blob %d", w)))
+	}
+	ch := newFakeChain(ps...)
+	path := filepath.Join(t.TempDir(), "state.json")
+	cfg := testConfig()
+	cfg.WaitForAll = true
+	m := newManager(t, ch, cfg, WithStateFile(path))
+	r := m.SubmitCheckpoint(context.Background(), bucket)
+	if r.Conflict == nil || len(r.Conflict.Conflicts) != 1 {
+		t.Fatalf("want a conflict to persist: %+v", r)
+	}
+	m2 := newManager(t, ch, cfg, WithStateFile(path))
+	got, ok := m2.LastResult(bucket)
+	if !ok || got.Conflict == nil || got.Conflict.Conflicts[0].Kind != quorum.SyncDelay ||
+		got.Conflict.Resolution.Kind != quorum.ProceedWithMajority || got.Kind != Submitted {
+		t.Fatalf("reloaded %+v", got)
+	}
+}

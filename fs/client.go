@@ -29,6 +29,7 @@ type Config struct {
 	ChunkSize     int           // bytes per chunk blob (default 256 KiB)
 	WriteTimeout  time.Duration // one blob write to one provider
 	WriteWindow   int           // chunks in flight per upload (memory: ~ window x chunk size)
+	FinishGrace   time.Duration // how long an upload waits for providers behind the quorum before leaving them to sync
 	ProviderCount int           // primaries chosen for a new drive when none are named
 	// Defaults for CreateDrive.
 	Capacity uint64 // bytes (agreement max bytes)
@@ -36,10 +37,11 @@ type Config struct {
 	Payment  uint64 // per provider
 }
 
-// DefaultConfig: 256 KiB chunks, 30 s writes, 8 chunks in flight, 3
+// DefaultConfig: 256 KiB chunks, 30 s writes, 8 chunks in flight, 2 s
+// finish grace, 3
 // providers, 1 GiB for 1,000,000 blocks, 1000 units per provider.
 func DefaultConfig() Config {
-	return Config{ChunkSize: 256 << 10, WriteTimeout: 30 * time.Second, WriteWindow: 8, ProviderCount: 3,
+	return Config{ChunkSize: 256 << 10, WriteTimeout: 30 * time.Second, WriteWindow: 8, FinishGrace: 2 * time.Second, ProviderCount: 3,
 		Capacity: 1 << 30, Duration: 1_000_000, Payment: 1_000}
 }
 

@@ -7,6 +7,7 @@ import (
 	"io"
 	"sync"
 	"sync/atomic"
+	"time"
 
 	"github.com/cairn-storage/cairn/checkpoint"
 	"github.com/cairn-storage/cairn/checkpoint/quorum"
@@ -235,13 +236,38 @@ func (s *session) finish() error {
 	for len(s.inflight) > 0 && err == nil {
 		err = s.settleOldest()
 	}
-	s.close()
+	if err == nil {
+		s.drain(s.c.cfg.FinishGrace)
+	} else {
+		s.close()
+	}
 	if err != nil {
 		s.c.forgetSeq(s.bucket)
 		return err
 	}
 	s.c.setSeq(s.bucket, s.next)
 	return nil
+}
+
+// drain lets providers still working through their queue finish, for up
+// to grace, so a provider a little slower than the quorum stays in step
+// instead of needing a sync; then it stops the rest.
+func (s *session) drain(grace time.Duration) {
+	for _, w := range s.workers {
+		close(w.queue)
+	}
+	done := make(chan struct{})
+	go func() {
+		s.wg.Wait()
+		close(done)
+	}()
+	select {
+	case <-done:
+	case <-time.After(grace):
+		s.cancel()
+		<-done
+	}
+	s.cancel()
 }
 
 func (s *session) close() {

@@ -37,6 +37,17 @@ func (k ConflictKind) String() string {
 // MarshalText gives the wire name.
 func (k ConflictKind) MarshalText() ([]byte, error) { return []byte(k.String()), nil }
 
+// UnmarshalText parses the wire name.
+func (k *ConflictKind) UnmarshalText(b []byte) error {
+	for c := SyncDelay; c <= DataDivergence; c++ {
+		if c.String() == string(b) {
+			*k = c
+			return nil
+		}
+	}
+	return fmt.Errorf("unknown ConflictKind %q", b)
+}
+
 // Conflict is one disagreeing provider, classified.
 type Conflict struct {
 	Provider  core.AccountID `json:"provider"`

@@ -39,6 +39,17 @@ func (k ResolutionKind) String() string {
 // MarshalText gives the wire name.
 func (k ResolutionKind) MarshalText() ([]byte, error) { return []byte(k.String()), nil }
 
+// UnmarshalText parses the wire name.
+func (k *ResolutionKind) UnmarshalText(b []byte) error {
+	for c := ProceedWithMajority; c <= ManualIntervention; c++ {
+		if c.String() == string(b) {
+			*k = c
+			return nil
+		}
+	}
+	return fmt.Errorf("unknown ResolutionKind %q", b)
+}
+
 // Resolution is the decision about a set of conflicts.
 type Resolution struct {
 	Kind            ResolutionKind `json:"kind"`
