@@ -53,7 +53,10 @@ func newClientStack(ctx context.Context, o clientOptions) (*clientStack, error) 
 	chainID, err := cc.ChainID(ctx)
 	if err != nil {
 		cc.Close()
-		return nil, core.E("cli.connect", core.KindOf(err), err)
+		if core.KindOf(err) == core.Unavailable {
+			return nil, core.Errorf("connect", core.Unavailable, "cannot reach the chain at %s (start a local one with 'cairn dev', or point --chain / CAIRN_CHAIN at one): %v", o.Chain, err)
+		}
+		return nil, core.E("connect", core.KindOf(err), err)
 	}
 	cfg := checkpoint.DefaultConfig()
 	if o.Config != nil {

@@ -86,14 +86,45 @@ func newRoot(g *Globals) *cobra.Command {
 		SilenceUsage:  true,
 		SilenceErrors: true,
 		Version:       Version,
+		Args:          cobra.ArbitraryArgs,
+		// Runnable, so an unknown command is a usage error (exit 2)
+		// rather than a help page with exit 0.
+		RunE: func(cmd *cobra.Command, args []string) error {
+			if len(args) > 0 {
+				return usagef("unknown command %q", args[0])
+			}
+			return cmd.Help()
+		},
 	}
+	root.SetFlagErrorFunc(func(_ *cobra.Command, err error) error { return usageError{err} })
 	g.addFlags(root)
 	root.AddCommand(newVersionCmd(g), newDevCmd(g), newDemoCmd(g), newDriveCmd(g), newPutCmd(g), newGetCmd(g),
 		newLsCmd(g), newStatCmd(g), newMkdirCmd(g), newRmCmd(g), newMvCmd(g), newCommitCmd(g), newCheckpointCmd(g),
 		newChallengeCmd(g))
-	root.AddCommand(newProviderCmd(g), newRawCmd(g))
+	pc := newProviderCmd(g)
+	pc.AddCommand(newProviderLsCmd(g))
+	root.AddCommand(pc, newRawCmd(g))
 	root.AddCommand(newChainCmd(g))
+	usageArgs(root)
 	return root
+}
+
+// usageArgs makes every argument-count error a usage error (exit 2) that
+// names the command.
+func usageArgs(c *cobra.Command) {
+	if check := c.Args; check != nil {
+		c.Args = func(cmd *cobra.Command, args []string) error {
+			err := check(cmd, args)
+			var ue usageError
+			if err == nil || errors.As(err, &ue) {
+				return err
+			}
+			return usageError{fmt.Errorf("%s: %w (usage: %s)", cmd.CommandPath(), err, cmd.UseLine())}
+		}
+	}
+	for _, sub := range c.Commands() {
+		usageArgs(sub)
+	}
 }
 
 // usageError marks errors in how a command was called (exit status 2).
