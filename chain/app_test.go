@@ -267,3 +267,30 @@ func TestGenesisRejects(t *testing.T) {
 		}
 	}
 }
+
+// TestBatchVerifiedBlock: in a block verified as one batch, a forged
+// checkpoint signature or envelope fails just its own transaction.
+func TestBatchVerifiedBlock(t *testing.T) {
+	c := newBenchChain(t, 4, 6)
+	good0 := c.nextCheckpoint(t, 0)
+	bad := c.nextCheckpoint(t, 1)
+	// Corrupt the last provider signature inside the JSON body: the
+	// envelope is re-signed, so only the checkpoint signature is wrong.
+	d, err := wire.DecodeTx(bad)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cp := d.Call.(wire.SubmitCheckpoint)
+	cp.Signatures[2].Signature[7] ^= 1
+	bad = mustTx(t, c.owner, d.Nonce, cp)
+	good2 := c.nextCheckpoint(t, 2)
+	forgedEnv := bytes.Clone(c.nextCheckpoint(t, 3))
+	forgedEnv[len(wire.TxDomain)+1] ^= 1
+	res := c.blockResults(t, [][]byte{good0, bad, good2, forgedEnv})
+	want := []uint32{wire.CodeOK, wire.CodeCorrupt, wire.CodeOK, wire.CodeBadTxSignature}
+	for i, r := range res {
+		if r.Code != want[i] {
+			t.Errorf("tx %d: code %d (%s), want %d", i, r.Code, r.Log, want[i])
+		}
+	}
+}

@@ -27,7 +27,7 @@ type benchChain struct {
 	counts    []uint64
 }
 
-func newBenchChain(b *testing.B, buckets, pool int) *benchChain {
+func newBenchChain(b testing.TB, buckets, pool int) *benchChain {
 	app, err := New(Config{})
 	if err != nil {
 		b.Fatal(err)
@@ -73,7 +73,7 @@ func newBenchChain(b *testing.B, buckets, pool int) *benchChain {
 	return c
 }
 
-func mustTx(b *testing.B, k core.PrivateKey, nonce uint64, call wire.Call) []byte {
+func mustTx(b testing.TB, k core.PrivateKey, nonce uint64, call wire.Call) []byte {
 	tx, err := wire.EncodeTx(k, DevChainID, nonce, call)
 	if err != nil {
 		b.Fatal(err)
@@ -81,31 +81,35 @@ func mustTx(b *testing.B, k core.PrivateKey, nonce uint64, call wire.Call) []byt
 	return tx
 }
 
-func (c *benchChain) ownerTx(b *testing.B, call wire.Call) []byte {
+func (c *benchChain) ownerTx(b testing.TB, call wire.Call) []byte {
 	tx := mustTx(b, c.owner, c.nonce, call)
 	c.nonce++
 	return tx
 }
 
-func (c *benchChain) block(b *testing.B, txs [][]byte) {
+func (c *benchChain) block(b testing.TB, txs [][]byte) {
+	for i, r := range c.blockResults(b, txs) {
+		if r.Code != 0 {
+			b.Fatalf("block %d tx %d: %s", c.h, i, r.Log)
+		}
+	}
+}
+
+func (c *benchChain) blockResults(b testing.TB, txs [][]byte) []*abci.ExecTxResult {
 	c.h++
 	res, err := c.app.FinalizeBlock(bg, &abci.RequestFinalizeBlock{Height: c.h, Txs: txs})
 	if err != nil {
 		b.Fatal(err)
 	}
-	for i, r := range res.TxResults {
-		if r.Code != 0 {
-			b.Fatalf("block %d tx %d: %s", c.h, i, r.Log)
-		}
-	}
 	if _, err := c.app.Commit(bg, &abci.RequestCommit{}); err != nil {
 		b.Fatal(err)
 	}
+	return res.TxResults
 }
 
 // nextCheckpoint grows bucket i's log by one leaf and returns the signed
 // checkpoint tx, with a consistency proof from the previous one.
-func (c *benchChain) nextCheckpoint(b *testing.B, i int) []byte {
+func (c *benchChain) nextCheckpoint(b testing.TB, i int) []byte {
 	m := c.logs[i]
 	leaf := core.Leaf{Seq: c.counts[i], ContentHash: core.Sum256([]byte(fmt.Sprint(i, c.counts[i]))), Size: 1}
 	m.Append(leaf.Bytes())
@@ -128,9 +132,16 @@ func (c *benchChain) nextCheckpoint(b *testing.B, i int) []byte {
 // three signatures each, a consistency proof from the bucket's previous
 // checkpoint) through FinalizeBlock and Commit. Each costs four ed25519
 // verifications (three providers, one tx envelope).
+//
+// With checktx, each transaction first goes through CheckTx, as on a node
+// (the mempool verifies the envelope; FinalizeBlock then skips it).
 func BenchmarkCheckpoints(b *testing.B) {
-	for _, perBlock := range []int{100, 1000} {
-		b.Run(fmt.Sprintf("per_block=%d", perBlock), func(b *testing.B) {
+	for _, tc := range []struct {
+		perBlock int
+		checkTx  bool
+	}{{100, false}, {1000, false}, {1000, true}} {
+		perBlock := tc.perBlock
+		b.Run(fmt.Sprintf("per_block=%d/checktx=%v", perBlock, tc.checkTx), func(b *testing.B) {
 			c := newBenchChain(b, perBlock, 64)
 			blocks := (b.N + perBlock - 1) / perBlock
 			all := make([][][]byte, blocks)
@@ -142,6 +153,13 @@ func BenchmarkCheckpoints(b *testing.B) {
 			b.ResetTimer()
 			start := time.Now()
 			for _, txs := range all {
+				if tc.checkTx {
+					for _, tx := range txs {
+						if r, _ := c.app.CheckTx(bg, &abci.RequestCheckTx{Tx: tx}); r.Code != 0 {
+							b.Fatal(r.Log)
+						}
+					}
+				}
 				c.block(b, txs)
 			}
 			el := time.Since(start)

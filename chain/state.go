@@ -71,6 +71,9 @@ type state struct {
 	chainID string
 	params  wire.Params
 	events  []abci.Event
+	// sigsVerified says the checkpoint signatures of the call being
+	// executed were batch-verified already (App.preverify).
+	sigsVerified bool
 }
 
 func (s *state) getJSON(key string, v any) bool {

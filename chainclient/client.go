@@ -172,20 +172,11 @@ func (c *Client) ChainID(ctx context.Context) (string, error) {
 	return st.NodeInfo.Network, nil
 }
 
-// Height returns the node's latest committed block height.
+// Height returns the latest height the node's application has committed:
+// the state every query answers from. (CometBFT stores a block, and serves
+// it, a moment before the application commits it.)
 func (c *Client) Height(ctx context.Context) (int64, error) {
-	rctx, cancel := c.reqCtx(ctx)
-	defer cancel()
-	st, err := c.rpc.Status(rctx)
-	if err != nil {
-		return 0, unavailable("chainclient.Height", err)
-	}
-	c.chainMu.Lock()
-	if c.chainID == "" {
-		c.chainID = st.NodeInfo.Network
-	}
-	c.chainMu.Unlock()
-	return st.SyncInfo.LatestBlockHeight, nil
+	return c.appHeight(ctx)
 }
 
 // query runs an ABCI query and decodes its JSON answer into out.

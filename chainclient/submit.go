@@ -196,7 +196,7 @@ func (t *tracker) add(ctx context.Context, c *Client, hash core.H256) (*waiter, 
 	var h int64
 	if !running {
 		var err error
-		if h, err = c.Height(ctx); err != nil {
+		if h, err = c.appHeight(ctx); err != nil {
 			return nil, err
 		}
 	}
@@ -251,7 +251,10 @@ func (t *tracker) run(c *Client) {
 		last := t.last
 		t.mu.Unlock()
 
-		if h, err := c.Height(ctx); err == nil {
+		// The application's committed height, not the block store's: a
+		// block is stored (and its results served) before the app commits
+		// it, and Submit promises that queries see the transaction.
+		if h, err := c.appHeight(ctx); err == nil {
 			for next := last + 1; next <= h; next++ {
 				if err := t.scan(ctx, c, next); err != nil {
 					c.log.Debug("scan block", "height", next, "err", err)
@@ -355,4 +358,13 @@ func broadcastError(op string, hash core.H256, err error) error {
 		return core.E(op, core.Unavailable, fmt.Errorf("broadcast tx %s: %w", hash, err))
 	}
 	return core.E(op, core.Unavailable, fmt.Errorf("broadcast tx %s: %w", hash, err))
+}
+
+// appHeight is the height the application has committed.
+func (c *Client) appHeight(ctx context.Context) (int64, error) {
+	st, err := c.Status(ctx)
+	if err != nil {
+		return 0, err
+	}
+	return st.Height, nil
 }

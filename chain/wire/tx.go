@@ -112,6 +112,9 @@ func DecodeTx(b []byte) (*Tx, error) {
 	return t, nil
 }
 
+// SignBytes returns the bytes the signature covers: TxDomain || body.
+func (t *Tx) SignBytes() []byte { return signBytes(t.body) }
+
 // VerifySignature checks the signature with core's (ZIP-215) verifier. It
 // returns an error of kind Unauthorized if it does not verify.
 func (t *Tx) VerifySignature() error {
