@@ -123,7 +123,7 @@ func (e *env) startProvider(name string, o ...providerOpts) *testProvider {
 	return p
 }
 
-func startServer(t *testing.T, cfg provider.Config, d provider.Deps, start bool) *testProvider {
+func startServer(t testing.TB, cfg provider.Config, d provider.Deps, start bool) *testProvider {
 	t.Helper()
 	srv, err := provider.New(cfg, d)
 	if err != nil {

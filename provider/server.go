@@ -52,6 +52,7 @@ type Server struct {
 	started bool
 	closed  bool
 	https   []*http.Server
+	conns   connSet
 }
 
 // New builds a provider from its configuration and collaborators. It
@@ -143,6 +144,7 @@ func (s *Server) Serve(l net.Listener) error {
 		IdleTimeout:       s.cfg.IdleTimeout,
 		MaxHeaderBytes:    64 << 10,
 		ErrorLog:          slog.NewLogLogger(s.log.Handler(), slog.LevelDebug),
+		ConnState:         s.conns.track,
 	}
 	s.startMu.Lock()
 	if s.closed {
@@ -170,17 +172,49 @@ func (s *Server) Close() error {
 	s.closed = true
 	https := s.https
 	s.startMu.Unlock()
+	// Connections that never sent a request would hold Shutdown for 5 s.
+	s.conns.closeNew()
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 	defer cancel()
 	var errs []error
 	for _, hs := range https {
 		if err := hs.Shutdown(ctx); err != nil {
-			errs = append(errs, err, hs.Close())
+			s.log.Warn("requests still running at close", "err", err)
+			if err := hs.Close(); err != nil {
+				errs = append(errs, err)
+			}
 		}
 	}
 	s.cancel()
 	s.wg.Wait()
 	return errors.Join(errs...)
+}
+
+// connSet tracks the server's connections that have not sent a request.
+type connSet struct {
+	mu    sync.Mutex
+	fresh map[net.Conn]bool
+}
+
+func (c *connSet) track(conn net.Conn, st http.ConnState) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.fresh == nil {
+		c.fresh = make(map[net.Conn]bool)
+	}
+	if st == http.StateNew {
+		c.fresh[conn] = true
+	} else {
+		delete(c.fresh, conn)
+	}
+}
+
+func (c *connSet) closeNew() {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	for conn := range c.fresh {
+		conn.Close()
+	}
 }
 
 // track adds a bucket to those kept in sync.

@@ -6,17 +6,30 @@ import (
 	"io"
 
 	"github.com/cockroachdb/pebble"
+	"github.com/cockroachdb/pebble/bloom"
 
 	"github.com/cairn-storage/cairn/core"
 )
 
 // OpenPebble opens (creating if needed) a Pebble store in dir.
 func OpenPebble(dir string, o Options) (Store, error) {
-	db, err := pebble.Open(dir, &pebble.Options{
+	cache := pebble.NewCache(64 << 20)
+	defer cache.Unref() // the DB holds its own reference
+	opts := &pebble.Options{
+		Cache: cache,
 		// Blobs are up to a few MiB each: a larger memtable flushes less often.
 		MemTableSize: 64 << 20,
 		Logger:       quietLogger{},
-	})
+	}
+	// Point reads dominate (MMR nodes for proofs, leaves, blobs): bloom
+	// filters spare them a look into every level. Hashes and blobs do
+	// not compress.
+	opts.Levels = make([]pebble.LevelOptions, 7)
+	for i := range opts.Levels {
+		opts.Levels[i].FilterPolicy = bloom.FilterPolicy(10)
+		opts.Levels[i].Compression = pebble.NoCompression
+	}
+	db, err := pebble.Open(dir, opts)
 	if err != nil {
 		return nil, core.E("store.OpenPebble", core.Internal, err)
 	}
