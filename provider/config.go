@@ -31,6 +31,8 @@ type Config struct {
 	ChallengePollInterval time.Duration
 	// PeerTimeout bounds each request to another provider.
 	PeerTimeout time.Duration
+	// BodyTimeout bounds how long a write's body may take to arrive.
+	BodyTimeout time.Duration
 	// SyncPage is how many leaves one GET /leaves asks a peer for.
 	SyncPage int
 	// ReadHeaderTimeout and IdleTimeout configure Serve's HTTP server.
@@ -51,6 +53,7 @@ func DefaultConfig() Config {
 		DiscoveryInterval:     30 * time.Second,
 		ChallengePollInterval: 2 * time.Second,
 		PeerTimeout:           30 * time.Second,
+		BodyTimeout:           time.Minute,
 		SyncPage:              1000,
 		ReadHeaderTimeout:     10 * time.Second,
 		IdleTimeout:           2 * time.Minute,
@@ -67,8 +70,8 @@ func (c Config) Validate() error {
 		return core.Errorf(op, core.Invalid, "negative chain cache TTL")
 	case c.SyncInterval <= 0 || c.DiscoveryInterval <= 0 || c.ChallengePollInterval <= 0:
 		return core.Errorf(op, core.Invalid, "sync, discovery and challenge intervals must be positive")
-	case c.PeerTimeout <= 0:
-		return core.Errorf(op, core.Invalid, "peer timeout must be positive")
+	case c.PeerTimeout <= 0 || c.BodyTimeout <= 0:
+		return core.Errorf(op, core.Invalid, "peer and body timeouts must be positive")
 	case c.SyncPage < 1 || c.SyncPage > 10000:
 		return core.Errorf(op, core.Invalid, "sync page must be 1..10000 leaves, got %d", c.SyncPage)
 	}

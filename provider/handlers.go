@@ -1,13 +1,16 @@
 package provider
 
 import (
+	"bytes"
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"net/http"
 	"net/url"
 	"runtime/debug"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus/promhttp"
@@ -88,7 +91,7 @@ func (s *Server) instrument(route string, methods []string, h handler) http.Hand
 			s.m.latency.WithLabelValues(route).Observe(time.Since(start).Seconds())
 		}()
 		if methods != nil && !allowed(r.Method, methods) {
-			sw.Header().Set("Allow", fmt.Sprint(methods))
+			sw.Header().Set("Allow", strings.Join(methods, ", "))
 			wire.WriteError(sw, wire.WithStatus(core.Errorf("provider."+route, core.Invalid, "method %s not allowed", r.Method), http.StatusMethodNotAllowed))
 			return
 		}
@@ -371,9 +374,18 @@ func (s *Server) handleWrite(w http.ResponseWriter, r *http.Request) error {
 		return wire.Forbidden(op, "%s is not a writer of bucket %s", sw.Writer.Short(), sw.Bucket)
 	}
 	s.track(sw.Bucket)
+	// Read the body before the store takes the bucket's write lock, so a
+	// slow sender holds up only itself; it is at most MaxBlobSize bytes.
+	if err := http.NewResponseController(w).SetReadDeadline(s.now().Add(s.cfg.BodyTimeout)); err != nil {
+		s.log.Debug("no read deadline", "err", err)
+	}
+	data, err := readFull(op, http.MaxBytesReader(w, r.Body, int64(sw.Size)), sw.Size)
+	if err != nil {
+		return err
+	}
 	res, err := s.st.Append(sw.Bucket, store.Write{
 		Leaf:     core.Leaf{Seq: sw.Seq, ContentHash: sw.ContentHash, Size: sw.Size},
-		Data:     http.MaxBytesReader(w, r.Body, int64(sw.Size)),
+		Data:     bytes.NewReader(data),
 		MaxBytes: a.MaxBytes,
 		Nonce:    &store.Nonce{Writer: sw.Writer, Value: sw.Nonce, Expiry: sw.Expiry},
 	})
@@ -450,4 +462,16 @@ func mayRead(bi bucketInfo, a core.AccountID) bool {
 	}
 	ag := bi.agreement(a)
 	return ag != nil && ag.Active
+}
+
+// readFull reads exactly size bytes (size is bounded by the caller).
+func readFull(op string, r io.Reader, size uint64) ([]byte, error) {
+	data := make([]byte, size)
+	if _, err := io.ReadFull(r, data); err != nil {
+		if errors.Is(err, io.ErrUnexpectedEOF) || errors.Is(err, io.EOF) {
+			return nil, core.Errorf(op, core.Invalid, "body ended after fewer than %d bytes", size)
+		}
+		return nil, core.E(op, core.Unavailable, fmt.Errorf("reading the body: %w", err))
+	}
+	return data, nil
 }

@@ -1,6 +1,7 @@
 package provider
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"sort"
@@ -333,12 +334,18 @@ func (s *Server) pullLeaf(ctx context.Context, b core.BucketID, p peerCommitment
 		return err
 	}
 	if !has {
+		// Fetch before appending: the store holds the bucket's write lock
+		// while it reads, and a slow peer must not hold up writes.
 		rc, err := p.c.Blob(ctx, b, lf.ContentHash)
 		if err != nil {
 			return err
 		}
-		defer rc.Close()
-		w.Data = rc // the store reads Size bytes and checks their hash
+		data, err := readFull(op, rc, lf.Size)
+		rc.Close()
+		if err != nil {
+			return err
+		}
+		w.Data = bytes.NewReader(data) // the store checks the hash
 	}
 	if _, err := s.st.Append(b, w); err != nil {
 		return err
