@@ -3,17 +3,26 @@ package fs
 import (
 	"bytes"
 	"context"
+	"errors"
 	"io"
+	"net/http"
 
 	"github.com/cairn-storage/cairn/core"
+	"github.com/cairn-storage/cairn/provider/wire"
 	"github.com/cairn-storage/cairn/providerclient"
 )
 
 // HTTPStorage reaches providers over their HTTP API, signing writes and
 // reads with key for chainID.
 func HTTPStorage(key core.PrivateKey, chainID string) StorageDialer {
+	return HTTPStorageWith(key, chainID, nil)
+}
+
+// HTTPStorageWith is HTTPStorage sending through hc (nil: the default
+// client); tests pass clients whose transport drops, delays or corrupts.
+func HTTPStorageWith(key core.PrivateKey, chainID string, hc *http.Client) StorageDialer {
 	return func(baseURL string) (Storage, error) {
-		c, err := providerclient.New(baseURL, providerclient.Options{Signer: key, ChainID: chainID, Timeout: 24 * 3600e9})
+		c, err := providerclient.New(baseURL, providerclient.Options{Signer: key, ChainID: chainID, HTTPClient: hc, Timeout: 24 * 3600e9})
 		if err != nil {
 			return nil, err
 		}
@@ -28,7 +37,15 @@ type httpStorage struct {
 
 func (s *httpStorage) Write(ctx context.Context, bucket core.BucketID, seq uint64, data []byte) (core.Leaf, error) {
 	r, err := s.c.Write(ctx, bucket, seq, bytes.NewReader(data), uint64(len(data)), core.Sum256(data), s.key)
+	var re *wire.RemoteError
+	if errors.As(err, &re) && re.LeafCount != nil {
+		return r.Leaf, core.E("fs.write", core.KindOf(err), errors.Join(err, &BehindError{LeafCount: *re.LeafCount}))
+	}
 	return r.Leaf, err
+}
+
+func (s *httpStorage) Leaves(ctx context.Context, bucket core.BucketID, from uint64, limit int) ([]core.Leaf, error) {
+	return s.c.Leaves(ctx, bucket, from, limit)
 }
 
 func (s *httpStorage) Blob(ctx context.Context, bucket core.BucketID, hash core.H256) (io.ReadCloser, error) {

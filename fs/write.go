@@ -23,6 +23,17 @@ type Storage interface {
 	Write(ctx context.Context, bucket core.BucketID, seq uint64, data []byte) (core.Leaf, error)
 	// Blob streams a blob by its SHA-256.
 	Blob(ctx context.Context, bucket core.BucketID, hash core.H256) (io.ReadCloser, error)
+	// Leaves lists up to limit leaves of the log from seq from on.
+	Leaves(ctx context.Context, bucket core.BucketID, from uint64, limit int) ([]core.Leaf, error)
+}
+
+// BehindError is what a Storage returns (in its error chain) when a write
+// names a seq past the provider's log: the provider holds LeafCount
+// leaves. The adapter over providerclient translates the wire's answer.
+type BehindError struct{ LeafCount uint64 }
+
+func (e *BehindError) Error() string {
+	return fmt.Sprintf("provider is behind: its log ends at seq %d", e.LeafCount)
 }
 
 // StorageDialer returns the Storage API at a provider's base URL.
@@ -145,6 +156,15 @@ func (s *session) run(w *worker) {
 		}
 		ctx, cancel := context.WithTimeout(s.ctx, s.c.cfg.WriteTimeout)
 		leaf, err := w.st.Write(ctx, s.bucket, pw.leaf.Seq, pw.data)
+		var behind *BehindError
+		if errors.As(err, &behind) && behind.LeafCount < pw.leaf.Seq && pw.leaf.Seq-behind.LeafCount <= maxCatchUp {
+			// The provider missed earlier writes (it was down, or an
+			// upload failed after some providers took a blob). Copy the
+			// missing leaves from a provider that has them, then retry.
+			if err = s.catchUp(ctx, w, behind.LeafCount, pw.leaf.Seq); err == nil {
+				leaf, err = w.st.Write(ctx, s.bucket, pw.leaf.Seq, pw.data)
+			}
+		}
 		cancel()
 		if err == nil && leaf != pw.leaf {
 			err = core.Errorf("fs.write", core.Corrupt, "provider %s stored %+v for %+v", w.p.Account.Short(), leaf, pw.leaf)
@@ -159,6 +179,66 @@ func (s *session) run(w *worker) {
 		}
 		pw.settle(true)
 	}
+}
+
+// maxCatchUp bounds how many missing leaves an upload copies to a lagging
+// provider itself; a provider further behind is left to replica sync.
+const maxCatchUp = 1024
+
+// catchUp copies leaves [from, to) to w's provider from another provider
+// of the session, verifying each blob against its leaf's hash. The
+// provider checks each write against its own log, so a source that lies
+// cannot make two providers' logs differ silently: the write is refused.
+func (s *session) catchUp(ctx context.Context, w *worker, from, to uint64) error {
+	const op = "fs.catchUp"
+	for seq := from; seq < to; {
+		var leaves []core.Leaf
+		var src Storage
+		for _, o := range s.workers {
+			if o == w || o.st == nil || o.dropped.Load() {
+				continue
+			}
+			ls, err := o.st.Leaves(ctx, s.bucket, seq, int(min(to-seq, 256)))
+			if err == nil && len(ls) > 0 && ls[0].Seq == seq {
+				leaves, src = ls, o.st
+				break
+			}
+		}
+		if src == nil {
+			return core.Errorf(op, core.Unavailable, "no provider can supply leaf %d", seq)
+		}
+		for _, l := range leaves {
+			if l.Seq != seq || seq >= to {
+				break
+			}
+			data, err := readBlob(ctx, src, s.bucket, l)
+			if err != nil {
+				return err
+			}
+			if _, err := w.st.Write(ctx, s.bucket, l.Seq, data); err != nil {
+				return err
+			}
+			seq++
+		}
+	}
+	s.c.log.Info("caught a lagging provider up", "bucket", s.bucket, "provider", w.p.Account.Short(), "from", from, "to", to)
+	return nil
+}
+
+func readBlob(ctx context.Context, st Storage, bucket core.BucketID, l core.Leaf) ([]byte, error) {
+	rc, err := st.Blob(ctx, bucket, l.ContentHash)
+	if err != nil {
+		return nil, err
+	}
+	defer rc.Close()
+	data, err := io.ReadAll(io.LimitReader(rc, int64(l.Size)+1))
+	if err != nil {
+		return nil, core.E("fs.catchUp", core.Unavailable, err)
+	}
+	if uint64(len(data)) != l.Size || core.Sum256(data) != l.ContentHash {
+		return nil, core.Errorf("fs.catchUp", core.Corrupt, "blob of leaf %d does not match its hash", l.Seq)
+	}
+	return data, nil
 }
 
 func (s *session) live() int {

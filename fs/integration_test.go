@@ -1,0 +1,464 @@
+package fs_test
+
+import (
+	"bytes"
+	"context"
+	"crypto/sha256"
+	"errors"
+	"io"
+	"math/rand/v2"
+	"net/http"
+	"os"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/cairn-storage/cairn/chain/wire"
+	"github.com/cairn-storage/cairn/checkpoint"
+	"github.com/cairn-storage/cairn/core"
+	"github.com/cairn-storage/cairn/devnet"
+	"github.com/cairn-storage/cairn/fs"
+	"github.com/cairn-storage/cairn/providerclient"
+)
+
+// These tests run the file system against a real network: an embedded
+// CometBFT validator and three provider HTTP servers over Pebble, on
+// loopback ports.
+
+func startNet(t *testing.T) *devnet.Network {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer cancel()
+	n, err := devnet.Start(ctx, devnet.Config{Dir: t.TempDir(), Providers: 3, RPCListen: "127.0.0.1:0", TimeoutCommit: 50 * time.Millisecond})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		if err := n.Stop(); err != nil {
+			t.Errorf("stopping devnet: %v", err)
+		}
+	})
+	return n
+}
+
+type clientOpts struct {
+	signer    string
+	transport http.RoundTripper // for the storage API (uploads, downloads)
+	cfg       func(*fs.Config)
+}
+
+func newClient(t *testing.T, n *devnet.Network, o clientOpts) *fs.Client {
+	t.Helper()
+	if o.signer == "" {
+		o.signer = "alice"
+	}
+	key, _ := core.DevKey(o.signer)
+	cc := n.Chain()
+	ccfg := checkpoint.DefaultConfig()
+	ccfg.ProviderTimeout = 5 * time.Second
+	ccfg.RetryDelay = 20 * time.Millisecond
+	ccfg.MaxRetries = 1
+	mgr, err := checkpoint.New(cc, checkpoint.HTTPDialer(key, n.ChainID()), key, ccfg,
+		checkpoint.WithStateFile(t.TempDir()+"/state.json"), checkpoint.WithEndpointResolver(providerclient.BaseURL))
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfg := fs.DefaultConfig()
+	cfg.ChunkSize = 64 << 10
+	cfg.FinishGrace = 300 * time.Millisecond
+	cfg.WriteTimeout = 10 * time.Second
+	if o.cfg != nil {
+		o.cfg(&cfg)
+	}
+	var hc *http.Client
+	if o.transport != nil {
+		hc = &http.Client{Transport: o.transport}
+	}
+	c, err := fs.New(cc, fs.HTTPStorageWith(key, n.ChainID(), hc), mgr, key, cfg, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { c.Close() })
+	return c
+}
+
+func randomBytes(seed uint64, n int) []byte {
+	r := rand.New(rand.NewPCG(seed, seed))
+	b := make([]byte, n)
+	for i := range b {
+		b[i] = byte(r.Uint32())
+	}
+	return b
+}
+
+func download(t *testing.T, c *fs.Client, drive, p string) []byte {
+	t.Helper()
+	var buf bytes.Buffer
+	n, err := c.DownloadFile(context.Background(), drive, p, &buf)
+	if err != nil {
+		t.Fatalf("download %s: %v", p, err)
+	}
+	if n != uint64(buf.Len()) {
+		t.Fatalf("download %s: reported %d bytes, wrote %d", p, n, buf.Len())
+	}
+	return buf.Bytes()
+}
+
+func chainRoot(t *testing.T, n *devnet.Network, id core.DriveID) string {
+	t.Helper()
+	d, err := n.Chain().Drive(context.Background(), id)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return d.RootCID
+}
+
+func TestCommitStrategies(t *testing.T) {
+	n := startNet(t)
+	c := newClient(t, n, clientOpts{})
+	ctx := context.Background()
+
+	t.Run("immediate", func(t *testing.T) {
+		d, err := c.CreateDrive(ctx, fs.CreateDriveOptions{Name: "imm", Strategy: wire.CommitStrategy{Kind: wire.StrategyImmediate}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		data := randomBytes(1, 200_000)
+		res, err := c.UploadFile(ctx, "imm", "/a/b/file.bin", bytes.NewReader(data), fs.UploadOptions{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if res.Checkpoint == nil || res.Checkpoint.Kind != checkpoint.Submitted || res.Checkpoint.DriveRoot != res.RootCID {
+			t.Fatalf("immediate upload's checkpoint: %+v", res.Checkpoint)
+		}
+		if got := chainRoot(t, n, d.ID); got != res.RootCID {
+			t.Fatalf("root on chain %s, want %s", got, res.RootCID)
+		}
+		if res.Chunks != 4 || res.Size != uint64(len(data)) {
+			t.Fatalf("chunks %d size %d", res.Chunks, res.Size)
+		}
+		if !bytes.Equal(download(t, c, "imm", "/a/b/file.bin"), data) {
+			t.Fatal("round trip differs")
+		}
+		st, err := c.CheckpointStatus(ctx, "imm")
+		if err != nil || st.HasPendingChanges || st.LastCheckpoint == nil {
+			t.Fatalf("status %+v %v", st, err)
+		}
+	})
+
+	t.Run("manual", func(t *testing.T) {
+		d, err := c.CreateDrive(ctx, fs.CreateDriveOptions{Name: "man", Strategy: wire.CommitStrategy{Kind: wire.StrategyManual}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		res, err := c.UploadFile(ctx, "man", "/x.txt", strings.NewReader("manual"), fs.UploadOptions{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if res.Checkpoint != nil || chainRoot(t, n, d.ID) != "" {
+			t.Fatal("a manual drive checkpointed on its own")
+		}
+		if st, _ := c.CheckpointStatus(ctx, "man"); !st.HasPendingChanges || st.PendingRoot == nil || st.PendingRoot.RootCID != res.RootCID {
+			t.Fatalf("pending not recorded: %+v", st)
+		}
+		// Reads see the pending root before it is committed.
+		if got := download(t, c, "man", "/x.txt"); string(got) != "manual" {
+			t.Fatalf("read %q", got)
+		}
+		cr, err := c.CommitChanges(ctx, d.ID.String())
+		if err != nil || cr.Err() != nil {
+			t.Fatalf("commit: %v %v", err, cr.Err())
+		}
+		if chainRoot(t, n, d.ID) != res.RootCID {
+			t.Fatal("root did not move with the commit")
+		}
+	})
+
+	t.Run("batched", func(t *testing.T) {
+		d, err := c.CreateDrive(ctx, fs.CreateDriveOptions{Name: "bat", Strategy: wire.CommitStrategy{Kind: wire.StrategyBatched, Interval: 3}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		events, unsub := c.Subscribe(64)
+		defer unsub()
+		if err := c.EnableAutoCheckpoints(ctx, "bat", n.Chain(), 0); err != nil {
+			t.Fatal(err)
+		}
+		defer c.DisableAutoCheckpoints(d.ID)
+		var root string
+		for i := 0; i < 3; i++ {
+			res, err := c.UploadFile(ctx, "bat", "/f"+string(rune('0'+i)), strings.NewReader("batched"), fs.UploadOptions{})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if res.Checkpoint != nil {
+				t.Fatal("a batched upload checkpointed inline")
+			}
+			root = res.RootCID
+		}
+		deadline := time.After(30 * time.Second)
+		for chainRoot(t, n, d.ID) != root {
+			select {
+			case e := <-events:
+				if e.Kind == checkpoint.EventFailed {
+					t.Logf("loop: %s %v", e.Kind, e.Result.Err())
+				}
+			case <-deadline:
+				t.Fatal("the batched loop did not move the root within 30 s")
+			}
+		}
+	})
+}
+
+// hangTransport blocks every request to one host until its context ends:
+// a provider that accepts connections and never answers.
+type hangTransport struct {
+	mu   sync.Mutex
+	host string
+}
+
+func (h *hangTransport) set(host string) {
+	h.mu.Lock()
+	h.host = host
+	h.mu.Unlock()
+}
+
+func (h *hangTransport) RoundTrip(r *http.Request) (*http.Response, error) {
+	h.mu.Lock()
+	hang := h.host != "" && r.URL.Host == h.host
+	h.mu.Unlock()
+	if hang {
+		<-r.Context().Done()
+		return nil, r.Context().Err()
+	}
+	return http.DefaultTransport.RoundTrip(r)
+}
+
+func hostOf(u string) string { return strings.TrimPrefix(u, "http://") }
+
+func TestUploadDoesNotWaitForAHungProvider(t *testing.T) {
+	n := startNet(t)
+	ht := &hangTransport{}
+	c := newClient(t, n, clientOpts{transport: ht, cfg: func(c *fs.Config) { c.WriteTimeout = time.Hour }})
+	ctx := context.Background()
+	if _, err := c.CreateDrive(ctx, fs.CreateDriveOptions{Name: "d", Strategy: wire.CommitStrategy{Kind: wire.StrategyManual}}); err != nil {
+		t.Fatal(err)
+	}
+	ht.set(hostOf(n.Manifest().Providers[1].URL))
+	data := randomBytes(2, 1<<20)
+	// With a write timeout of an hour, finishing at all proves the upload
+	// left the hung provider behind once the quorum held every chunk.
+	tctx, cancel := context.WithTimeout(ctx, time.Minute)
+	defer cancel()
+	res, err := c.UploadFile(tctx, "d", "/big.bin", bytes.NewReader(data), fs.UploadOptions{})
+	if err != nil {
+		t.Fatalf("upload with one provider hung: %v", err)
+	}
+	if res.Chunks != 16 {
+		t.Fatalf("chunks %d", res.Chunks)
+	}
+	if !bytes.Equal(download(t, c, "d", "/big.bin"), data) {
+		t.Fatal("round trip differs")
+	}
+}
+
+func TestUploadWithoutQuorumLeavesTheDriveAsItWas(t *testing.T) {
+	n := startNet(t)
+	c := newClient(t, n, clientOpts{})
+	ctx := context.Background()
+	if _, err := c.CreateDrive(ctx, fs.CreateDriveOptions{Name: "d", Strategy: wire.CommitStrategy{Kind: wire.StrategyManual}}); err != nil {
+		t.Fatal(err)
+	}
+	before, err := c.UploadFile(ctx, "d", "/keep.txt", strings.NewReader("kept"), fs.UploadOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, i := range []int{1, 2} {
+		if err := n.StopProvider(i); err != nil {
+			t.Fatal(err)
+		}
+	}
+	_, err = c.UploadFile(ctx, "d", "/lost.txt", strings.NewReader("not enough providers"), fs.UploadOptions{})
+	if !errors.Is(err, core.NoQuorum) {
+		t.Fatalf("upload with 1 of 3 providers: %v, want NoQuorum", err)
+	}
+	info, _ := c.DriveInfo(ctx, "d")
+	if info.PendingRoot != before.RootCID {
+		t.Fatalf("root moved after a failed upload: %s, want %s", info.PendingRoot, before.RootCID)
+	}
+	for _, i := range []int{1, 2} {
+		if err := n.StartProvider(ctx, i); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if _, err := c.Stat(ctx, "d", "/lost.txt"); !errors.Is(err, fs.ErrNotFound) {
+		t.Fatalf("the failed upload's file exists: %v", err)
+	}
+	if _, err := c.UploadFile(ctx, "d", "/after.txt", strings.NewReader("back"), fs.UploadOptions{}); err != nil {
+		t.Fatalf("upload after the providers returned: %v", err)
+	}
+	es, _ := c.List(ctx, "d", "/")
+	if len(es) != 2 || es[0].Name != "after.txt" || es[1].Name != "keep.txt" {
+		t.Fatalf("entries %v", es)
+	}
+	if cr, _ := c.CommitChanges(ctx, "d"); cr.Err() != nil {
+		t.Fatalf("commit after recovery: %v", cr.Err())
+	}
+}
+
+func TestTreeOperationsAndErrors(t *testing.T) {
+	n := startNet(t)
+	c := newClient(t, n, clientOpts{})
+	ctx := context.Background()
+	if _, err := c.CreateDrive(ctx, fs.CreateDriveOptions{Name: "t", Strategy: wire.CommitStrategy{Kind: wire.StrategyManual}}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := c.CreateDrive(ctx, fs.CreateDriveOptions{Name: "t"}); !errors.Is(err, core.Exists) {
+		t.Fatalf("duplicate drive name: %v", err)
+	}
+	put := func(p, s string) {
+		t.Helper()
+		if _, err := c.UploadFile(ctx, "t", p, strings.NewReader(s), fs.UploadOptions{}); err != nil {
+			t.Fatalf("put %s: %v", p, err)
+		}
+	}
+	put("/docs/a.txt", "a")
+	put("/docs/sub/b.txt", "bb")
+	if _, err := c.CreateDirectory(ctx, "t", "/empty"); err != nil {
+		t.Fatal(err)
+	}
+	checks := []struct {
+		name string
+		err  error
+		want error
+	}{
+		{"mkdir existing", second(c.CreateDirectory(ctx, "t", "/docs")), fs.ErrExists},
+		{"rm non-empty dir", second(c.Remove(ctx, "t", "/docs", fs.RemoveOptions{})), fs.ErrNotEmpty},
+		{"upload onto a dir", second(c.UploadFile(ctx, "t", "/docs", strings.NewReader("x"), fs.UploadOptions{})), fs.ErrIsDir},
+		{"upload under a file", second(c.UploadFile(ctx, "t", "/docs/a.txt/x", strings.NewReader("x"), fs.UploadOptions{})), fs.ErrNotDir},
+		{"download a dir", second(c.DownloadFile(ctx, "t", "/docs", io.Discard)), fs.ErrIsDir},
+		{"list a file", second(c.List(ctx, "t", "/docs/a.txt")), fs.ErrNotDir},
+		{"stat missing", second(c.Stat(ctx, "t", "/nope")), fs.ErrNotFound},
+		{"dotdot", second(c.UploadFile(ctx, "t", "/docs/../etc/passwd", strings.NewReader("x"), fs.UploadOptions{})), fs.ErrInvalidPath},
+		{"relative", second(c.Stat(ctx, "t", "docs")), fs.ErrInvalidPath},
+		{"mv into itself", second(c.Move(ctx, "t", "/docs", "/docs/sub/docs")), fs.ErrInvalidPath},
+		{"mv onto existing", second(c.Move(ctx, "t", "/docs/a.txt", "/docs/sub/b.txt")), fs.ErrExists},
+		{"rm root", second(c.Remove(ctx, "t", "/", fs.RemoveOptions{})), fs.ErrInvalidPath},
+		{"unknown drive", second(c.List(ctx, "no-such-drive", "/")), core.NotFound},
+		{"unknown drive id", second(c.List(ctx, "999", "/")), core.NotFound},
+	}
+	for _, ch := range checks {
+		if !errors.Is(ch.err, ch.want) {
+			t.Errorf("%s: %v, want %v", ch.name, ch.err, ch.want)
+		}
+	}
+	if _, err := c.Move(ctx, "t", "/docs/sub", "/moved/sub2"); err != nil {
+		t.Fatal(err)
+	}
+	if got := download(t, c, "t", "/moved/sub2/b.txt"); string(got) != "bb" {
+		t.Fatalf("moved file reads %q", got)
+	}
+	if _, err := c.Stat(ctx, "t", "/docs/sub"); !errors.Is(err, fs.ErrNotFound) {
+		t.Fatalf("old path still there: %v", err)
+	}
+	if _, err := c.Remove(ctx, "t", "/moved", fs.RemoveOptions{Recursive: true}); err != nil {
+		t.Fatal(err)
+	}
+	es, _ := c.List(ctx, "t", "/")
+	var names []string
+	for _, e := range es {
+		names = append(names, e.Name)
+	}
+	if strings.Join(names, ",") != "docs,empty" {
+		t.Fatalf("root lists %v", names)
+	}
+	root, _ := c.Stat(ctx, "t", "/")
+	if root.Kind != fs.KindDir || root.Size != 1 {
+		t.Fatalf("root stat %+v (size should count /docs/a.txt only)", root)
+	}
+	// Everything survives a checkpoint and a fresh client (new process).
+	if cr, _ := c.CommitChanges(ctx, "t"); cr.Err() != nil {
+		t.Fatal(cr.Err())
+	}
+	fresh := newClient(t, n, clientOpts{})
+	if got := download(t, fresh, "t", "/docs/a.txt"); string(got) != "a" {
+		t.Fatalf("fresh client reads %q", got)
+	}
+}
+
+func second[T any](_ T, err error) error { return err }
+
+func TestNonOwnerCannotWrite(t *testing.T) {
+	n := startNet(t)
+	alice := newClient(t, n, clientOpts{})
+	ctx := context.Background()
+	d, err := alice.CreateDrive(ctx, fs.CreateDriveOptions{Name: "mine", Strategy: wire.CommitStrategy{Kind: wire.StrategyManual}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := alice.UploadFile(ctx, "mine", "/secret.txt", strings.NewReader("alice's"), fs.UploadOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	bob := newClient(t, n, clientOpts{signer: "bob"})
+	_, err = bob.UploadFile(ctx, d.ID.String(), "/bob.txt", strings.NewReader("bob's"), fs.UploadOptions{})
+	if !errors.Is(err, core.NoQuorum) && !errors.Is(err, core.Unauthorized) {
+		t.Fatalf("bob wrote to alice's drive: %v", err)
+	}
+	if !strings.Contains(err.Error(), "unauthorized") {
+		t.Fatalf("the refusal does not say why: %v", err)
+	}
+	if _, err := bob.DownloadFile(ctx, d.ID.String(), "/secret.txt", io.Discard); err == nil {
+		t.Fatal("bob read alice's private drive")
+	}
+	if err := bob.DeleteDrive(ctx, d.ID.String()); !errors.Is(err, core.Unauthorized) {
+		t.Fatalf("bob deleted alice's drive: %v", err)
+	}
+}
+
+// corruptTransport flips a byte in every blob body one host serves.
+type corruptTransport struct{ host string }
+
+func (c corruptTransport) RoundTrip(r *http.Request) (*http.Response, error) {
+	resp, err := http.DefaultTransport.RoundTrip(r)
+	if err != nil || r.URL.Host != c.host || !strings.Contains(r.URL.Path, "/blobs/") || resp.StatusCode != 200 {
+		return resp, err
+	}
+	b, err := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if err != nil {
+		return nil, err
+	}
+	if len(b) > 0 {
+		b[len(b)/2] ^= 0x55
+	}
+	resp.Body = io.NopCloser(bytes.NewReader(b))
+	return resp, nil
+}
+
+func TestDownloadSkipsAProviderServingWrongBytes(t *testing.T) {
+	n := startNet(t)
+	ctx := context.Background()
+	writer := newClient(t, n, clientOpts{})
+	if _, err := writer.CreateDrive(ctx, fs.CreateDriveOptions{Name: "v", Strategy: wire.CommitStrategy{Kind: wire.StrategyImmediate}}); err != nil {
+		t.Fatal(err)
+	}
+	data := randomBytes(3, 300_000)
+	if _, err := writer.UploadFile(ctx, "v", "/f", bytes.NewReader(data), fs.UploadOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	// Every provider but one corrupts: the reader must still get the
+	// right bytes, and never write a corrupt byte to its output.
+	ps := n.Manifest().Providers
+	for bad := range ps {
+		reader := newClient(t, n, clientOpts{transport: corruptTransport{host: hostOf(ps[bad].URL)}})
+		got := download(t, reader, "v", "/f")
+		if sha256.Sum256(got) != sha256.Sum256(data) {
+			t.Fatalf("provider %d corrupting: download differs", bad)
+		}
+	}
+}
+
+func TestMain(m *testing.M) {
+	os.Exit(m.Run())
+}
