@@ -67,15 +67,24 @@ It stops cleanly on SIGINT or SIGTERM. Register the account on chain with
 ` + exitStatusHelp,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			return runProvider(cmd.Context(), g, o)
+			return runProvider(cmd.Context(), g, o, func(r ProviderReady) {
+				fmt.Fprintf(g.Stdout, "provider ready url=%s account=%s\n", r.URL, r.Account)
+			})
 		},
 	}
 	o.AddFlags(cmd)
 	return cmd
 }
 
-// runProvider runs a provider until ctx ends.
-func runProvider(ctx context.Context, g *Globals, o ProviderRunOptions) error {
+// ProviderReady is what a started provider reports: its API's base URL and
+// its account.
+type ProviderReady struct {
+	URL     string         `json:"url"`
+	Account core.AccountID `json:"account"`
+}
+
+// runProvider runs a provider until ctx ends, calling ready once it serves.
+func runProvider(ctx context.Context, g *Globals, o ProviderRunOptions, ready func(ProviderReady)) error {
 	if o.Data == "" {
 		return usagef("provider run: --data is required")
 	}
@@ -119,7 +128,7 @@ func runProvider(ctx context.Context, g *Globals, o ProviderRunOptions) error {
 	srv.Start()
 	served := make(chan error, 1)
 	go func() { served <- srv.Serve(l) }()
-	fmt.Fprintf(g.Stdout, "provider ready url=http://%s account=%s\n", l.Addr(), key.Account())
+	ready(ProviderReady{URL: "http://" + l.Addr().String(), Account: key.Account()})
 	select {
 	case <-ctx.Done():
 		log.Info("stopping")
