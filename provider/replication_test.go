@@ -120,9 +120,10 @@ func TestReplication(t *testing.T) {
 		}
 	})
 	t.Run("InterruptedThenResumed", func(t *testing.T) {
-		// Commitment, consistency, leaves, then (proof, blob) per leaf: the
-		// connection dies after three leaves have been pulled.
-		ft.set("fail-after", 3+2*3)
+		// Commitment, leaves (one page, up to the signed count, so no
+		// consistency proof), then a blob per leaf: the connection dies
+		// after three leaves have been pulled.
+		ft.set("fail-after", 2+3)
 		if lag, err := late.srv.Sync(ctx, b); err == nil || lag != n-6 {
 			t.Fatalf("interrupted sync: lag %d, %v", lag, err)
 		}
@@ -149,7 +150,9 @@ func TestReplication(t *testing.T) {
 	// A replica agreed after the writes converges from zero on its own: it
 	// learns of the agreement from the chain and pulls everything.
 	start := time.Now()
-	replica := e.startProvider("eve")
+	pagedCfg := fastConfig()
+	pagedCfg.SyncPage = 4 // pages checked by consistency proofs, the last against the signed root
+	replica := e.startProvider("eve", providerOpts{cfg: &pagedCfg})
 	e.agree(alice, b, replica, chainwire.Replica, 1<<30)
 	eventually(t, 20*time.Second, "the replica to converge", func() bool {
 		c, err := replica.client.Commitment(ctx, b)

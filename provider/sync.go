@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"fmt"
 	"sort"
 	"time"
 
@@ -265,10 +266,13 @@ func (s *Server) peer(endpoint, chainID string) (*providerclient.Client, error) 
 }
 
 // pull appends the peer's leaves from this provider's next seq up to the
-// peer's signed leaf count. It first proves this log a prefix of the
-// peer's (a consistency proof from our root to the signed root), then for
-// each leaf proves it under the signed root before appending it, fetching
-// its blob unless already stored.
+// peer's signed leaf count, a page at a time. Before it takes a page, it
+// computes the root its log would have with the page appended and checks,
+// with the peer's consistency proof, that this root is a prefix of the
+// peer's signed root: so the page is exactly the peer's signed leaves, and
+// this log (unless it diverged, which the check also catches) is a prefix
+// of the peer's. Then it fetches each blob it lacks (the store checks the
+// hash) and appends.
 func (s *Server) pull(ctx context.Context, b core.BucketID, p peerCommitment, maxBytes uint64) error {
 	const op = "provider.pull"
 	st, err := s.st.State(b)
@@ -276,58 +280,50 @@ func (s *Server) pull(ctx context.Context, b core.BucketID, p peerCommitment, ma
 		return err
 	}
 	target, root := p.sc.LeafCount, mmr.Hash(p.sc.MMRRoot)
-	if st.LeafCount > 0 {
-		cp, err := p.c.ConsistencyProof(ctx, b, st.LeafCount, target)
-		if err != nil {
-			return err
-		}
-		if err := mmr.VerifyConsistency(st.Root, st.LeafCount, root, target, cp); err != nil {
-			return core.E(op, core.Corrupt, errors.New("our log is not a prefix of the peer's signed log: "+err.Error()))
-		}
-	}
-	for next := st.NextSeq(); next < st.StartSeq+target; {
-		page := min(uint64(s.cfg.SyncPage), st.StartSeq+target-next)
-		leaves, err := p.c.Leaves(ctx, b, next, int(page))
+	end := st.StartSeq + target
+	for next := st.NextSeq(); next < end; {
+		leaves, err := p.c.Leaves(ctx, b, next, int(min(uint64(s.cfg.SyncPage), end-next)))
 		if err != nil {
 			return err
 		}
 		if len(leaves) == 0 {
 			return core.Errorf(op, core.Unavailable, "peer sent no leaves from seq %d, though it signed %d", next, target)
 		}
-		for _, lf := range leaves {
-			if lf.Seq >= st.StartSeq+target {
-				break
+		if n := end - next; uint64(len(leaves)) > n {
+			leaves = leaves[:n]
+		}
+		pageRoot, err := s.st.RootAfter(b, leaves)
+		if err != nil {
+			return err // kind conflict: the log moved on meanwhile; next round
+		}
+		count := leaves[len(leaves)-1].Seq + 1 - st.StartSeq
+		if count == target {
+			if pageRoot != root {
+				return core.Errorf(op, core.Corrupt, "leaves up to %d give root %s, the peer signed %s", count, pageRoot, root)
 			}
-			if err := s.pullLeaf(ctx, b, p, lf, st.StartSeq, target, root, maxBytes); err != nil {
+		} else {
+			cp, err := p.c.ConsistencyProof(ctx, b, count, target)
+			if err != nil {
+				return err
+			}
+			if err := mmr.VerifyConsistency(pageRoot, count, root, target, cp); err != nil {
+				return core.E(op, core.Corrupt, fmt.Errorf("leaves up to %d are not a prefix of the peer's signed log: %w", count, err))
+			}
+		}
+		for _, lf := range leaves {
+			if err := s.pullLeaf(ctx, b, p, lf, maxBytes); err != nil {
 				return err
 			}
 			s.m.synced.Inc()
-			next = lf.Seq + 1
 		}
-	}
-	got, err := s.st.RootAt(b, target)
-	if err != nil {
-		return err
-	}
-	if got != root {
-		return core.Errorf(op, core.Corrupt, "after sync, root at %d leaves is %s, the peer signed %s", target, got, root)
+		next += uint64(len(leaves))
 	}
 	return nil
 }
 
-func (s *Server) pullLeaf(ctx context.Context, b core.BucketID, p peerCommitment, lf core.Leaf, startSeq, target uint64, root mmr.Hash, maxBytes uint64) error {
+// pullLeaf appends one verified leaf, fetching its blob unless stored.
+func (s *Server) pullLeaf(ctx context.Context, b core.BucketID, p peerCommitment, lf core.Leaf, maxBytes uint64) error {
 	const op = "provider.pull"
-	index := lf.Seq - startSeq
-	proved, proof, err := p.c.Proof(ctx, b, index, target)
-	if err != nil {
-		return err
-	}
-	if proved != lf {
-		return core.Errorf(op, core.Corrupt, "peer listed leaf %+v at seq %d, then proved %+v", lf, lf.Seq, proved)
-	}
-	if err := mmr.VerifyInclusion(root, target, index, mmr.LeafHash(lf.Bytes()), proof); err != nil {
-		return core.E(op, core.Corrupt, err)
-	}
 	w := store.Write{Leaf: lf, MaxBytes: maxBytes}
 	has, err := s.st.HasBlob(lf.ContentHash)
 	if err != nil {
@@ -347,8 +343,6 @@ func (s *Server) pullLeaf(ctx context.Context, b core.BucketID, p peerCommitment
 		}
 		w.Data = bytes.NewReader(data) // the store checks the hash
 	}
-	if _, err := s.st.Append(b, w); err != nil {
-		return err
-	}
-	return nil
+	_, err = s.st.Append(b, w)
+	return err
 }

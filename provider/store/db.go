@@ -397,6 +397,63 @@ func (d *db) RootAt(b core.BucketID, leafCount uint64) (mmr.Hash, error) {
 	return h, nil
 }
 
+func (d *db) RootAfter(b core.BucketID, leaves []core.Leaf) (mmr.Hash, error) {
+	const op = "store.RootAfter"
+	leave, err := d.enter(op)
+	if err != nil {
+		return mmr.Hash{}, err
+	}
+	defer leave()
+	st, l := d.stateOf(b)
+	for i, lf := range leaves {
+		if lf.Seq != st.NextSeq()+uint64(i) {
+			return mmr.Hash{}, core.Errorf(op, core.Conflict, "leaf %d has seq %d; the log continues at %d", i, lf.Seq, st.NextSeq()+uint64(i))
+		}
+	}
+	// An MMR over the committed nodes and a scratch tail: what is read
+	// comes from the store, what is appended stays here.
+	scratch := &scratchNodes{committed: mmr.SizeOfLeafCount(st.LeafCount)}
+	if l != nil {
+		scratch.base = l.nodes
+	}
+	m, err := mmr.New(scratch)
+	if err != nil {
+		return mmr.Hash{}, core.E(op, core.Internal, err)
+	}
+	for _, lf := range leaves {
+		if _, err := m.AppendHash(mmr.LeafHash(lf.Bytes())); err != nil {
+			return mmr.Hash{}, core.E(op, core.Invalid, err)
+		}
+	}
+	root, _ := m.Root()
+	return root, nil
+}
+
+// scratchNodes is an mmr.Store reading the first committed nodes of a log
+// and keeping appended ones in memory.
+type scratchNodes struct {
+	base      *nodeStore // nil for a log with no nodes
+	committed uint64
+	tail      []mmr.Hash
+}
+
+func (s *scratchNodes) Get(pos uint64) (mmr.Hash, error) {
+	if pos < s.committed {
+		return s.base.Get(pos)
+	}
+	if i := pos - s.committed; i < uint64(len(s.tail)) {
+		return s.tail[i], nil
+	}
+	return mmr.Hash{}, fmt.Errorf("scratch node %d: %w", pos, mmr.ErrNotFound)
+}
+
+func (s *scratchNodes) Append(nodes []mmr.Hash) error {
+	s.tail = append(s.tail, nodes...)
+	return nil
+}
+
+func (s *scratchNodes) Size() uint64 { return s.committed + uint64(len(s.tail)) }
+
 func (d *db) Proof(b core.BucketID, leafIndex, leafCount uint64) (*mmr.InclusionProof, error) {
 	const op = "store.Proof"
 	leave, err := d.enter(op)

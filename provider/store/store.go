@@ -49,6 +49,13 @@ type Store interface {
 	// NotFound if the log is shorter.
 	RootAt(bucket core.BucketID, leafCount uint64) (mmr.Hash, error)
 
+	// RootAfter returns the root the log would have if leaves were appended
+	// to it now, without appending them: a syncing provider checks a page
+	// of a peer's leaves against the peer's signed root before it takes
+	// any. The leaves must continue the log (the first at its next seq,
+	// consecutive); kind Conflict if they do not.
+	RootAfter(bucket core.BucketID, leaves []core.Leaf) (mmr.Hash, error)
+
 	// Proof proves leaf leafIndex against RootAt(leafCount).
 	Proof(bucket core.BucketID, leafIndex, leafCount uint64) (*mmr.InclusionProof, error)
 

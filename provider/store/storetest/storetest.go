@@ -60,6 +60,7 @@ func Run(t *testing.T, h Harness) {
 	t.Run("Empty", func(t *testing.T) { testEmpty(t, open(t)) })
 	t.Run("AppendAndRead", func(t *testing.T) { testAppendAndRead(t, open(t)) })
 	t.Run("Idempotent", func(t *testing.T) { testIdempotent(t, open(t)) })
+	t.Run("RootAfter", func(t *testing.T) { testRootAfter(t, open(t)) })
 	t.Run("SeqConflicts", func(t *testing.T) { testSeqConflicts(t, open(t)) })
 	t.Run("Nonces", func(t *testing.T) { testNonces(t, open(t)) })
 	t.Run("Quota", func(t *testing.T) { testQuota(t, open(t)) })
@@ -471,4 +472,46 @@ func testReopen(t *testing.T, h Harness) {
 	if err := mmr.VerifyInclusion(a.Root, 9, 3, mmr.LeafHash(Write(3, Blob(3, 300)).Leaf.Bytes()), p); err != nil {
 		t.Fatal(err)
 	}
+}
+
+func testRootAfter(t *testing.T, s store.Store) {
+	const b = core.BucketID(12)
+	var ws []store.Write
+	for i := range 11 {
+		ws = append(ws, Write(uint64(i), Blob(i, 10+i)))
+	}
+	leaves := func(from, to int) []core.Leaf {
+		var out []core.Leaf
+		for _, w := range ws[from:to] {
+			out = append(out, w.Leaf)
+		}
+		return out
+	}
+	// From empty, then from every prefix: the preview equals the root after
+	// really appending, and previewing changes nothing.
+	for n := 0; n <= len(ws); n++ {
+		if n > 0 {
+			must[store.Appended](t)(s.Append(b, ws[n-1]))
+		}
+		before := must[store.State](t)(s.State(b))
+		for to := n; to <= len(ws); to++ {
+			got := must[mmr.Hash](t)(s.RootAfter(b, leaves(n, to)))
+			ref, _ := mmr.New(mmr.NewMemStore())
+			for _, lf := range leaves(0, to) {
+				ref.Append(lf.Bytes())
+			}
+			if want, _ := ref.Root(); got != want {
+				t.Fatalf("RootAfter(%d..%d) = %s, want %s", n, to, got, want)
+			}
+		}
+		if after := must[store.State](t)(s.State(b)); after != before {
+			t.Fatalf("RootAfter changed the state: %+v -> %+v", before, after)
+		}
+	}
+	_, err := s.RootAfter(b, leaves(3, 5))
+	wantKind(t, err, core.Conflict)
+	bad := leaves(0, 2)
+	bad[0].Seq = 11
+	_, err = s.RootAfter(b, bad)
+	wantKind(t, err, core.Conflict)
 }
