@@ -28,6 +28,7 @@ type Chain interface {
 type Config struct {
 	ChunkSize     int           // bytes per chunk blob (default 256 KiB)
 	WriteTimeout  time.Duration // one blob write to one provider
+	ReadTimeout   time.Duration // one blob read from one provider, before trying the next
 	WriteWindow   int           // chunks in flight per upload (memory: ~ window x chunk size)
 	FinishGrace   time.Duration // how long an upload waits for providers behind the quorum before leaving them to sync
 	ProviderCount int           // primaries chosen for a new drive when none are named
@@ -41,14 +42,14 @@ type Config struct {
 // finish grace, 3
 // providers, 1 GiB for 1,000,000 blocks, 1000 units per provider.
 func DefaultConfig() Config {
-	return Config{ChunkSize: 256 << 10, WriteTimeout: 30 * time.Second, WriteWindow: 8, FinishGrace: 2 * time.Second, ProviderCount: 3,
+	return Config{ChunkSize: 256 << 10, WriteTimeout: 30 * time.Second, ReadTimeout: 30 * time.Second, WriteWindow: 8, FinishGrace: 2 * time.Second, ProviderCount: 3,
 		Capacity: 1 << 30, Duration: 1_000_000, Payment: 1_000}
 }
 
 // Validate reports the first unusable setting.
 func (c Config) Validate() error {
-	if c.ChunkSize < 1024 || c.ChunkSize > 1<<20 || c.WriteWindow < 1 || c.WriteTimeout <= 0 || c.ProviderCount < 1 {
-		return core.Errorf("fs.Config", core.Invalid, "chunk size must be 1 KiB..1 MiB and window, timeout and provider count positive")
+	if c.ChunkSize < 1024 || c.ChunkSize > 1<<20 || c.WriteWindow < 1 || c.WriteTimeout <= 0 || c.ReadTimeout <= 0 || c.ProviderCount < 1 {
+		return core.Errorf("fs.Config", core.Invalid, "chunk size must be 1 KiB..1 MiB and window, timeouts and provider count positive")
 	}
 	return nil
 }

@@ -47,11 +47,11 @@ func (c *Client) readBlob(ctx context.Context, bucket core.BucketID, id string) 
 	return b, nil
 }
 
-// fetch streams the blob named by id into w, trying each provider in turn
-// until one serves bytes whose SHA-256 matches. Bytes reach w only after
-// they verified, so a lying provider never corrupts the output: each
-// attempt is buffered up to limit... except that for large chunks the
-// caller passes a limit of one chunk, which bounds memory.
+// fetch writes the blob named by id into w, trying each provider in turn
+// (healthiest first, ReadTimeout each) until one serves bytes whose
+// SHA-256 matches. Each attempt is buffered (blobs are at most one chunk
+// or one node, so memory stays bounded) and reaches w only once verified,
+// so a lying provider never corrupts the output.
 func (c *Client) fetch(ctx context.Context, bucket core.BucketID, id string, limit int64, w io.Writer) error {
 	const op = "fs.read"
 	want, err := ParseCID(id)
@@ -75,6 +75,8 @@ func (c *Client) fetch(ctx context.Context, bucket core.BucketID, id string, lim
 		}
 		buf.Reset()
 		err = func() error {
+			ctx, cancel := context.WithTimeout(ctx, c.cfg.ReadTimeout)
+			defer cancel()
 			rc, err := st.Blob(ctx, bucket, want)
 			if err != nil {
 				return err
