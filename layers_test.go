@@ -33,7 +33,6 @@ var layers = map[string][]string{
 	"gateway":            {"fs", "checkpoint", "checkpoint/quorum", "chain/wire", "core"},
 	"devnet":             {"*"},
 	"internal/cli":       {"*"},
-	"internal/deps":      {},
 	"cmd/cairn":          {"internal/cli"},
 	"test/e2e":           {"*"},
 	"bench/...":          {"*"},
