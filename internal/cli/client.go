@@ -83,7 +83,17 @@ func newClientStack(ctx context.Context, o clientOptions) (*clientStack, error) 
 
 // openFS builds the stack from the global flags.
 func (g *Globals) openFS(ctx context.Context) (*fs.Client, error) {
-	s, err := newClientStack(ctx, clientOptions{Chain: g.Chain, Signer: g.Signer, Home: g.Home})
+	return g.openFSWith(ctx, nil)
+}
+
+// openFSWith is openFS with the Checkpoint Manager's configuration
+// adjusted by tune.
+func (g *Globals) openFSWith(ctx context.Context, tune func(*checkpoint.Config)) (*fs.Client, error) {
+	cfg := checkpoint.DefaultConfig()
+	if tune != nil {
+		tune(&cfg)
+	}
+	s, err := newClientStack(ctx, clientOptions{Chain: g.Chain, Signer: g.Signer, Home: g.Home, Config: &cfg})
 	if err != nil {
 		return nil, err
 	}

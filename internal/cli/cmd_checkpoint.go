@@ -64,7 +64,8 @@ func newCheckpointCmd(g *Globals) *cobra.Command {
 		Long:  "Collect every provider's signed commitment (waiting for all), and show each one's state, its conflict class (sync_delay, ahead, data_divergence, proved with MMR consistency proofs) and the resolution." + exitStatusHelp,
 		Args:  cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			c, err := g.openFS(cmd.Context())
+			// Every provider's answer is wanted here, not just a quorum's.
+			c, err := g.openFSWith(cmd.Context(), func(c *checkpoint.Config) { c.WaitForAll = true; c.MaxRetries = 1 })
 			if err != nil {
 				return err
 			}
