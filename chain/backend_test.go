@@ -34,7 +34,7 @@ type backend interface {
 }
 
 var testParams = wire.Params{
-	ChallengeDeadline:   12,
+	ChallengeDeadline:   40,
 	SlashFractionBps:    1000,
 	ChallengerRewardBps: 5000,
 	MinProviderStake:    1_000_000,

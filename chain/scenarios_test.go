@@ -596,7 +596,7 @@ func scenarioChallengeExpired(e env) {
 	if got := e.account(f.challenger.Account()).Balance; got != chalBal-2_000 {
 		e.t.Fatalf("deposit not taken: %d", got)
 	}
-	// Wait past the deadline: opened at h, answerable up to h+12.
+	// Wait past the deadline: opened at h, answerable up to h+40.
 	for e.b.height(e.t) <= res.Height+testParams.ChallengeDeadline {
 		e.b.waitBlocks(e.t, 1)
 	}
