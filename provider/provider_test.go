@@ -14,20 +14,12 @@ import (
 	chainwire "github.com/cairn-storage/cairn/chain/wire"
 	"github.com/cairn-storage/cairn/core"
 	"github.com/cairn-storage/cairn/mmr"
+	"github.com/cairn-storage/cairn/provider/store/storetest"
 	"github.com/cairn-storage/cairn/provider/wire"
 )
 
-func blob(seed, n int) []byte {
-	b := make([]byte, n)
-	x := uint32(seed)*2654435761 + 7
-	for i := range b {
-		x ^= x << 13
-		x ^= x >> 17
-		x ^= x << 5
-		b[i] = byte(x)
-	}
-	return b
-}
+// blob is deterministic test data.
+var blob = storetest.Blob
 
 // writeReq builds a signed write request; edit may change the signed
 // fields (before signing) and the request (after).
