@@ -239,7 +239,7 @@ func hostOf(u string) string { return strings.TrimPrefix(u, "http://") }
 func TestUploadDoesNotWaitForAHungProvider(t *testing.T) {
 	n := startNet(t)
 	ht := &hangTransport{}
-	c := newClient(t, n, clientOpts{transport: ht, cfg: func(c *fs.Config) { c.WriteTimeout, c.ReadTimeout = time.Hour, 3 * time.Second }})
+	c := newClient(t, n, clientOpts{transport: ht, cfg: func(c *fs.Config) { c.WriteTimeout, c.ReadTimeout = time.Hour, 3*time.Second }})
 	ctx := context.Background()
 	if _, err := c.CreateDrive(ctx, fs.CreateDriveOptions{Name: "d", Strategy: wire.CommitStrategy{Kind: wire.StrategyManual}}); err != nil {
 		t.Fatal(err)
