@@ -9,14 +9,10 @@ import (
 	"testing"
 	"time"
 
-	"go.uber.org/goleak"
-
 	"github.com/cairn-storage/cairn/chain/wire"
 	"github.com/cairn-storage/cairn/checkpoint/quorum"
 	"github.com/cairn-storage/cairn/core"
 )
-
-func TestMain(m *testing.M) { goleak.VerifyTestMain(m) }
 
 const bucket = core.BucketID(7)
 
