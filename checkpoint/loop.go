@@ -136,7 +136,6 @@ type loop struct {
 	all      bool // serve every dirty bucket of the manager
 	failures int
 	lastRun  int64
-	lastAt   time.Time
 	audited  int64
 }
 
