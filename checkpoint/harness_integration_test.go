@@ -42,6 +42,8 @@ type fault struct {
 	failFirst int
 	// corruptSig flips a bit of the signature in /commitment answers.
 	corruptSig bool
+	// failProofs fails every /proof request.
+	failProofs bool
 }
 
 // faults is an http.RoundTripper that applies a fault per provider, by
@@ -92,7 +94,7 @@ func (f *faults) RoundTrip(req *http.Request) (*http.Response, error) {
 	case ft.hang:
 		<-req.Context().Done()
 		return nil, req.Context().Err()
-	case fail:
+	case fail, ft.failProofs && req.URL.Path == "/proof":
 		return nil, errors.New("injected fault: connection reset by peer")
 	}
 	resp, err := f.base.RoundTrip(req)

@@ -492,6 +492,43 @@ func TestIntegrationChainDownDuringSubmit(t *testing.T) {
 	}
 }
 
+// TestIntegrationDriveRootOwedUntilProved: the checkpoint lands but the
+// drive root cannot go with it (no provider answers the proof that the
+// root's blob is under the checkpointed root). The root stays owed and the
+// bucket dirty, so the loop carries it as soon as the proof can be had.
+func TestIntegrationDriveRootOwedUntilProved(t *testing.T) {
+	t.Parallel()
+	tn := startNet(t, netOptions{})
+	mgr := tn.manager(fastConfig())
+	for _, h := range tn.hosts {
+		tn.faults.set(h, fault{failProofs: true})
+	}
+
+	r := mgr.SubmitCheckpoint(tn.ctx, tn.bucket())
+	tn.checkSubmitted(r, tn.accountsOf(0, 1, 2), "")
+	if r.DriveRoot != "" || tn.onChainDrive().RootCID != "" {
+		t.Fatalf("a drive root went on chain without its proof: %q", r.DriveRoot)
+	}
+	if pr, ok := mgr.PendingRootOf(tn.bucket()); !ok || pr != tn.pending || !mgr.IsDirty(tn.bucket()) {
+		t.Fatalf("the root that did not go on chain is no longer owed: pending %v, dirty %v", ok, mgr.IsDirty(tn.bucket()))
+	}
+
+	for _, h := range tn.hosts {
+		tn.faults.set(h, fault{})
+	}
+	events := subscribe(t, mgr)
+	h, err := mgr.StartLoop(tn.ctx, checkpoint.LoopConfig{IntervalBlocks: 1, MaxConsecutiveFailures: 3}, tn.chain)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { h.Stop() })
+	e := waitEvent(t, events, 30*time.Second, "checkpoint.submitted", func(e checkpoint.Event) bool { return e.Kind == checkpoint.EventSubmitted })
+	tn.checkSubmitted(e.Result, tn.accountsOf(0, 1, 2), tn.pending.RootCID)
+	if mgr.IsDirty(tn.bucket()) {
+		t.Fatal("still dirty once the root is on chain")
+	}
+}
+
 // TestIntegrationLoopPausesAndResumes: the background loop, ticking on the
 // chain's blocks, fails against stopped providers, pauses after
 // MaxConsecutiveFailures, stays paused when they return, and submits once

@@ -79,11 +79,14 @@ func (m *Manager) SubmitCheckpoint(ctx context.Context, bucket core.BucketID) *R
 		if res.Kind != Submitted {
 			return
 		}
-		if p.Dirty[bucket] == gen {
-			delete(p.Dirty, bucket) // nothing changed while we worked
-		}
 		if pr, ok := p.PendingRoot[bucket]; ok && res.DriveRoot == pr.RootCID {
 			delete(p.PendingRoot, bucket)
+		}
+		// Clean only if nothing changed while we worked and no drive root
+		// is still owed (one that could not be proved stays, for the
+		// loop to carry next time).
+		if _, owed := p.PendingRoot[bucket]; p.Dirty[bucket] == gen && !owed {
+			delete(p.Dirty, bucket)
 		}
 	})
 	if err != nil {
