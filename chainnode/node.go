@@ -74,7 +74,7 @@ func Start(cfg Config) (*Node, error) {
 	c.P2P.PersistentPeers = nc.PersistentPeers
 	c.P2P.AddrBookStrict = false
 	c.P2P.AllowDuplicateIP = true
-	c.P2P.PexReactor = nc.PersistentPeers != ""
+	c.P2P.PexReactor = false // peers are persistent_peers; PEX would also write addrbook.json after Stop returns
 	c.Consensus.TimeoutCommit = time.Duration(nc.TimeoutCommit)
 	c.Consensus.TimeoutPropose = time.Duration(nc.TimeoutPropose)
 	c.Mempool.MaxTxBytes = mempoolMaxTxBytes

@@ -103,6 +103,8 @@ func TestTestnetSurvivesStoppedValidator(t *testing.T) {
 		t.Skip("short: skipping the 4-validator network")
 	}
 	ctx := timeout(t, 120*time.Second)
+	began := time.Now()
+	step := func(what string) { t.Logf("%6.2fs %s", time.Since(began).Seconds(), what) }
 	nc := chainnode.DefaultNodeConfig()
 	nc.TimeoutCommit = chainnode.Duration(100 * time.Millisecond)
 	nc.TimeoutPropose = chainnode.Duration(400 * time.Millisecond)
@@ -125,6 +127,7 @@ func TestTestnetSurvivesStoppedValidator(t *testing.T) {
 			t.Fatalf("node%d: %v", i, err)
 		}
 	}
+	step("all four at height 2")
 	client := func(n *chainnode.Node) *chainclient.Client {
 		c, err := chainclient.New(n.RPCURL())
 		if err != nil {
@@ -138,14 +141,17 @@ func TestTestnetSurvivesStoppedValidator(t *testing.T) {
 		t.Fatal(err)
 	}
 
+	step("tx committed")
 	if err := nodes[3].Stop(); err != nil {
 		t.Fatal(err)
 	}
+	step("node3 stopped")
 	stoppedAt := nodes[3].App().Height()
 	h0 := nodes[0].Height()
 	if err := nodes[0].WaitForHeight(ctx, h0+6); err != nil {
 		t.Fatalf("three of four validators stopped committing: %v", err)
 	}
+	step("six more blocks without node3")
 	res, err := client(nodes[1]).Submit(ctx, dev("alice"), wire.Transfer{To: bob, Amount: 2})
 	if err != nil {
 		t.Fatalf("submit with a validator down: %v", err)
@@ -160,6 +166,7 @@ func TestTestnetSurvivesStoppedValidator(t *testing.T) {
 	if err := n3.WaitForHeight(ctx, target); err != nil {
 		t.Fatalf("node3 (stopped at %d) did not catch up to %d: %v", stoppedAt, target, err)
 	}
+	step("node3 caught up")
 	c3 := client(n3)
 	acc, err := c3.Account(ctx, bob)
 	if err != nil || acc.Balance != chain.DevBalance+3 {
