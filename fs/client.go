@@ -69,7 +69,6 @@ type Client struct {
 	driveMu map[core.DriveID]*sync.Mutex
 	stores  map[string]Storage
 	auto    map[core.DriveID]*checkpoint.LoopHandle
-	blocks  checkpoint.BlockSource
 }
 
 // New builds a client. The manager must sign with the same account.
