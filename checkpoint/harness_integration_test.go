@@ -123,7 +123,7 @@ func (f *faults) RoundTrip(req *http.Request) (*http.Response, error) {
 // testnet is one test's network, alice's drive on it, and her first
 // upload, still waiting for a checkpoint.
 type testnet struct {
-	t       *testing.T
+	t       testing.TB
 	ctx     context.Context
 	net     *devnet.Network
 	chain   *chainclient.Client
@@ -145,14 +145,19 @@ type testnet struct {
 type netOptions struct {
 	providers int // default 3
 	noUpload  bool
+	strategy  string // of the drive; default manual
 }
 
 // startNet starts a network and creates alice's drive "docs" (strategy
-// manual) on every provider, and uploads /hello.txt unless noUpload.
-func startNet(t *testing.T, o netOptions) *testnet {
+// manual unless told) on every provider, and uploads /hello.txt unless
+// noUpload.
+func startNet(t testing.TB, o netOptions) *testnet {
 	t.Helper()
 	if o.providers == 0 {
 		o.providers = 3
+	}
+	if o.strategy == "" {
+		o.strategy = wire.StrategyManual
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	t.Cleanup(cancel)
@@ -186,7 +191,7 @@ func startNet(t *testing.T, o netOptions) *testnet {
 
 	setup := tn.newManager(fastConfig())
 	fsc := tn.fsFor(setup)
-	info, err := fsc.CreateDrive(ctx, fs.CreateDriveOptions{Name: "docs", Providers: tn.accounts, Strategy: wire.CommitStrategy{Kind: wire.StrategyManual}})
+	info, err := fsc.CreateDrive(ctx, fs.CreateDriveOptions{Name: "docs", Providers: tn.accounts, Strategy: wire.CommitStrategy{Kind: o.strategy}})
 	if err != nil {
 		t.Fatalf("creating the drive: %v", err)
 	}
@@ -422,14 +427,14 @@ func (tn *testnet) resolveWhenExpired(mgr *checkpoint.Manager, id core.Challenge
 }
 
 // subscribe returns the manager's events, unsubscribed when the test ends.
-func subscribe(t *testing.T, m *checkpoint.Manager) <-chan checkpoint.Event {
+func subscribe(t testing.TB, m *checkpoint.Manager) <-chan checkpoint.Event {
 	ch, cancel := m.Subscribe(256)
 	t.Cleanup(cancel)
 	return ch
 }
 
 // waitEvent returns the first event that satisfies pred, skipping others.
-func waitEvent(t *testing.T, ch <-chan checkpoint.Event, timeout time.Duration, what string, pred func(checkpoint.Event) bool) checkpoint.Event {
+func waitEvent(t testing.TB, ch <-chan checkpoint.Event, timeout time.Duration, what string, pred func(checkpoint.Event) bool) checkpoint.Event {
 	t.Helper()
 	deadline := time.After(timeout)
 	for {
