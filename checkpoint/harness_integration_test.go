@@ -220,13 +220,16 @@ func startNet(t testing.TB, o netOptions) *testnet {
 }
 
 // fastConfig is the manager's configuration for tests: short timeouts and
-// back-off, quick block polling.
+// back-off, quick block polling, and a grace window long enough that a
+// healthy provider slowed by a loaded machine still signs (a round where
+// every provider answers ends without waiting it out).
 func fastConfig() checkpoint.Config {
 	c := checkpoint.DefaultConfig()
 	c.ProviderTimeout = 2 * time.Second
 	c.MaxRetries = 2
 	c.RetryDelay = 20 * time.Millisecond
 	c.BlockPoll = 10 * time.Millisecond
+	c.GraceWindow = 5 * time.Second
 	return c
 }
 

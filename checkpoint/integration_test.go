@@ -104,6 +104,7 @@ func TestIntegrationOneHungEarlyQuorum(t *testing.T) {
 	cfg := fastConfig()
 	cfg.ProviderTimeout = 30 * time.Second
 	cfg.MaxRetries = 3
+	cfg.GraceWindow = time.Second // for the four healthy ones, on a loaded machine
 	mgr := tn.manager(cfg)
 	const hung = 3
 	tn.faults.set(tn.hosts[hung], fault{hang: true})
@@ -148,7 +149,6 @@ func TestIntegrationOneDead(t *testing.T) {
 	t.Parallel()
 	tn := startNet(t, netOptions{})
 	cfg := fastConfig()
-	cfg.GraceWindow = 5 * time.Second // long enough for the dead one's retries: its answer is part of the result
 	mgr := tn.manager(cfg)
 	const dead = 2
 	if err := tn.net.StopProvider(dead); err != nil {
@@ -181,7 +181,6 @@ func TestIntegrationSlowThenRecovered(t *testing.T) {
 	tn := startNet(t, netOptions{})
 	cfg := fastConfig()
 	cfg.MaxRetries = 3
-	cfg.GraceWindow = 5 * time.Second
 	mgr := tn.manager(cfg)
 	const slow = 1
 	tn.faults.set(tn.hosts[slow], fault{failFirst: 2})
