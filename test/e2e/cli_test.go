@@ -235,6 +235,22 @@ func testJSONOutputs(t *testing.T, n *network, hello string) {
 	if v := decode[versionJSON](t, runCairn(t, t.Context(), "version", "--json").ok(t)); v.Version == "" || v.Commitment.Provider == "" {
 		t.Errorf("version --json: %+v", v)
 	}
+	// raw write: one blob to one provider only, outside the drive's tree.
+	p0 := n.m.Providers[0]
+	raw := decode[rawWriteJSON](t, n.cairn(t, "raw", "write", "--provider", p0.URL, "--bucket", fmt.Sprint(d.Bucket), hello, "--json").ok(t))
+	if raw.Bucket != d.Bucket || raw.Result.Leaf.Seq != counts[0] || raw.Result.Leaf.Size != 13 || raw.Result.LeafCount != counts[0]+1 {
+		t.Errorf("raw write --json: %+v, want 13 bytes at seq %d of bucket %d", raw, counts[0], d.Bucket)
+	}
+	tn := decode[struct {
+		ChainID string `json:"chain_id"`
+		Nodes   []struct {
+			Home string `json:"home"`
+			RPC  string `json:"rpc"`
+		} `json:"nodes"`
+	}](t, runCairn(t, t.Context(), "chain", "testnet", "--validators", "2", "--out", t.TempDir(), "--json").ok(t))
+	if tn.ChainID == "" || len(tn.Nodes) != 2 || tn.Nodes[1].RPC == "" {
+		t.Errorf("chain testnet --json: %+v", tn)
+	}
 	if del := decode[map[string]string](t, n.cairn(t, "drive", "rm", ref, "--json").ok(t)); del["deleted"] != ref {
 		t.Errorf("drive rm --json: %v", del)
 	}

@@ -229,3 +229,16 @@ func (n *network) providerStatus(t *testing.T) map[string]string {
 	}
 	return out
 }
+
+// rawWriteJSON is `raw write --json`.
+type rawWriteJSON struct {
+	Provider string `json:"provider"`
+	Bucket   uint64 `json:"bucket_id"`
+	Result   struct {
+		Leaf struct {
+			Seq  uint64 `json:"seq"`
+			Size uint64 `json:"size"`
+		} `json:"leaf"`
+		LeafCount uint64 `json:"leaf_count"`
+	} `json:"result"`
+}
