@@ -6,6 +6,8 @@ import (
 	"path/filepath"
 	"sort"
 	"sync"
+	"syscall"
+	"time"
 
 	"github.com/cairn-storage/cairn/core"
 )
@@ -37,10 +39,31 @@ type openChallenge struct {
 // stateStore keeps persisted in memory and, when path is set, on disk
 // after every change (temp file, fsync, rename: a crash leaves the old or
 // the new file, never a torn one).
+//
+// Several cairn processes of one account share the file (a long-running
+// `checkpoint watch` and a `put` in another terminal): every update is a
+// read-modify-write under an exclusive flock on PATH.lock that first
+// reloads the file if another process changed it, and reads reload it too,
+// so no process works from, or writes back, a stale copy.
 type stateStore struct {
 	mu   sync.Mutex
 	path string
 	s    persisted
+	seen fileStamp // the file as last read or written by us
+}
+
+type fileStamp struct {
+	mod  time.Time
+	size int64
+	ino  uint64
+}
+
+func stampOf(fi os.FileInfo) fileStamp {
+	st := fileStamp{mod: fi.ModTime(), size: fi.Size()}
+	if sys, ok := fi.Sys().(*syscall.Stat_t); ok {
+		st.ino = sys.Ino
+	}
+	return st
 }
 
 func newState() persisted {
@@ -59,16 +82,34 @@ func openState(path string) (*stateStore, error) {
 	if path == "" {
 		return st, nil
 	}
-	b, err := os.ReadFile(path)
+	if err := st.reload(true); err != nil {
+		return nil, err
+	}
+	return st, nil
+}
+
+// reload reads the file if it changed since we last saw it (always, with
+// force). A missing file is an empty state. Callers hold st.mu.
+func (st *stateStore) reload(force bool) error {
+	const op = "checkpoint.state"
+	fi, err := os.Stat(st.path)
 	if os.IsNotExist(err) {
-		return st, nil
+		return nil
 	}
 	if err != nil {
-		return nil, core.E("checkpoint.openState", core.Internal, err)
+		return core.E(op, core.Internal, err)
+	}
+	stamp := stampOf(fi)
+	if !force && stamp == st.seen {
+		return nil
+	}
+	b, err := os.ReadFile(st.path)
+	if err != nil {
+		return core.E(op, core.Internal, err)
 	}
 	var p persisted
 	if err := json.Unmarshal(b, &p); err != nil || p.Version != 1 {
-		return nil, core.Errorf("checkpoint.openState", core.Corrupt, "%s is not a checkpoint state file (version 1): %v", filepath.Base(path), err)
+		return core.Errorf(op, core.Corrupt, "%s is not a checkpoint state file (version 1): %v", filepath.Base(st.path), err)
 	}
 	fresh := newState()
 	if p.Dirty == nil {
@@ -86,31 +127,70 @@ func openState(path string) (*stateStore, error) {
 	if p.Challenges == nil {
 		p.Challenges = fresh.Challenges
 	}
-	st.s = p
-	return st, nil
+	st.s, st.seen = p, stamp
+	return nil
 }
 
-// update runs f under the lock and persists the result.
+// lockFile takes the exclusive cross-process lock; the returned function
+// releases it.
+func (st *stateStore) lockFile() (func(), error) {
+	if err := os.MkdirAll(filepath.Dir(st.path), 0o700); err != nil {
+		return nil, err
+	}
+	f, err := os.OpenFile(st.path+".lock", os.O_CREATE|os.O_RDWR, 0o600)
+	if err != nil {
+		return nil, err
+	}
+	if err := syscall.Flock(int(f.Fd()), syscall.LOCK_EX); err != nil {
+		f.Close()
+		return nil, err
+	}
+	return func() {
+		syscall.Flock(int(f.Fd()), syscall.LOCK_UN)
+		f.Close()
+	}, nil
+}
+
+// update runs f on the current state and persists the result, atomically
+// with respect to other processes sharing the file.
 func (st *stateStore) update(f func(*persisted)) error {
+	const op = "checkpoint.state"
 	st.mu.Lock()
 	defer st.mu.Unlock()
-	f(&st.s)
 	if st.path == "" {
+		f(&st.s)
 		return nil
 	}
+	unlock, err := st.lockFile()
+	if err != nil {
+		return core.E(op, core.Internal, err)
+	}
+	defer unlock()
+	if err := st.reload(false); err != nil {
+		return err
+	}
+	f(&st.s)
 	b, err := json.MarshalIndent(&st.s, "", "  ")
 	if err != nil {
-		return core.E("checkpoint.state", core.Internal, err)
+		return core.E(op, core.Internal, err)
 	}
 	if err := core.WriteFileAtomic(st.path, b, 0o600); err != nil {
-		return core.E("checkpoint.state", core.Internal, err)
+		return core.E(op, core.Internal, err)
+	}
+	if fi, err := os.Stat(st.path); err == nil {
+		st.seen = stampOf(fi)
 	}
 	return nil
 }
 
+// read runs f on the current state, reloading it first if another process
+// changed the file. A file that became unreadable keeps the last good copy.
 func (st *stateStore) read(f func(*persisted)) {
 	st.mu.Lock()
 	defer st.mu.Unlock()
+	if st.path != "" {
+		_ = st.reload(false)
+	}
 	f(&st.s)
 }
 
