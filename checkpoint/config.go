@@ -12,6 +12,8 @@ import (
 type Config struct {
 	// ProviderTimeout bounds one commitment request to one provider.
 	ProviderTimeout time.Duration
+	// HealthTimeout bounds one GET /health in CheckHealth.
+	HealthTimeout time.Duration
 	// MaxRetries is the number of retries after the first attempt.
 	MaxRetries int
 	// RetryDelay is the first back-off; it doubles after each retry
@@ -79,6 +81,7 @@ type AuditConfig struct {
 func DefaultConfig() Config {
 	return Config{
 		ProviderTimeout:    30 * time.Second,
+		HealthTimeout:      5 * time.Second,
 		MaxRetries:         3,
 		RetryDelay:         2 * time.Second,
 		ThresholdPercent:   51,
@@ -106,8 +109,8 @@ func (c Config) Validate() error {
 		return core.Errorf("checkpoint.Config", core.Invalid, format, args...)
 	}
 	switch {
-	case c.ProviderTimeout <= 0:
-		return bad("provider timeout must be positive")
+	case c.ProviderTimeout <= 0 || c.HealthTimeout <= 0:
+		return bad("provider and health timeouts must be positive")
 	case c.MaxRetries < 0:
 		return bad("max retries must be >= 0")
 	case c.RetryDelay < 0:

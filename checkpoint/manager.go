@@ -290,7 +290,7 @@ func (m *Manager) CheckHealth(ctx context.Context, bucket core.BucketID) ([]Prov
 			defer wg.Done()
 			start := m.clock.Now()
 			err := m.withProvider(p, func(c Provider) error {
-				cctx, cancel := context.WithTimeout(ctx, m.cfg.ProviderTimeout)
+				cctx, cancel := context.WithTimeout(ctx, m.cfg.HealthTimeout)
 				defer cancel()
 				return c.Health(cctx)
 			})
