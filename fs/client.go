@@ -26,12 +26,15 @@ type Chain interface {
 
 // Config holds the file system's settings.
 type Config struct {
-	ChunkSize     int           // bytes per chunk blob (default 256 KiB)
-	WriteTimeout  time.Duration // one blob write to one provider
-	ReadTimeout   time.Duration // one blob read from one provider, before trying the next
-	WriteWindow   int           // chunks in flight per upload (memory: ~ window x chunk size)
-	FinishGrace   time.Duration // how long an upload waits for providers behind the quorum before leaving them to sync
-	ProviderCount int           // primaries chosen for a new drive when none are named
+	ChunkSize    int           // bytes per chunk blob (default 256 KiB)
+	WriteTimeout time.Duration // one blob write to one provider
+	ReadTimeout  time.Duration // one blob read from one provider, before trying the next
+	// FirstByteTimeout is how long a provider may take to start answering
+	// a read before the next one is tried.
+	FirstByteTimeout time.Duration
+	WriteWindow      int           // chunks in flight per upload (memory: ~ window x chunk size)
+	FinishGrace      time.Duration // how long an upload waits for providers behind the quorum before leaving them to sync
+	ProviderCount    int           // primaries chosen for a new drive when none are named
 	// Defaults for CreateDrive.
 	Capacity uint64 // bytes (agreement max bytes)
 	Duration int64  // blocks
@@ -42,13 +45,13 @@ type Config struct {
 // finish grace, 3
 // providers, 1 GiB for 1,000,000 blocks, 1000 units per provider.
 func DefaultConfig() Config {
-	return Config{ChunkSize: 256 << 10, WriteTimeout: 30 * time.Second, ReadTimeout: 30 * time.Second, WriteWindow: 8, FinishGrace: 2 * time.Second, ProviderCount: 3,
+	return Config{ChunkSize: 256 << 10, WriteTimeout: 30 * time.Second, ReadTimeout: 30 * time.Second, FirstByteTimeout: 2 * time.Second, WriteWindow: 8, FinishGrace: 2 * time.Second, ProviderCount: 3,
 		Capacity: 1 << 30, Duration: 1_000_000, Payment: 1_000}
 }
 
 // Validate reports the first unusable setting.
 func (c Config) Validate() error {
-	if c.ChunkSize < 1024 || c.ChunkSize > 1<<20 || c.WriteWindow < 1 || c.WriteTimeout <= 0 || c.ReadTimeout <= 0 || c.ProviderCount < 1 {
+	if c.ChunkSize < 1024 || c.ChunkSize > 1<<20 || c.WriteWindow < 1 || c.WriteTimeout <= 0 || c.ReadTimeout <= 0 || c.FirstByteTimeout <= 0 || c.ProviderCount < 1 {
 		return core.Errorf("fs.Config", core.Invalid, "chunk size must be 1 KiB..1 MiB and window, timeouts and provider count positive")
 	}
 	return nil
@@ -69,6 +72,8 @@ type Client struct {
 	driveMu map[core.DriveID]*sync.Mutex
 	stores  map[string]Storage
 	auto    map[core.DriveID]*checkpoint.LoopHandle
+	// readFailed is when each provider last failed a read.
+	readFailed map[core.AccountID]time.Time
 }
 
 // New builds a client. The manager must sign with the same account.
@@ -81,7 +86,7 @@ func New(chain Chain, dial StorageDialer, mgr *checkpoint.Manager, signer core.P
 	}
 	return &Client{chain: chain, dial: dial, mgr: mgr, signer: signer, cfg: cfg, log: log,
 		nextSeq: map[core.BucketID]uint64{}, nodes: map[string][]byte{}, driveMu: map[core.DriveID]*sync.Mutex{},
-		stores: map[string]Storage{}, auto: map[core.DriveID]*checkpoint.LoopHandle{}}, nil
+		stores: map[string]Storage{}, auto: map[core.DriveID]*checkpoint.LoopHandle{}, readFailed: map[core.AccountID]time.Time{}}, nil
 }
 
 // Manager returns the client's Checkpoint Manager.

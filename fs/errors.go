@@ -1,6 +1,8 @@
 package fs
 
 import (
+	"fmt"
+
 	"github.com/cairn-storage/cairn/core"
 )
 
@@ -26,7 +28,7 @@ type pathError struct {
 }
 
 func (e *pathError) Error() string {
-	s := e.Op + " " + e.Path + ": " + e.Err.Err.Error()
+	s := fmt.Sprintf("%s %q: %s", e.Op, e.Path, e.Err.Err.Error())
 	if e.why != "" {
 		s += " (" + e.why + ")"
 	}

@@ -5,6 +5,7 @@ import (
 	"context"
 	"crypto/sha256"
 	"io"
+	"sort"
 	"time"
 
 	"github.com/cairn-storage/cairn/chain/wire"
@@ -62,6 +63,14 @@ func (c *Client) fetch(ctx context.Context, bucket core.BucketID, id string, lim
 	if err != nil {
 		return core.E(op, core.KindOf(err), err)
 	}
+	// Providers that failed a read lately go last: after one slow or hung
+	// answer, the rest of a download does not wait for that provider again.
+	c.mu.Lock()
+	now := time.Now()
+	sort.SliceStable(ps, func(i, j int) bool {
+		return now.Sub(c.readFailed[ps[i].Account]) > readPenalty && now.Sub(c.readFailed[ps[j].Account]) <= readPenalty
+	})
+	c.mu.Unlock()
 	var last error = core.Errorf(op, core.Unavailable, "bucket %s has no provider", bucket)
 	var buf bytes.Buffer
 	for _, p := range ps {
@@ -74,35 +83,62 @@ func (c *Client) fetch(ctx context.Context, bucket core.BucketID, id string, lim
 			continue
 		}
 		buf.Reset()
-		err = func() error {
-			ctx, cancel := context.WithTimeout(ctx, c.cfg.ReadTimeout)
-			defer cancel()
-			rc, err := st.Blob(ctx, bucket, want)
-			if err != nil {
-				return err
-			}
-			defer rc.Close()
-			h := sha256.New()
-			n, err := io.Copy(io.MultiWriter(&buf, h), io.LimitReader(rc, limit+1))
-			if err != nil {
-				return core.E(op, core.Unavailable, err)
-			}
-			if n > limit {
-				return core.Errorf(op, core.Corrupt, "blob %s larger than %d bytes", id, limit)
-			}
-			if core.H256(h.Sum(nil)) != want {
-				return core.Errorf(op, core.Corrupt, "provider %s served bytes that do not match %s", p.Account.Short(), id)
-			}
-			return nil
-		}()
+		err = c.fetchFrom(ctx, st, bucket, want, id, limit, &buf)
 		if err == nil {
+			c.mu.Lock()
+			delete(c.readFailed, p.Account)
+			c.mu.Unlock()
 			_, err = w.Write(buf.Bytes())
 			return err
 		}
+		if ctx.Err() != nil {
+			return core.E(op, core.Unavailable, ctx.Err())
+		}
+		c.mu.Lock()
+		c.readFailed[p.Account] = time.Now()
+		c.mu.Unlock()
 		c.log.Warn("blob read failed; trying the next provider", "bucket", bucket, "provider", p.Account.Short(), "cid", id, "err", err)
 		last = err
 	}
 	return core.E(op, core.KindOf(last), last)
+}
+
+// readPenalty is how long a provider that failed a read is tried last.
+const readPenalty = time.Minute
+
+// fetchFrom reads one blob from one provider into buf, verifying it. The
+// provider must start answering within FirstByteTimeout (a hung provider
+// costs that, not ReadTimeout) and finish within ReadTimeout.
+func (c *Client) fetchFrom(ctx context.Context, st Storage, bucket core.BucketID, want core.H256, id string, limit int64, buf *bytes.Buffer) error {
+	const op = "fs.read"
+	ctx, cancel := context.WithTimeout(ctx, c.cfg.ReadTimeout)
+	defer cancel()
+	hctx, hcancel := context.WithCancel(ctx)
+	defer hcancel()
+	slow := time.AfterFunc(c.cfg.FirstByteTimeout, hcancel)
+	rc, err := st.Blob(hctx, bucket, want)
+	if !slow.Stop() { // fired: the answer came too late, or not at all
+		if err == nil {
+			rc.Close()
+		}
+		return core.Errorf(op, core.Unavailable, "no answer within %s", c.cfg.FirstByteTimeout)
+	}
+	if err != nil {
+		return err
+	}
+	defer rc.Close()
+	h := sha256.New()
+	n, err := io.Copy(io.MultiWriter(buf, h), io.LimitReader(rc, limit+1))
+	if err != nil {
+		return core.E(op, core.Unavailable, err)
+	}
+	if n > limit {
+		return core.Errorf(op, core.Corrupt, "blob %s larger than %d bytes", id, limit)
+	}
+	if core.H256(h.Sum(nil)) != want {
+		return core.Errorf(op, core.Corrupt, "served bytes do not match %s", id)
+	}
+	return nil
 }
 
 func (c *Client) loadDir(ctx context.Context, bucket core.BucketID, id string) (*DirectoryNode, error) {

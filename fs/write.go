@@ -251,14 +251,28 @@ func (s *session) live() int {
 	return n
 }
 
+// noQuorum explains why a write cannot reach its quorum. When every
+// provider that dropped out refused for the same permanent reason (the
+// signer may not write, the request is invalid), that reason is the
+// error's kind, so a non-member is told "unauthorized", not "no quorum".
 func (s *session) noQuorum(why string) error {
 	var causes []error
+	kinds := map[core.Kind]bool{}
 	for _, w := range s.workers {
 		if e, ok := w.err.Load().(error); ok {
 			causes = append(causes, fmt.Errorf("%s: %w", w.p.Account.Short(), e))
+			kinds[core.KindOf(e)] = true
 		}
 	}
-	return core.E("fs.write", core.NoQuorum, fmt.Errorf("%s: %d of %d providers hold it, %d needed: %w", why, s.live(), len(s.workers), s.required, errors.Join(causes...)))
+	kind := core.NoQuorum
+	if len(kinds) == 1 {
+		for k := range kinds {
+			if k == core.Unauthorized || k == core.Invalid {
+				kind = k
+			}
+		}
+	}
+	return core.E("fs.write", kind, fmt.Errorf("%s: %d of %d providers still taking writes, %d needed: %w", why, s.live(), len(s.workers), s.required, errors.Join(causes...)))
 }
 
 // put queues one blob and returns its leaf. It waits for the oldest
