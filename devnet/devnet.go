@@ -44,6 +44,12 @@ func (c *Config) fill() error {
 	if c.Dir == "" {
 		return core.Errorf("devnet", core.Invalid, "a directory is required")
 	}
+	// Absolute, so the restart commands in devnet.json work from anywhere.
+	abs, err := filepath.Abs(c.Dir)
+	if err != nil {
+		return core.E("devnet", core.Invalid, err)
+	}
+	c.Dir = abs
 	if c.Providers == 0 {
 		c.Providers = 3
 	}

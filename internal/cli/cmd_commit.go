@@ -91,9 +91,9 @@ func printConflict(w io.Writer, c *checkpoint.ProviderConflict) {
 		extra := ""
 		switch {
 		case x.BehindBy > 0:
-			extra = fmt.Sprintf(" behind by %d", x.BehindBy)
+			extra = fmt.Sprintf(" by %d", x.BehindBy)
 		case x.AheadBy > 0:
-			extra = fmt.Sprintf(" ahead by %d", x.AheadBy)
+			extra = fmt.Sprintf(" by %d", x.AheadBy)
 		case x.Reason != "":
 			extra = " (" + x.Reason + ")"
 		}

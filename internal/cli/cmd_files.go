@@ -142,11 +142,13 @@ func newMvCmd(g *Globals) *cobra.Command {
 			}
 			return changeCmd(g, cmd, src, func(c *fs.Client) (*fs.OpResult, error) {
 				return c.Move(cmd.Context(), src.Drive, src.Path, dst)
-			}, "moved to "+dst+":")
+			}, "moved "+src.String()+" to")
 		},
 	}
 }
 
+// changeCmd runs one change and prints "VERB PATH" (PATH is the result's
+// path: the destination of a move).
 func changeCmd(g *Globals, cmd *cobra.Command, p drivePath, f func(*fs.Client) (*fs.OpResult, error), verb string) error {
 	c, err := g.openFS(cmd.Context())
 	if err != nil {
@@ -160,7 +162,7 @@ func changeCmd(g *Globals, cmd *cobra.Command, p drivePath, f func(*fs.Client) (
 	if g.JSON {
 		return writeJSON(g.Stdout, res)
 	}
-	fmt.Fprintf(g.Stdout, "%s %s\n", verb, p)
+	fmt.Fprintf(g.Stdout, "%s %s\n", verb, drivePath{Drive: p.Drive, Path: res.Path})
 	printChangeCheckpoint(g, res)
 	return nil
 }

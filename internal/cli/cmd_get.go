@@ -45,7 +45,7 @@ func runGet(ctx context.Context, g *Globals, src drivePath, local string) error 
 	}
 	tmp, err := os.CreateTemp(filepath.Dir(local), "."+filepath.Base(local)+".part-*")
 	if err != nil {
-		return err
+		return localError("get", err)
 	}
 	defer os.Remove(tmp.Name())
 	n, err := c.DownloadFile(ctx, src.Drive, src.Path, tmp)

@@ -2,14 +2,17 @@ package cli
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
+	"io/fs"
 	"os"
 	"time"
 
 	"github.com/spf13/cobra"
 
-	"github.com/cairn-storage/cairn/fs"
+	"github.com/cairn-storage/cairn/core"
+	cairnfs "github.com/cairn-storage/cairn/fs"
 )
 
 // PutOptions are `cairn put`'s flags.
@@ -52,7 +55,7 @@ func runPut(ctx context.Context, g *Globals, o PutOptions, local string, dst dri
 	if local != "-" {
 		f, err := os.Open(local)
 		if err != nil {
-			return err
+			return localError("put", err)
 		}
 		defer f.Close()
 		st, err := f.Stat()
@@ -71,7 +74,7 @@ func runPut(ctx context.Context, g *Globals, o PutOptions, local string, dst dri
 	defer c.Close()
 	show := o.Progress == "always" || (o.Progress == "auto" && isTerminal(g.Stderr) && !g.JSON)
 	bar := newProgress(g.Stderr, total, show)
-	res, err := c.UploadFile(ctx, dst.Drive, dst.Path, r, fs.UploadOptions{MIME: o.MIME, Progress: bar.update})
+	res, err := c.UploadFile(ctx, dst.Drive, dst.Path, r, cairnfs.UploadOptions{MIME: o.MIME, Progress: bar.update})
 	bar.done()
 	if err != nil {
 		return err
@@ -84,7 +87,7 @@ func runPut(ctx context.Context, g *Globals, o PutOptions, local string, dst dri
 	return nil
 }
 
-func printChangeCheckpoint(g *Globals, res *fs.OpResult) {
+func printChangeCheckpoint(g *Globals, res *cairnfs.OpResult) {
 	if res.Checkpoint == nil {
 		fmt.Fprintf(g.Stdout, "root %s pending until the next checkpoint\n", res.RootCID)
 		return
@@ -144,4 +147,17 @@ func humanBytes(n uint64) string {
 		exp++
 	}
 	return fmt.Sprintf("%.1f %ciB", float64(n)/float64(div), "KMGTPE"[exp])
+}
+
+// localError gives errors about local files the kind their cause deserves
+// (a missing file is not found, a forbidden one unauthorized), so the exit
+// status tells them apart.
+func localError(op string, err error) error {
+	switch {
+	case errors.Is(err, fs.ErrNotExist):
+		return core.E(op, core.NotFound, err)
+	case errors.Is(err, fs.ErrPermission):
+		return core.E(op, core.Unauthorized, err)
+	}
+	return core.E(op, core.Invalid, err)
 }

@@ -135,15 +135,20 @@ func usagef(format string, args ...any) error {
 }
 
 func printError(g *Globals, err error) {
+	var ue usageError
+	isUsage := errors.As(err, &ue)
 	if g.JSON {
+		kind := core.KindOf(err).String()
+		if isUsage {
+			kind = "usage"
+		}
 		writeJSON(g.Stderr, map[string]any{"error": map[string]string{
-			"kind":    core.KindOf(err).String(),
+			"kind":    kind,
 			"message": err.Error(),
 		}})
 		return
 	}
-	var ue usageError
-	if errors.As(err, &ue) {
+	if isUsage {
 		fmt.Fprintf(g.Stderr, "cairn: %v\nRun 'cairn --help' for usage.\n", err)
 		return
 	}
