@@ -2,6 +2,8 @@ package cli
 
 import (
 	"context"
+
+	"github.com/prometheus/client_golang/prometheus"
 	"log/slog"
 	"os"
 	"path/filepath"
@@ -20,6 +22,8 @@ type clientOptions struct {
 	Home   string
 	Logger *slog.Logger
 	Config *checkpoint.Config
+	// Registerer receives the Checkpoint Manager's metrics (nil: none).
+	Registerer prometheus.Registerer
 }
 
 // clientStack is the chain client, the Checkpoint Manager and the file
@@ -68,7 +72,8 @@ func newClientStack(ctx context.Context, o clientOptions) (*clientStack, error) 
 		return nil, core.E("cli.connect", core.Internal, err)
 	}
 	mgr, err := checkpoint.New(cc, checkpoint.HTTPDialer(key, chainID), key, cfg,
-		checkpoint.WithStateFile(state), checkpoint.WithLogger(o.Logger), checkpoint.WithEndpointResolver(providerclient.BaseURL))
+		checkpoint.WithStateFile(state), checkpoint.WithLogger(o.Logger), checkpoint.WithEndpointResolver(providerclient.BaseURL),
+		checkpoint.WithRegisterer(o.Registerer))
 	if err != nil {
 		cc.Close()
 		return nil, err
@@ -87,13 +92,17 @@ func (g *Globals) openFS(ctx context.Context) (*fs.Client, error) {
 }
 
 // openFSWith is openFS with the Checkpoint Manager's configuration
-// adjusted by tune.
-func (g *Globals) openFSWith(ctx context.Context, tune func(*checkpoint.Config)) (*fs.Client, error) {
+// adjusted by tune, and its metrics registered with reg (nil: none).
+func (g *Globals) openFSWith(ctx context.Context, tune func(*checkpoint.Config), reg ...prometheus.Registerer) (*fs.Client, error) {
 	cfg := checkpoint.DefaultConfig()
 	if tune != nil {
 		tune(&cfg)
 	}
-	s, err := newClientStack(ctx, clientOptions{Chain: g.Chain, Signer: g.Signer, Home: g.Home, Config: &cfg})
+	o := clientOptions{Chain: g.Chain, Signer: g.Signer, Home: g.Home, Config: &cfg}
+	if len(reg) > 0 {
+		o.Registerer = reg[0]
+	}
+	s, err := newClientStack(ctx, o)
 	if err != nil {
 		return nil, err
 	}

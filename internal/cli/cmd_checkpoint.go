@@ -3,9 +3,13 @@ package cli
 import (
 	"context"
 	"fmt"
+	"net"
+	"net/http"
 	"text/tabwriter"
 	"time"
 
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/promhttp"
 	"github.com/spf13/cobra"
 
 	"github.com/cairn-storage/cairn/checkpoint"
@@ -101,6 +105,7 @@ func newCheckpointCmd(g *Globals) *cobra.Command {
 		},
 	}
 	var auto bool
+	var metricsAddr string
 	watch := &cobra.Command{
 		Use:   "watch DRIVE",
 		Short: "Run the drive's checkpoint loop and stream its events",
@@ -108,11 +113,22 @@ func newCheckpointCmd(g *Globals) *cobra.Command {
 		Args:  cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			ctx := cmd.Context()
-			c, err := g.openFS(ctx)
+			reg := prometheus.NewRegistry()
+			c, err := g.openFSWith(ctx, nil, reg)
 			if err != nil {
 				return err
 			}
 			defer c.Close()
+			if metricsAddr != "" {
+				stop, err := serveMetrics(metricsAddr, reg)
+				if err != nil {
+					return err
+				}
+				defer stop()
+				if !g.JSON {
+					fmt.Fprintf(g.Stderr, "metrics on http://%s/metrics\n", metricsAddr)
+				}
+			}
 			events, unsub := c.Subscribe(256)
 			defer unsub()
 			if auto {
@@ -142,8 +158,29 @@ func newCheckpointCmd(g *Globals) *cobra.Command {
 		},
 	}
 	watch.Flags().BoolVar(&auto, "auto", true, "run the drive's checkpoint loop while watching")
+	watch.Flags().StringVar(&metricsAddr, "metrics", "", "serve the Checkpoint Manager's Prometheus metrics on this address (e.g. 127.0.0.1:9464)")
 	cmd.AddCommand(status, conflicts, watch)
 	return cmd
+}
+
+// serveMetrics serves reg on addr at /metrics until stop is called.
+func serveMetrics(addr string, reg *prometheus.Registry) (stop func(), err error) {
+	l, err := net.Listen("tcp", addr)
+	if err != nil {
+		return nil, core.E("metrics", core.Unavailable, err)
+	}
+	mux := http.NewServeMux()
+	mux.Handle("/metrics", promhttp.HandlerFor(reg, promhttp.HandlerOpts{}))
+	srv := &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second}
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		srv.Serve(l)
+	}()
+	return func() {
+		srv.Close()
+		<-done
+	}, nil
 }
 
 func bucketOf(ctx context.Context, c *fs.Client, ref string) (core.BucketID, error) {
