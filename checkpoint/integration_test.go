@@ -220,18 +220,18 @@ func TestIntegrationBehindWaitsForSync(t *testing.T) {
 
 	// Providers sync from their peers once a second. Write one leaf to
 	// the others and wait for the laggard to pull it: it just synced, so
-	// the next writes stay missing from it for most of a second.
+	// the next write stays missing from it for most of a second (if the
+	// machine is too slow for that, the attempt is made again).
 	for attempt := 1; ; attempt++ {
 		seq := tn.nextSeq(0)
 		tn.mustWrite(seq, []byte(fmt.Sprintf("lead %d", seq)), 0, 1)
 		tn.eventually(30*time.Second, "the lagging provider never synced", func() bool { return tn.nextSeq(lag) == seq+1 })
 		tn.mustWrite(seq+1, []byte(fmt.Sprintf("missed %d", seq+1)), 0, 1)
-		tn.mustWrite(seq+2, []byte(fmt.Sprintf("missed %d", seq+2)), 0, 1)
 
 		r := mgr.SubmitCheckpoint(tn.ctx, tn.bucket())
 		tn.checkSubmitted(r, tn.accountsOf(0, 1, 2), "")
-		if r.StartSeq+r.LeafCount != seq+3 {
-			t.Fatalf("checkpoint covers %d leaves from %d, want up to seq %d", r.LeafCount, r.StartSeq, seq+3)
+		if r.StartSeq+r.LeafCount != seq+2 {
+			t.Fatalf("checkpoint covers %d leaves from %d, want up to seq %d", r.LeafCount, r.StartSeq, seq+2)
 		}
 		var waited *checkpoint.ProviderConflict
 		for _, e := range drain(events) {
@@ -241,16 +241,16 @@ func TestIntegrationBehindWaitsForSync(t *testing.T) {
 			}
 		}
 		if waited == nil {
-			if attempt < 3 {
+			if attempt < 5 {
 				t.Logf("attempt %d: the laggard synced before the first collection; again", attempt)
 				continue
 			}
 			t.Fatal("no WaitForSync conflict: the provider was never seen behind")
 		}
-		want := quorum.Conflict{Provider: tn.accounts[lag], Kind: quorum.SyncDelay, BehindBy: 2}
+		want := quorum.Conflict{Provider: tn.accounts[lag], Kind: quorum.SyncDelay, BehindBy: 1}
 		if len(waited.Conflicts) != 1 || waited.Conflicts[0].Provider != want.Provider || waited.Conflicts[0].Kind != want.Kind ||
-			waited.Conflicts[0].BehindBy != want.BehindBy || waited.Conflicts[0].Proven || waited.Resolution.EstimatedBlocks != 3 {
-			t.Fatalf("conflict %+v, want %+v resolved by waiting 3 blocks", waited, want)
+			waited.Conflicts[0].BehindBy != want.BehindBy || waited.Conflicts[0].Proven || waited.Resolution.EstimatedBlocks != 2 {
+			t.Fatalf("conflict %+v, want %+v resolved by waiting 2 blocks (1 + 1 leaf at 1 leaf a block)", waited, want)
 		}
 		return
 	}
