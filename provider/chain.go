@@ -122,7 +122,10 @@ func (c *chainCache) Bucket(ctx context.Context, id core.BucketID) (bucketInfo, 
 	c.mu.Lock()
 	e := c.buckets[id]
 	c.mu.Unlock()
-	if e != nil && c.fresh(e.at) {
+	// A bucket not found is remembered only briefly: it may be created in
+	// the next block (a client creates a drive, then writes at once), and
+	// a stale "no such bucket" would refuse its first writes for a whole TTL.
+	if e != nil && c.fresh(e.at) && (e.err == nil || c.now().Sub(e.at) < negativeTTL) {
 		return e.v, e.err
 	}
 	var bi bucketInfo
@@ -139,6 +142,9 @@ func (c *chainCache) Bucket(ctx context.Context, id core.BucketID) (bucketInfo, 
 	c.mu.Unlock()
 	return bi, err
 }
+
+// negativeTTL bounds how long a "no such bucket" answer is reused.
+const negativeTTL = 200 * time.Millisecond
 
 // cachedBucket returns what the cache holds, fresh or not, without asking.
 func (c *chainCache) cachedBucket(id core.BucketID) (bucketInfo, bool) {
