@@ -15,7 +15,6 @@ import (
 	"github.com/cockroachdb/pebble"
 	"github.com/cockroachdb/pebble/vfs"
 	abci "github.com/cometbft/cometbft/abci/types"
-	cmted "github.com/cometbft/cometbft/crypto/ed25519"
 
 	"github.com/cairn-storage/cairn/chain/wire"
 	"github.com/cairn-storage/cairn/core"
@@ -304,15 +303,8 @@ type blockTx struct {
 // verification; only the cost differs. Calls still run every other check.
 func (a *App) preverify(txs [][]byte) []blockTx {
 	out := make([]blockTx, len(txs))
-	bv := cmted.NewBatchVerifier()
-	n := 0
-	add := func(key core.AccountID, msg []byte, sig core.Signature) int {
-		if err := bv.Add(cmted.PubKey(key[:]), msg, sig[:]); err != nil {
-			return -1
-		}
-		n++
-		return n - 1
-	}
+	bv := core.NewBatchVerifier()
+	add := bv.Add
 	for i, raw := range txs {
 		bt := &out[i]
 		bt.raw, bt.envIdx = raw, -1
@@ -337,11 +329,10 @@ func (a *App) preverify(txs [][]byte) []blockTx {
 			bt.cpIdx = append(bt.cpIdx, add(sig.Provider, payload, sig.Signature))
 		}
 	}
-	if n < 2 {
+	if bv.Len() < 2 {
 		return out // nothing worth batching: verified one at a time later
 	}
-	allOK, valid := bv.Verify()
-	ok := func(j int) bool { return j >= 0 && (allOK || (j < len(valid) && valid[j])) }
+	ok := bv.Verify()
 	for i := range out {
 		bt := &out[i]
 		if bt.envIdx >= 0 {
