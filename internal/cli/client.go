@@ -86,7 +86,8 @@ func newClientStack(ctx context.Context, o clientOptions) (*clientStack, error) 
 	return &clientStack{Chain: cc, Mgr: mgr, FS: fsc, Key: key}, nil
 }
 
-// openFS builds the stack from the global flags.
+// openFS builds the stack from the global flags. The stack is closed when
+// the command ends (Globals.closers); callers need not close it.
 func (g *Globals) openFS(ctx context.Context) (*fs.Client, error) {
 	return g.openFSWith(ctx, nil)
 }

@@ -29,7 +29,6 @@ func newCheckpointCmd(g *Globals) *cobra.Command {
 			if err != nil {
 				return err
 			}
-			defer c.Close()
 			b, err := bucketOf(cmd.Context(), c, args[0])
 			if err != nil {
 				return err
@@ -73,7 +72,6 @@ func newCheckpointCmd(g *Globals) *cobra.Command {
 			if err != nil {
 				return err
 			}
-			defer c.Close()
 			b, err := bucketOf(cmd.Context(), c, args[0])
 			if err != nil {
 				return err
@@ -118,7 +116,6 @@ func newCheckpointCmd(g *Globals) *cobra.Command {
 			if err != nil {
 				return err
 			}
-			defer c.Close()
 			if metricsAddr != "" {
 				stop, err := serveMetrics(metricsAddr, reg)
 				if err != nil {

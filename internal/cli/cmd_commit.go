@@ -23,7 +23,6 @@ submitted (or the chain already had this state).` + exitStatusHelp,
 			if err != nil {
 				return err
 			}
-			defer c.Close()
 			res, err := c.CommitChanges(cmd.Context(), args[0])
 			if err != nil {
 				return err

@@ -59,7 +59,6 @@ func newDriveCmd(g *Globals) *cobra.Command {
 			if err != nil {
 				return err
 			}
-			defer c.Close()
 			info, err := c.CreateDrive(cmd.Context(), fs.CreateDriveOptions{Name: o.Name, Strategy: s, Capacity: o.Capacity,
 				Duration: o.Duration, Payment: o.Payment, Providers: ps})
 			if err != nil {
@@ -85,7 +84,6 @@ func newDriveCmd(g *Globals) *cobra.Command {
 			if err != nil {
 				return err
 			}
-			defer c.Close()
 			ds, err := c.ListDrives(cmd.Context())
 			if err != nil {
 				return err
@@ -116,7 +114,6 @@ func newDriveCmd(g *Globals) *cobra.Command {
 			if err != nil {
 				return err
 			}
-			defer c.Close()
 			d, err := c.DriveInfo(cmd.Context(), args[0])
 			if err != nil {
 				return err
@@ -145,7 +142,6 @@ func newDriveCmd(g *Globals) *cobra.Command {
 			if err != nil {
 				return err
 			}
-			defer c.Close()
 			if err := c.DeleteDrive(cmd.Context(), args[0]); err != nil {
 				return err
 			}

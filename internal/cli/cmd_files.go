@@ -28,7 +28,6 @@ func newLsCmd(g *Globals) *cobra.Command {
 			if err != nil {
 				return err
 			}
-			defer c.Close()
 			es, err := c.List(cmd.Context(), p.Drive, p.Path)
 			if err != nil {
 				return err
@@ -64,7 +63,6 @@ func newStatCmd(g *Globals) *cobra.Command {
 			if err != nil {
 				return err
 			}
-			defer c.Close()
 			e, err := c.Stat(cmd.Context(), p.Drive, p.Path)
 			if err != nil {
 				return err
@@ -154,7 +152,6 @@ func changeCmd(g *Globals, cmd *cobra.Command, p drivePath, f func(*fs.Client) (
 	if err != nil {
 		return err
 	}
-	defer c.Close()
 	res, err := f(c)
 	if err != nil {
 		return err

@@ -35,7 +35,6 @@ func runGet(ctx context.Context, g *Globals, src drivePath, local string) error 
 	if err != nil {
 		return err
 	}
-	defer c.Close()
 	if local == "-" {
 		_, err := c.DownloadFile(ctx, src.Drive, src.Path, g.Stdout)
 		return err

@@ -71,7 +71,6 @@ func runPut(ctx context.Context, g *Globals, o PutOptions, local string, dst dri
 	if err != nil {
 		return err
 	}
-	defer c.Close()
 	show := o.Progress == "always" || (o.Progress == "auto" && isTerminal(g.Stderr) && !g.JSON)
 	bar := newProgress(g.Stderr, total, show)
 	res, err := c.UploadFile(ctx, dst.Drive, dst.Path, r, cairnfs.UploadOptions{MIME: o.MIME, Progress: bar.update})
