@@ -115,6 +115,23 @@ func (m *Manager) ChallengeProvider(ctx context.Context, bucket core.BucketID, p
 		Evidence: wire.ChallengeEvidence{FromCheckpoint: true}, Deposit: ac.Deposit}
 	tx, err := m.submitTx(ctx, call)
 	if err != nil {
+		if k := core.KindOf(err); k != core.Unavailable && k != core.Other {
+			// The chain refused it outright: no challenge exists, so the
+			// cooldown and rate slot are released. (When the chain could
+			// not be reached the transaction may still land; keeping the
+			// reservation then avoids challenging the provider twice.)
+			m.mu.Lock()
+			if m.lastChallenge[provider].Equal(now) {
+				delete(m.lastChallenge, provider)
+			}
+			for i := len(m.challengeLog) - 1; i >= 0; i-- {
+				if m.challengeLog[i].Equal(now) {
+					m.challengeLog = append(m.challengeLog[:i], m.challengeLog[i+1:]...)
+					break
+				}
+			}
+			m.mu.Unlock()
+		}
 		return 0, core.E(op, core.KindOf(err), err)
 	}
 	id := challengeIDFrom(tx)

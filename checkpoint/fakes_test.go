@@ -157,7 +157,9 @@ type fakeChain struct {
 	height      atomic.Int64
 	down        atomic.Bool
 	failSubmits atomic.Int64
-	challenges  map[core.ChallengeID]wire.Challenge
+	// refuseChallenges makes OpenChallenge fail as the chain refusing it.
+	refuseChallenges atomic.Bool
+	challenges       map[core.ChallengeID]wire.Challenge
 }
 
 func newFakeChain(ps ...*fakeProvider) *fakeChain {
@@ -283,6 +285,9 @@ func (c *fakeChain) Submit(ctx context.Context, signer core.PrivateKey, call wir
 		}
 		c.checkpoints = append(c.checkpoints, wire.Checkpoint{Bucket: x.Bucket, MMRRoot: x.MMRRoot, StartSeq: x.StartSeq, LeafCount: x.LeafCount, Height: h, Signers: signers})
 	case *wire.OpenChallenge:
+		if c.refuseChallenges.Load() {
+			return nil, core.Errorf("fakechain", core.Invalid, "challenge refused")
+		}
 		id := core.ChallengeID(len(c.challenges) + 1)
 		c.challenges[id] = wire.Challenge{ID: id, Bucket: x.Bucket, Provider: x.Provider, LeafIndex: x.LeafIndex, Deadline: h + 3, State: wire.ChallengeOpen}
 		return &wire.TxResult{Height: h, Events: []wire.Event{{Type: "challenge.opened", Attributes: map[string]string{"id": id.String()}}}}, nil

@@ -702,3 +702,33 @@ func TestStateSharedBetweenProcesses(t *testing.T) {
 		t.Fatalf("%d dirty buckets after concurrent updates, want 43", len(got))
 	}
 }
+
+// A challenge the chain refuses does not use up the provider's cooldown;
+// one whose fate is unknown (chain unreachable) does.
+func TestRefusedChallengeReleasesCooldown(t *testing.T) {
+	ps := cluster(2, 3)
+	ch := newFakeChain(ps...)
+	cfg := testConfig()
+	cfg.MaxRetries = 0
+	cfg.AutoChallenge.Enabled = true
+	m := newManager(t, ch, cfg)
+	ctx := context.Background()
+	target := ps[1].key.Account()
+	ch.refuseChallenges.Store(true)
+	if _, err := m.ChallengeProvider(ctx, bucket, target, 0, "test"); !errors.Is(err, core.Invalid) {
+		t.Fatalf("refused challenge: %v", err)
+	}
+	ch.refuseChallenges.Store(false)
+	if _, err := m.ChallengeProvider(ctx, bucket, target, 0, "test"); err != nil {
+		t.Fatalf("after a refusal the provider should be challengeable at once: %v", err)
+	}
+	other := ps[0].key.Account()
+	ch.down.Store(true)
+	if _, err := m.ChallengeProvider(ctx, bucket, other, 0, "test"); !errors.Is(err, core.Unavailable) {
+		t.Fatalf("chain down: %v", err)
+	}
+	ch.down.Store(false)
+	if _, err := m.ChallengeProvider(ctx, bucket, other, 0, "test"); !errors.Is(err, core.Conflict) {
+		t.Fatalf("an unknown outcome must keep the cooldown: %v", err)
+	}
+}
