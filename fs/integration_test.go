@@ -25,7 +25,7 @@ import (
 // CometBFT validator and three provider HTTP servers over Pebble, on
 // loopback ports.
 
-func startNet(t *testing.T) *devnet.Network {
+func startNet(t testing.TB) *devnet.Network {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	defer cancel()
@@ -47,7 +47,7 @@ type clientOpts struct {
 	cfg       func(*fs.Config)
 }
 
-func newClient(t *testing.T, n *devnet.Network, o clientOpts) *fs.Client {
+func newClient(t testing.TB, n *devnet.Network, o clientOpts) *fs.Client {
 	t.Helper()
 	if o.signer == "" {
 		o.signer = "alice"
