@@ -1,6 +1,7 @@
 package checkpoint
 
 import (
+	"encoding/json"
 	"fmt"
 	"sync"
 	"time"
@@ -73,6 +74,19 @@ type Event struct {
 	Challenge core.ChallengeID  `json:"challenge,omitempty"`
 	Leaf      uint64            `json:"leaf,omitempty"`
 	Reason    string            `json:"reason,omitempty"`
+}
+
+// MarshalJSON leaves out the provider when the event has none.
+func (e Event) MarshalJSON() ([]byte, error) {
+	type plain Event
+	out := struct {
+		plain
+		Provider *core.AccountID `json:"provider,omitempty"`
+	}{plain: plain(e)}
+	if !e.Provider.IsZero() {
+		out.Provider = &e.Provider
+	}
+	return json.Marshal(out)
 }
 
 // Callbacks are the reference's callbacks. They run on the goroutine that

@@ -1,9 +1,13 @@
 package checkpoint
 
 import (
+	"encoding/json"
 	"errors"
+	"strings"
 	"testing"
 	"time"
+
+	"github.com/cairn-storage/cairn/core"
 )
 
 func TestHealthHistoryStatus(t *testing.T) {
@@ -55,5 +59,17 @@ func TestHealthHistoryUnreachableSince(t *testing.T) {
 	h.Record(t0.Add(time.Minute), 0, nil)
 	if !h.UnreachableSince.IsZero() || h.ConsecutiveFailures != 0 || h.LastError != "" {
 		t.Errorf("success did not reset: %+v", h)
+	}
+}
+
+func TestEventJSONOmitsMissingProvider(t *testing.T) {
+	b, err := json.Marshal(Event{Kind: EventPaused, Reason: "x"})
+	if err != nil || strings.Contains(string(b), "provider") || !strings.Contains(string(b), `"kind":"loop.paused"`) {
+		t.Fatalf("%s %v", b, err)
+	}
+	p := core.AccountID{1}
+	b, _ = json.Marshal(Event{Kind: EventAuditFailed, Provider: p})
+	if !strings.Contains(string(b), `"provider":"`+p.String()+`"`) {
+		t.Fatalf("provider missing: %s", b)
 	}
 }
