@@ -62,8 +62,16 @@ func (m *Manager) firstDifference(ctx context.Context, bucket core.BucketID, res
 	const page = 1000
 	for from := res.StartSeq; from < res.StartSeq+res.LeafCount; from += page {
 		var a, b []core.Leaf
-		ea := m.withProvider(ours, func(c Provider) error { var err error; a, err = c.Leaves(ctx, bucket, from, page); return err })
-		eb := m.withProvider(theirs, func(c Provider) error { var err error; b, err = c.Leaves(ctx, bucket, from, page); return err })
+		leaves := func(p ProviderInfo, out *[]core.Leaf) error {
+			return m.withProvider(p, func(c Provider) error {
+				cctx, cancel := context.WithTimeout(ctx, m.cfg.ProviderTimeout)
+				defer cancel()
+				var err error
+				*out, err = c.Leaves(cctx, bucket, from, page)
+				return err
+			})
+		}
+		ea, eb := leaves(ours, &a), leaves(theirs, &b)
 		if ea != nil || eb != nil {
 			return fallback
 		}

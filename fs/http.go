@@ -1,6 +1,8 @@
 package fs
 
 import (
+	"time"
+
 	"bytes"
 	"context"
 	"errors"
@@ -12,6 +14,11 @@ import (
 	"github.com/cairn-storage/cairn/providerclient"
 )
 
+// callerTimeout effectively switches off providerclient's own per-request
+// timeout: every call here already carries a context deadline chosen by
+// the caller (ProviderTimeout, WriteTimeout, ReadTimeout, ...).
+const callerTimeout = 24 * time.Hour
+
 // HTTPStorage reaches providers over their HTTP API, signing writes and
 // reads with key for chainID.
 func HTTPStorage(key core.PrivateKey, chainID string) StorageDialer {
@@ -22,7 +29,7 @@ func HTTPStorage(key core.PrivateKey, chainID string) StorageDialer {
 // client); tests pass clients whose transport drops, delays or corrupts.
 func HTTPStorageWith(key core.PrivateKey, chainID string, hc *http.Client) StorageDialer {
 	return func(baseURL string) (Storage, error) {
-		c, err := providerclient.New(baseURL, providerclient.Options{Signer: key, ChainID: chainID, HTTPClient: hc, Timeout: 24 * 3600e9})
+		c, err := providerclient.New(baseURL, providerclient.Options{Signer: key, ChainID: chainID, HTTPClient: hc, Timeout: callerTimeout})
 		if err != nil {
 			return nil, err
 		}
