@@ -92,6 +92,16 @@ func (g *Globals) openFS(ctx context.Context) (*fs.Client, error) {
 	return g.openFSWith(ctx, nil)
 }
 
+// fsAt parses a DRIVE:/path argument and opens the client stack for it.
+func (g *Globals) fsAt(ctx context.Context, arg string) (*fs.Client, drivePath, error) {
+	p, err := parseDrivePath(arg)
+	if err != nil {
+		return nil, p, err
+	}
+	c, err := g.openFS(ctx)
+	return c, p, err
+}
+
 // openFSWith is openFS with the Checkpoint Manager's configuration
 // adjusted by tune, and its metrics registered with reg (nil: none).
 func (g *Globals) openFSWith(ctx context.Context, tune func(*checkpoint.Config), reg ...prometheus.Registerer) (*fs.Client, error) {

@@ -20,11 +20,7 @@ func newLsCmd(g *Globals) *cobra.Command {
 		Long:  "List a directory: kind, size, modified time, name and content id." + exitStatusHelp,
 		Args:  cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			p, err := parseDrivePath(args[0])
-			if err != nil {
-				return err
-			}
-			c, err := g.openFS(cmd.Context())
+			c, p, err := g.fsAt(cmd.Context(), args[0])
 			if err != nil {
 				return err
 			}
@@ -55,11 +51,7 @@ func newStatCmd(g *Globals) *cobra.Command {
 		Long:  "Describe a file or directory: kind, size, content id, modified time." + exitStatusHelp,
 		Args:  cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			p, err := parseDrivePath(args[0])
-			if err != nil {
-				return err
-			}
-			c, err := g.openFS(cmd.Context())
+			c, p, err := g.fsAt(cmd.Context(), args[0])
 			if err != nil {
 				return err
 			}
