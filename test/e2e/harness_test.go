@@ -101,7 +101,7 @@ func (n *network) Start(t *testing.T, jsonReady bool) {
 	if jsonReady {
 		args = append(args, "--json")
 	}
-	cmd := exec.Command(cairnBin, args...)
+	cmd := exec.Command(binary(t), args...)
 	cmd.Env = cleanEnv()
 	cmd.SysProcAttr = &syscall.SysProcAttr{Pdeathsig: syscall.SIGKILL}
 	log := &logBuffer{}
@@ -262,7 +262,7 @@ func runCairnEnv(t *testing.T, ctx context.Context, env []string, args ...string
 	t.Helper()
 	ctx, cancel := context.WithTimeout(ctx, commandTimeout)
 	defer cancel()
-	cmd := exec.CommandContext(ctx, cairnBin, args...)
+	cmd := exec.CommandContext(ctx, binary(t), args...)
 	cmd.Env = append(cleanEnv(), env...)
 	cmd.SysProcAttr = &syscall.SysProcAttr{Pdeathsig: syscall.SIGKILL}
 	var stdout, stderr bytes.Buffer
@@ -468,7 +468,7 @@ type background struct {
 // does not stop, killed) when the test ends.
 func startBackground(t *testing.T, args ...string) *background {
 	t.Helper()
-	return startCommand(t, append([]string{cairnBin}, args...))
+	return startCommand(t, append([]string{binary(t)}, args...))
 }
 
 // startCommand starts argv (a program and its arguments) like

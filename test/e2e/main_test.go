@@ -9,6 +9,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 )
@@ -64,6 +65,45 @@ func buildCairn(dir string) (bin, root string, err error) {
 		fmt.Fprintf(os.Stderr, "e2e: built %s in %s\n", bin, time.Since(start).Round(time.Millisecond))
 	}
 	return bin, root, nil
+}
+
+// binary returns the cairn binary, first reading every Go source and
+// module file of the module (once). The binary is built in a child
+// process, which go test's result cache cannot see; files a test reads
+// are part of the cache key, so reading them makes a cached "ok" invalid
+// as soon as any source of the binary changes. (TestMain runs before the
+// cache starts recording, so the reading happens here, inside the tests.)
+func binary(t testing.TB) string {
+	sourcesOnce.Do(func() { sourcesErr = readSources(moduleRoot) })
+	if sourcesErr != nil {
+		t.Fatalf("reading the module's sources: %v", sourcesErr)
+	}
+	return cairnBin
+}
+
+var (
+	sourcesOnce sync.Once
+	sourcesErr  error
+)
+
+func readSources(root string) error {
+	return filepath.WalkDir(root, func(path string, d os.DirEntry, err error) error {
+		if err != nil {
+			return err
+		}
+		name := d.Name()
+		if d.IsDir() {
+			if path != root && (strings.HasPrefix(name, ".") || name == "testdata") {
+				return filepath.SkipDir
+			}
+			return nil
+		}
+		if strings.HasSuffix(name, ".go") || name == "go.mod" || name == "go.sum" {
+			_, err := os.ReadFile(path)
+			return err
+		}
+		return nil
+	})
 }
 
 // need fails the test (under CAIRN_CI) or skips it (elsewhere) when the
