@@ -196,3 +196,21 @@ func (c *Client) query(ctx context.Context, op, path string, out any) error {
 	}
 	return nil
 }
+
+// BlockHash returns the hash of the block at height h (the block a
+// committed transaction's result names).
+func (c *Client) BlockHash(ctx context.Context, h int64) (core.H256, error) {
+	const op = "chainclient.BlockHash"
+	rctx, cancel := c.reqCtx(ctx)
+	defer cancel()
+	res, err := c.rpc.Block(rctx, &h)
+	if err != nil {
+		return core.H256{}, unavailable(op, err)
+	}
+	var out core.H256
+	if len(res.BlockID.Hash) != len(out) {
+		return out, core.Errorf(op, core.Internal, "block %d has a %d-byte hash", h, len(res.BlockID.Hash))
+	}
+	copy(out[:], res.BlockID.Hash)
+	return out, nil
+}

@@ -70,6 +70,9 @@ func TestIntegrationAllAgree(t *testing.T) {
 	if sc := tn.commitment(0); r.MMRRoot != sc.MMRRoot || r.LeafCount != sc.LeafCount || r.Conflict != nil || len(r.Unreachable) != 0 {
 		t.Fatalf("result %+v, provider commits to %+v", r, sc.Commitment)
 	}
+	if bh, err := tn.chain.BlockHash(tn.ctx, r.Height); err != nil || r.BlockHash != bh.String() {
+		t.Fatalf("block hash %q, the chain's block %d is %s (%v)", r.BlockHash, r.Height, bh, err)
+	}
 	if mgr.IsDirty(tn.bucket()) {
 		t.Fatal("still dirty after the checkpoint")
 	}

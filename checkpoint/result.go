@@ -72,7 +72,7 @@ type Result struct {
 	Bucket core.BucketID `json:"bucket"`
 
 	// Submitted
-	BlockHash      string           `json:"block_hash,omitempty"` // hash of the tx's block or the tx
+	BlockHash      string           `json:"block_hash,omitempty"` // the block that included the checkpoint (when the chain client can say)
 	TxHash         string           `json:"tx_hash,omitempty"`
 	Height         int64            `json:"height,omitempty"`
 	Signers        []core.AccountID `json:"signers,omitempty"`

@@ -190,11 +190,21 @@ func (m *Manager) submit(ctx context.Context, bucket core.BucketID, pending *Pen
 	res.Kind = Submitted
 	res.Height = tx.Height
 	res.TxHash = tx.Hash.String()
-	res.BlockHash = tx.Hash.String()
+	if bh, ok := m.chain.(blockHasher); ok {
+		if h, err := bh.BlockHash(ctx, tx.Height); err == nil {
+			res.BlockHash = h.String()
+		}
+	}
 	if call.DriveRoot != nil {
 		res.DriveRoot = call.DriveRoot.RootCID
 	}
 	return res
+}
+
+// blockHasher is the optional capability of a Chain to name the hash of
+// the block at a height (*chainclient.Client has it).
+type blockHasher interface {
+	BlockHash(ctx context.Context, h int64) (core.H256, error)
 }
 
 // submitTx sends the call, retrying while the chain is unavailable.
