@@ -535,7 +535,7 @@ func (f challengeFixture) open(e env, leaf uint64, deposit uint64) (core.Challen
 }
 
 func (f challengeFixture) answer(leaf uint64, id core.ChallengeID) wire.RespondChallenge {
-	return wire.RespondChallenge{Challenge: id, Leaf: f.log.leaves[leaf], Data: f.log.blobs[leaf], Proof: f.log.proof(leaf, f.count)}
+	return wire.RespondChallenge{Challenge: id, Leaf: core.SignedLeaf{Leaf: f.log.leaves[leaf]}, Data: f.log.blobs[leaf], Proof: f.log.proof(leaf, f.count)}
 }
 
 func scenarioChallengeAnswered(e env) {
@@ -677,7 +677,7 @@ func scenarioChallengeEvidence(e env) {
 	if c.LeafCount != 4 || c.MMRRoot != com.MMRRoot {
 		e.t.Fatalf("challenge %+v", c)
 	}
-	e.ok(f.provider, wire.RespondChallenge{Challenge: cid, Leaf: f.log.leaves[3], Data: f.log.blobs[3], Proof: f.log.proof(3, n)})
+	e.ok(f.provider, wire.RespondChallenge{Challenge: cid, Leaf: core.SignedLeaf{Leaf: f.log.leaves[3]}, Data: f.log.blobs[3], Proof: f.log.proof(3, n)})
 }
 
 func scenarioQueries(e env) {

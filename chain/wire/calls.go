@@ -19,15 +19,18 @@ type Call interface {
 // RegisterProvider registers the signer as a provider, moving Stake from
 // its balance to its stake (at least Params.MinProviderStake in all).
 type RegisterProvider struct {
-	Endpoint string `json:"endpoint"`
-	Stake    uint64 `json:"stake"`
-	Capacity uint64 `json:"capacity"`
+	Endpoint string        `json:"endpoint"`
+	Stake    uint64        `json:"stake"`
+	Capacity uint64        `json:"capacity"`
+	Terms    ProviderTerms `json:"terms"`
 }
 
-// UpdateProvider changes the signer's provider endpoint and capacity.
+// UpdateProvider changes the signer's provider endpoint, capacity and
+// terms.
 type UpdateProvider struct {
-	Endpoint string `json:"endpoint"`
-	Capacity uint64 `json:"capacity"`
+	Endpoint string        `json:"endpoint"`
+	Capacity uint64        `json:"capacity"`
+	Terms    ProviderTerms `json:"terms"`
 }
 
 // AddStake moves Amount from the signer's balance to its stake.
@@ -131,13 +134,14 @@ type OpenChallenge struct {
 }
 
 // RespondChallenge answers a challenge (the signer must be the challenged
-// provider) with the leaf, the whole blob it names, and an inclusion proof
-// against the challenged root. The chain checks SHA-256(Data) ==
-// Leaf.ContentHash, len(Data) == Leaf.Size and Leaf.Seq == StartSeq +
-// LeafIndex.
+// provider) with the leaf and its writer's signature, the whole blob it
+// names, and an inclusion proof against the challenged root. The chain
+// checks SHA-256(Data) == Leaf.ContentHash, len(Data) == Leaf.Size,
+// Leaf.Seq == StartSeq + LeafIndex, and that a writer of the bucket signed
+// the leaf (core.SignedLeaf.Verify).
 type RespondChallenge struct {
 	Challenge core.ChallengeID   `json:"challenge"`
-	Leaf      core.Leaf          `json:"leaf"`
+	Leaf      core.SignedLeaf    `json:"leaf"`
 	Data      []byte             `json:"data"`
 	Proof     mmr.InclusionProof `json:"proof"`
 }

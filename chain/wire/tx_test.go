@@ -53,7 +53,7 @@ func sampleCalls(t testing.TB) []Call {
 			DriveRoot:   &DriveRootUpdate{Drive: 1, RootCID: "bafkrei", Leaf: leaf, LeafIndex: 2, Proof: *ip}},
 		OpenChallenge{Provider: bob, Bucket: 3, LeafIndex: 1, Evidence: ChallengeEvidence{Commitment: &sc}, Deposit: 12},
 		OpenChallenge{Provider: bob, Bucket: 3, LeafIndex: 1, Evidence: ChallengeEvidence{FromCheckpoint: true}, Deposit: 12},
-		RespondChallenge{Challenge: 1, Leaf: leaf, Data: []byte("blob"), Proof: *ip},
+		RespondChallenge{Challenge: 1, Leaf: core.SignedLeaf{Leaf: leaf}, Data: []byte("blob"), Proof: *ip},
 		ResolveChallenge{Challenge: 2},
 		CreateDrive{Name: "docs", Providers: []core.AccountID{bob}, Replicas: []core.AccountID{}, Quorum: 1, MaxBytes: 1 << 20, Duration: 50, Payment: 13,
 			Strategy: CommitStrategy{Kind: StrategyBatched, Interval: 10}},

@@ -45,7 +45,25 @@ type Provider struct {
 	PublicKey        core.AccountID `json:"public_key"`
 	Stake            uint64         `json:"stake"`
 	Capacity         uint64         `json:"capacity"` // bytes offered
+	Terms            ProviderTerms  `json:"terms"`
 	RegisteredHeight int64          `json:"registered_height"`
+}
+
+// ProviderTerms are the terms a provider publishes on chain: an agreement
+// that meets them binds the provider without a transaction of its own (its
+// consent), and one that does not is refused. The zero value accepts
+// nothing: a provider that published no terms is bound by no agreement.
+type ProviderTerms struct {
+	// Accepting is whether the provider takes new agreements at all.
+	Accepting bool `json:"accepting"`
+	// PricePerGiBBlock is the least payment per GiB of MaxBytes per block
+	// of duration; an agreement must pay at least
+	// ceil(max_bytes x duration x price / 2^30).
+	PricePerGiBBlock uint64 `json:"price_per_gib_block"`
+	// MaxDuration is the longest agreement in blocks (0: no limit).
+	MaxDuration int64 `json:"max_duration"`
+	// Roles the provider takes; empty means both primary and replica.
+	Roles []Role `json:"roles,omitempty"`
 }
 
 // Member is one member of a bucket and its role.
