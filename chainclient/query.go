@@ -70,6 +70,16 @@ func (c *Client) BucketAgreements(ctx context.Context, b core.BucketID) ([]wire.
 	return v, err
 }
 
+// ProviderAgreements returns the agreements a provider holds, ordered by
+// bucket, expired ones included (Active says which are in force). It is
+// an indexed query: its cost grows with the provider's own agreements,
+// not with the chain.
+func (c *Client) ProviderAgreements(ctx context.Context, p core.AccountID) ([]wire.Agreement, error) {
+	var v []wire.Agreement
+	err := c.query(ctx, "chainclient.ProviderAgreements", wire.PathProviderAgreements(p), &v)
+	return v, err
+}
+
 // LatestCheckpoint returns a bucket's latest checkpoint (NotFound if the
 // bucket has none, or does not exist).
 func (c *Client) LatestCheckpoint(ctx context.Context, b core.BucketID) (wire.Checkpoint, error) {

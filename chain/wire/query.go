@@ -15,6 +15,7 @@ import (
 //	/account/{hex}                   Account (zero values for an unknown account)
 //	/nonce/{hex}                     NextNonce
 //	/provider/{hex}                  Provider
+//	/provider/{hex}/agreements       []Agreement, by bucket (an index: cost grows with the provider's own)
 //	/providers                       []Provider, by account
 //	/bucket/{id}                     Bucket
 //	/bucket/{id}/agreements          []Agreement, by provider
@@ -24,12 +25,15 @@ import (
 //	/challenges?provider=&bucket=&state=   []Challenge, by id (filters optional)
 //	/drive/{id}                      Drive
 //	/drives?owner={hex}              []Drive, by id
-func PathParams() string                      { return "/params" }
-func PathStatus() string                      { return "/status" }
-func PathAccount(a core.AccountID) string     { return "/account/" + a.String() }
-func PathNonce(a core.AccountID) string       { return "/nonce/" + a.String() }
-func PathProvider(a core.AccountID) string    { return "/provider/" + a.String() }
-func PathProviders() string                   { return "/providers" }
+func PathParams() string                   { return "/params" }
+func PathStatus() string                   { return "/status" }
+func PathAccount(a core.AccountID) string  { return "/account/" + a.String() }
+func PathNonce(a core.AccountID) string    { return "/nonce/" + a.String() }
+func PathProvider(a core.AccountID) string { return "/provider/" + a.String() }
+func PathProviders() string                { return "/providers" }
+func PathProviderAgreements(a core.AccountID) string {
+	return "/provider/" + a.String() + "/agreements"
+}
 func PathBucket(b core.BucketID) string       { return "/bucket/" + b.String() }
 func PathAgreements(b core.BucketID) string   { return "/bucket/" + b.String() + "/agreements" }
 func PathCheckpoint(b core.BucketID) string   { return "/bucket/" + b.String() + "/checkpoint" }
