@@ -146,6 +146,18 @@ type RespondChallenge struct {
 	Proof     mmr.InclusionProof `json:"proof"`
 }
 
+// ReportEquivocation records that a writer of Bucket signed two different
+// leaves at one seq (A.Seq == B.Seq, A.Leaf != B.Leaf, each signature
+// valid and by an account that is or was a writer of the bucket). It is
+// the writer's fault, not a provider's: providers whose logs differ there
+// are not slashable for it. Anyone may send it; a seq already recorded is
+// refused (kind exists).
+type ReportEquivocation struct {
+	Bucket core.BucketID   `json:"bucket"`
+	A      core.SignedLeaf `json:"a"`
+	B      core.SignedLeaf `json:"b"`
+}
+
 // ResolveChallenge slashes the provider of an open challenge whose
 // deadline has passed. Anyone may send it.
 type ResolveChallenge struct {
@@ -193,30 +205,31 @@ type DeleteDrive struct {
 }
 
 // Call names, the "type" tags of the JSON union.
-func (RegisterProvider) CallName() string  { return "register_provider" }
-func (UpdateProvider) CallName() string    { return "update_provider" }
-func (AddStake) CallName() string          { return "add_stake" }
-func (WithdrawStake) CallName() string     { return "withdraw_stake" }
-func (Transfer) CallName() string          { return "transfer" }
-func (CreateBucket) CallName() string      { return "create_bucket" }
-func (SetMember) CallName() string         { return "set_member" }
-func (CreateAgreement) CallName() string   { return "create_agreement" }
-func (EndAgreement) CallName() string      { return "end_agreement" }
-func (SubmitCheckpoint) CallName() string  { return "submit_checkpoint" }
-func (OpenChallenge) CallName() string     { return "open_challenge" }
-func (RespondChallenge) CallName() string  { return "respond_challenge" }
-func (ResolveChallenge) CallName() string  { return "resolve_challenge" }
-func (CreateDrive) CallName() string       { return "create_drive" }
-func (SetCommitStrategy) CallName() string { return "set_commit_strategy" }
-func (ShareDrive) CallName() string        { return "share_drive" }
-func (UnshareDrive) CallName() string      { return "unshare_drive" }
-func (DeleteDrive) CallName() string       { return "delete_drive" }
+func (RegisterProvider) CallName() string   { return "register_provider" }
+func (UpdateProvider) CallName() string     { return "update_provider" }
+func (AddStake) CallName() string           { return "add_stake" }
+func (WithdrawStake) CallName() string      { return "withdraw_stake" }
+func (Transfer) CallName() string           { return "transfer" }
+func (CreateBucket) CallName() string       { return "create_bucket" }
+func (SetMember) CallName() string          { return "set_member" }
+func (CreateAgreement) CallName() string    { return "create_agreement" }
+func (EndAgreement) CallName() string       { return "end_agreement" }
+func (SubmitCheckpoint) CallName() string   { return "submit_checkpoint" }
+func (OpenChallenge) CallName() string      { return "open_challenge" }
+func (RespondChallenge) CallName() string   { return "respond_challenge" }
+func (ResolveChallenge) CallName() string   { return "resolve_challenge" }
+func (ReportEquivocation) CallName() string { return "report_equivocation" }
+func (CreateDrive) CallName() string        { return "create_drive" }
+func (SetCommitStrategy) CallName() string  { return "set_commit_strategy" }
+func (ShareDrive) CallName() string         { return "share_drive" }
+func (UnshareDrive) CallName() string       { return "unshare_drive" }
+func (DeleteDrive) CallName() string        { return "delete_drive" }
 
 // CallNames lists every call's name, in documentation order.
 var CallNames = []string{
 	"register_provider", "update_provider", "add_stake", "withdraw_stake", "transfer",
 	"create_bucket", "set_member", "create_agreement", "end_agreement",
-	"submit_checkpoint", "open_challenge", "respond_challenge", "resolve_challenge",
+	"submit_checkpoint", "open_challenge", "respond_challenge", "resolve_challenge", "report_equivocation",
 	"create_drive", "set_commit_strategy", "share_drive", "unshare_drive", "delete_drive",
 }
 
@@ -249,6 +262,8 @@ func newCall(name string) (Call, bool) {
 		return &RespondChallenge{}, true
 	case "resolve_challenge":
 		return &ResolveChallenge{}, true
+	case "report_equivocation":
+		return &ReportEquivocation{}, true
 	case "create_drive":
 		return &CreateDrive{}, true
 	case "set_commit_strategy":

@@ -55,6 +55,7 @@ func sampleCalls(t testing.TB) []Call {
 		OpenChallenge{Provider: bob, Bucket: 3, LeafIndex: 1, Evidence: ChallengeEvidence{FromCheckpoint: true}, Deposit: 12},
 		RespondChallenge{Challenge: 1, Leaf: core.SignedLeaf{Leaf: leaf}, Data: []byte("blob"), Proof: *ip},
 		ResolveChallenge{Challenge: 2},
+		ReportEquivocation{Bucket: 3, A: core.SignedLeaf{Leaf: leaf, Writer: bob}, B: core.SignedLeaf{Leaf: core.Leaf{Seq: leaf.Seq, Size: 9}, Writer: bob}},
 		CreateDrive{Name: "docs", Providers: []core.AccountID{bob}, Replicas: []core.AccountID{}, Quorum: 1, MaxBytes: 1 << 20, Duration: 50, Payment: 13,
 			Strategy: CommitStrategy{Kind: StrategyBatched, Interval: 10}},
 		SetCommitStrategy{Drive: 1, Strategy: CommitStrategy{Kind: StrategyManual}},

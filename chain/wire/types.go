@@ -83,6 +83,25 @@ type Bucket struct {
 	Quorum       uint32         `json:"quorum"`
 	MinProviders uint32         `json:"min_providers"`
 	Latest       *Checkpoint    `json:"latest,omitempty"`
+	// FormerWriters are accounts that held the admin or writer role and
+	// lost it. Leaves they signed while they could write stay valid (a
+	// challenge answer may carry their signature); they may not write new
+	// ones, and providers take new writes only from current writers.
+	FormerWriters []core.AccountID `json:"former_writers,omitempty"`
+}
+
+// LeafSigner reports whether a leaf signed by a stands in the bucket's
+// log: a is a writer or admin now, or was one (FormerWriters).
+func (b Bucket) LeafSigner(a core.AccountID) bool {
+	if b.Role(a).CanWrite() {
+		return true
+	}
+	for _, f := range b.FormerWriters {
+		if f == a {
+			return true
+		}
+	}
+	return false
 }
 
 // Role returns a's role in the bucket, or "" if a is not a member.
