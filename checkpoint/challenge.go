@@ -61,8 +61,8 @@ func (m *Manager) firstDifference(ctx context.Context, bucket core.BucketID, res
 	}
 	const page = 1000
 	for from := res.StartSeq; from < res.StartSeq+res.LeafCount; from += page {
-		var a, b []core.Leaf
-		leaves := func(p ProviderInfo, out *[]core.Leaf) error {
+		var a, b []core.SignedLeaf
+		leaves := func(p ProviderInfo, out *[]core.SignedLeaf) error {
 			return m.withProvider(p, func(c Provider) error {
 				cctx, cancel := context.WithTimeout(ctx, m.cfg.ProviderTimeout)
 				defer cancel()
@@ -79,7 +79,7 @@ func (m *Manager) firstDifference(ctx context.Context, bucket core.BucketID, res
 			if from+uint64(i) >= res.StartSeq+res.LeafCount {
 				return fallback
 			}
-			if i >= len(b) || a[i] != b[i] {
+			if i >= len(b) || a[i].Leaf != b[i].Leaf {
 				return from + uint64(i) - res.StartSeq
 			}
 		}

@@ -105,20 +105,20 @@ func (p *fakeProvider) ConsistencyProof(ctx context.Context, b core.BucketID, o,
 	return p.tree.ConsistencyProof(o, n)
 }
 
-func (p *fakeProvider) Proof(ctx context.Context, b core.BucketID, i, n uint64) (core.Leaf, *mmr.InclusionProof, error) {
+func (p *fakeProvider) Proof(ctx context.Context, b core.BucketID, i, n uint64) (core.SignedLeaf, *mmr.InclusionProof, error) {
 	if err := p.gate(ctx); err != nil {
-		return core.Leaf{}, nil, err
+		return core.SignedLeaf{}, nil, err
 	}
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	if i >= uint64(len(p.leaves)) {
-		return core.Leaf{}, nil, core.Errorf("fake", core.NotFound, "no leaf %d", i)
+		return core.SignedLeaf{}, nil, core.Errorf("fake", core.NotFound, "no leaf %d", i)
 	}
 	pr, err := p.tree.Proof(i, n)
-	return p.leaves[i], pr, err
+	return core.SignedLeaf{Leaf: p.leaves[i]}, pr, err
 }
 
-func (p *fakeProvider) Leaves(ctx context.Context, b core.BucketID, from uint64, limit int) ([]core.Leaf, error) {
+func (p *fakeProvider) Leaves(ctx context.Context, b core.BucketID, from uint64, limit int) ([]core.SignedLeaf, error) {
 	if err := p.gate(ctx); err != nil {
 		return nil, err
 	}
@@ -128,7 +128,11 @@ func (p *fakeProvider) Leaves(ctx context.Context, b core.BucketID, from uint64,
 		return nil, nil
 	}
 	end := min(uint64(len(p.leaves)), from+uint64(limit))
-	return append([]core.Leaf(nil), p.leaves[from:end]...), nil
+	var out []core.SignedLeaf
+	for _, lf := range p.leaves[from:end] {
+		out = append(out, core.SignedLeaf{Leaf: lf})
+	}
+	return out, nil
 }
 
 func (p *fakeProvider) Blob(ctx context.Context, b core.BucketID, h core.H256) (io.ReadCloser, error) {

@@ -655,7 +655,7 @@ func TestIntegrationAuditFindsDeletedChunk(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	idx := slices.IndexFunc(leaves, func(l core.Leaf) bool { return l.ContentHash == chunk })
+	idx := slices.IndexFunc(leaves, func(l core.SignedLeaf) bool { return l.ContentHash == chunk })
 	if idx < 0 {
 		t.Fatalf("no leaf holds the file's chunk in %+v", leaves)
 	}

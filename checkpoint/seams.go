@@ -42,8 +42,8 @@ type Provider interface {
 	Health(ctx context.Context) error
 	Commitment(ctx context.Context, bucket core.BucketID) (core.SignedCommitment, error)
 	ConsistencyProof(ctx context.Context, bucket core.BucketID, oldCount, newCount uint64) (*mmr.ConsistencyProof, error)
-	Proof(ctx context.Context, bucket core.BucketID, leafIndex, leafCount uint64) (core.Leaf, *mmr.InclusionProof, error)
-	Leaves(ctx context.Context, bucket core.BucketID, from uint64, limit int) ([]core.Leaf, error)
+	Proof(ctx context.Context, bucket core.BucketID, leafIndex, leafCount uint64) (core.SignedLeaf, *mmr.InclusionProof, error)
+	Leaves(ctx context.Context, bucket core.BucketID, from uint64, limit int) ([]core.SignedLeaf, error)
 	Blob(ctx context.Context, bucket core.BucketID, hash core.H256) (io.ReadCloser, error)
 }
 

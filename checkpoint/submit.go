@@ -263,13 +263,13 @@ func (m *Manager) driveRootUpdate(ctx context.Context, coll *CommitmentCollectio
 		if err != nil {
 			return err
 		}
-		if leaf != pr.Leaf {
+		if leaf.Leaf != pr.Leaf {
 			return core.Errorf("checkpoint.driveRoot", core.Corrupt, "leaf %d is %+v, want %+v", idx, leaf, pr.Leaf)
 		}
 		if err := mmr.VerifyInclusion(mmr.Hash(coll.MMRRoot), coll.LeafCount, idx, mmr.LeafHash(leaf.Bytes()), proof); err != nil {
 			return core.E("checkpoint.driveRoot", core.Corrupt, err)
 		}
-		upd = &wire.DriveRootUpdate{Drive: pr.Drive, RootCID: pr.RootCID, Leaf: leaf, LeafIndex: idx, Proof: *proof}
+		upd = &wire.DriveRootUpdate{Drive: pr.Drive, RootCID: pr.RootCID, Leaf: leaf.Leaf, LeafIndex: idx, Proof: *proof}
 		return nil
 	})
 	return upd, err

@@ -51,7 +51,7 @@ func (s *httpStorage) Write(ctx context.Context, bucket core.BucketID, seq uint6
 	return r.Leaf, err
 }
 
-func (s *httpStorage) Leaves(ctx context.Context, bucket core.BucketID, from uint64, limit int) ([]core.Leaf, error) {
+func (s *httpStorage) Leaves(ctx context.Context, bucket core.BucketID, from uint64, limit int) ([]core.SignedLeaf, error) {
 	return s.c.Leaves(ctx, bucket, from, limit)
 }
 

@@ -24,7 +24,7 @@ type Storage interface {
 	// Blob streams a blob by its SHA-256.
 	Blob(ctx context.Context, bucket core.BucketID, hash core.H256) (io.ReadCloser, error)
 	// Leaves lists up to limit leaves of the log from seq from on.
-	Leaves(ctx context.Context, bucket core.BucketID, from uint64, limit int) ([]core.Leaf, error)
+	Leaves(ctx context.Context, bucket core.BucketID, from uint64, limit int) ([]core.SignedLeaf, error)
 }
 
 // BehindError is what a Storage returns (in its error chain) when a write
@@ -192,7 +192,7 @@ const maxCatchUp = 1024
 func (s *session) catchUp(ctx context.Context, w *worker, from, to uint64) error {
 	const op = "fs.catchUp"
 	for seq := from; seq < to; {
-		var leaves []core.Leaf
+		var leaves []core.SignedLeaf
 		var src Storage
 		for _, o := range s.workers {
 			if o == w || o.st == nil || o.dropped.Load() {
@@ -211,7 +211,7 @@ func (s *session) catchUp(ctx context.Context, w *worker, from, to uint64) error
 			if l.Seq != seq || seq >= to {
 				break
 			}
-			data, err := readBlob(ctx, src, s.bucket, l)
+			data, err := readBlob(ctx, src, s.bucket, l.Leaf)
 			if err != nil {
 				return err
 			}

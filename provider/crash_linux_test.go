@@ -180,7 +180,7 @@ func TestKill9MidWrite(t *testing.T) {
 			t.Fatalf("round %d: %d leaves listed (%v)", round, len(leaves), err)
 		}
 		for i, lf := range leaves {
-			if lf != leafOf(uint64(i)) {
+			if lf.Leaf != leafOf(uint64(i)) {
 				t.Fatalf("round %d: leaf %d is %+v, want %+v", round, i, lf, leafOf(uint64(i)))
 			}
 			ref.Append(lf.Bytes())

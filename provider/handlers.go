@@ -278,7 +278,7 @@ func (s *Server) handleProof(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	return writeJSON(w, http.StatusOK, wire.Proof{Bucket: q.Bucket, StartSeq: st.StartSeq, Leaf: lf, LeafIndex: q.Leaf, LeafCount: n, Root: core.H256(root), Proof: *p})
+	return writeJSON(w, http.StatusOK, wire.Proof{Bucket: q.Bucket, StartSeq: st.StartSeq, Leaf: core.SignedLeaf{Leaf: lf}, LeafIndex: q.Leaf, LeafCount: n, Root: core.H256(root), Proof: *p})
 }
 
 func (s *Server) handleConsistency(w http.ResponseWriter, r *http.Request) error {
@@ -326,12 +326,16 @@ func (s *Server) handleLeaves(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	out := wire.Leaves{Bucket: q.Bucket, StartSeq: st.StartSeq, LeafCount: st.LeafCount, From: q.From, Leaves: []core.Leaf{}}
+	out := wire.Leaves{Bucket: q.Bucket, StartSeq: st.StartSeq, LeafCount: st.LeafCount, From: q.From, Leaves: []core.SignedLeaf{}}
 	if q.From >= st.StartSeq && q.From < st.NextSeq() {
 		// Stay inside the state read above, though the log may grow meanwhile.
 		limit := min(uint64(q.Limit), st.NextSeq()-q.From)
-		if out.Leaves, err = s.st.Leaves(q.Bucket, q.From, int(limit)); err != nil {
+		leaves, err := s.st.Leaves(q.Bucket, q.From, int(limit))
+		if err != nil {
 			return err
+		}
+		for _, lf := range leaves {
+			out.Leaves = append(out.Leaves, core.SignedLeaf{Leaf: lf})
 		}
 	}
 	return writeJSON(w, http.StatusOK, out)

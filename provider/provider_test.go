@@ -138,7 +138,7 @@ func TestWritesAndReads(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if err := pr.Verify(sc.MMRRoot); err != nil || pr.Leaf != leaves[i] {
+		if err := pr.Verify(sc.MMRRoot); err != nil || pr.Leaf.Leaf != leaves[i] {
 			t.Fatalf("proof of %d: %v", i, err)
 		}
 	}

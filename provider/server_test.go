@@ -113,7 +113,7 @@ func TestAnswerChallenge(t *testing.T) {
 		t.Fatal(err)
 	}
 	ans := fc.calls[0].(chainwire.RespondChallenge)
-	p := wire.Proof{Bucket: 1, Leaf: ans.Leaf.Leaf, LeafIndex: 1, LeafCount: 3, Proof: ans.Proof}
+	p := wire.Proof{Bucket: 1, Leaf: ans.Leaf, LeafIndex: 1, LeafCount: 3, Proof: ans.Proof}
 	if err := p.Verify(roots[2]); err != nil || ans.Challenge != 7 || core.Sum256(ans.Data) != ans.Leaf.ContentHash || uint64(len(ans.Data)) != ans.Leaf.Size || ans.Leaf.Seq != 1 {
 		t.Fatalf("answer %+v: %v", ans.Leaf, err)
 	}

@@ -292,7 +292,11 @@ func (s *Server) pull(ctx context.Context, b core.BucketID, p peerCommitment, ma
 		if n := end - next; uint64(len(leaves)) > n {
 			leaves = leaves[:n]
 		}
-		pageRoot, err := s.st.RootAfter(b, leaves)
+		plain := make([]core.Leaf, len(leaves))
+		for i, lf := range leaves {
+			plain[i] = lf.Leaf
+		}
+		pageRoot, err := s.st.RootAfter(b, plain)
 		if err != nil {
 			return err // kind conflict: the log moved on meanwhile; next round
 		}
@@ -311,7 +315,7 @@ func (s *Server) pull(ctx context.Context, b core.BucketID, p peerCommitment, ma
 			}
 		}
 		for _, lf := range leaves {
-			if err := s.pullLeaf(ctx, b, p, lf, maxBytes); err != nil {
+			if err := s.pullLeaf(ctx, b, p, lf.Leaf, maxBytes); err != nil {
 				return err
 			}
 			s.m.synced.Inc()

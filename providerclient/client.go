@@ -137,10 +137,10 @@ func (c *Client) ProofAt(ctx context.Context, bucket core.BucketID, leafIndex, l
 
 // Proof returns leaf leafIndex and its inclusion proof against the root at
 // leafCount leaves, unverified.
-func (c *Client) Proof(ctx context.Context, bucket core.BucketID, leafIndex, leafCount uint64) (core.Leaf, *mmr.InclusionProof, error) {
+func (c *Client) Proof(ctx context.Context, bucket core.BucketID, leafIndex, leafCount uint64) (core.SignedLeaf, *mmr.InclusionProof, error) {
 	p, err := c.ProofAt(ctx, bucket, leafIndex, leafCount)
 	if err != nil {
-		return core.Leaf{}, nil, err
+		return core.SignedLeaf{}, nil, err
 	}
 	return p.Leaf, &p.Proof, nil
 }
@@ -191,7 +191,7 @@ func (c *Client) LeavesFrom(ctx context.Context, bucket core.BucketID, from uint
 
 // Leaves returns up to limit leaves from seq from on (limit 0: the
 // provider's default).
-func (c *Client) Leaves(ctx context.Context, bucket core.BucketID, from uint64, limit int) ([]core.Leaf, error) {
+func (c *Client) Leaves(ctx context.Context, bucket core.BucketID, from uint64, limit int) ([]core.SignedLeaf, error) {
 	l, err := c.LeavesFrom(ctx, bucket, from, limit)
 	if err != nil {
 		return nil, err

@@ -148,7 +148,7 @@ func TestTransportFailures(t *testing.T) {
 		t.Errorf("commitment to another bucket: %v", err)
 	}
 	c = fakeProvider(t, func(w http.ResponseWriter, r *http.Request) {
-		json.NewEncoder(w).Encode(wire.Leaves{Bucket: 1, LeafCount: 9, From: 0, Leaves: []core.Leaf{{Seq: 0}, {Seq: 2}}})
+		json.NewEncoder(w).Encode(wire.Leaves{Bucket: 1, LeafCount: 9, From: 0, Leaves: []core.SignedLeaf{{Leaf: core.Leaf{Seq: 0}}, {Leaf: core.Leaf{Seq: 2}}}})
 	})
 	if _, err := c.Leaves(ctx, 1, 0, 5); !errors.Is(err, core.Corrupt) {
 		t.Errorf("leaves with a gap: %v", err)

@@ -46,7 +46,7 @@ type WriteResult struct {
 type Proof struct {
 	Bucket    core.BucketID      `json:"bucket_id"`
 	StartSeq  uint64             `json:"start_seq"`
-	Leaf      core.Leaf          `json:"leaf"`
+	Leaf      core.SignedLeaf    `json:"leaf"` // with its writer's signature
 	LeafIndex uint64             `json:"leaf_index"`
 	LeafCount uint64             `json:"leaf_count"`
 	Root      core.H256          `json:"root"`
@@ -97,11 +97,11 @@ func (c *Consistency) Verify(oldRoot, newRoot core.H256) error {
 // Leaves is the body of GET /leaves: the leaves from seq From on (at most
 // the limit asked for), and the provider's log size when it answered.
 type Leaves struct {
-	Bucket    core.BucketID `json:"bucket_id"`
-	StartSeq  uint64        `json:"start_seq"`
-	LeafCount uint64        `json:"leaf_count"`
-	From      uint64        `json:"from"`
-	Leaves    []core.Leaf   `json:"leaves"`
+	Bucket    core.BucketID     `json:"bucket_id"`
+	StartSeq  uint64            `json:"start_seq"`
+	LeafCount uint64            `json:"leaf_count"`
+	From      uint64            `json:"from"`
+	Leaves    []core.SignedLeaf `json:"leaves"` // each with its writer's signature
 }
 
 // Check verifies the answer's own shape: leaves are consecutive from From

@@ -272,12 +272,12 @@ func TestProofVerify(t *testing.T) {
 	}
 	root, _ := m.RootAt(5)
 	p, _ := m.Proof(2, 5)
-	ok := wire.Proof{Bucket: 1, Leaf: leaves[2], LeafIndex: 2, LeafCount: 5, Root: core.H256(root), Proof: *p}
+	ok := wire.Proof{Bucket: 1, Leaf: core.SignedLeaf{Leaf: leaves[2]}, LeafIndex: 2, LeafCount: 5, Root: core.H256(root), Proof: *p}
 	if err := ok.Verify(core.H256(root)); err != nil {
 		t.Fatal(err)
 	}
 	for name, bad := range map[string]func(p *wire.Proof){
-		"other leaf":     func(p *wire.Proof) { p.Leaf = leaves[3] },
+		"other leaf":     func(p *wire.Proof) { p.Leaf.Leaf = leaves[3] },
 		"other index":    func(p *wire.Proof) { p.LeafIndex = 3 },
 		"seq not index":  func(p *wire.Proof) { p.StartSeq = 1 },
 		"leaf size":      func(p *wire.Proof) { p.Leaf.Size = 2 },
@@ -293,7 +293,7 @@ func TestProofVerify(t *testing.T) {
 }
 
 func TestLeavesCheck(t *testing.T) {
-	l := wire.Leaves{Bucket: 1, LeafCount: 5, From: 2, Leaves: []core.Leaf{{Seq: 2}, {Seq: 3}}}
+	l := wire.Leaves{Bucket: 1, LeafCount: 5, From: 2, Leaves: []core.SignedLeaf{{Leaf: core.Leaf{Seq: 2}}, {Leaf: core.Leaf{Seq: 3}}}}
 	if err := l.Check(); err != nil {
 		t.Fatal(err)
 	}
@@ -301,7 +301,7 @@ func TestLeavesCheck(t *testing.T) {
 	if err := l.Check(); core.KindOf(err) != core.Corrupt {
 		t.Fatal("gap accepted")
 	}
-	l = wire.Leaves{Bucket: 1, LeafCount: 3, From: 2, Leaves: []core.Leaf{{Seq: 2}, {Seq: 3}}}
+	l = wire.Leaves{Bucket: 1, LeafCount: 3, From: 2, Leaves: []core.SignedLeaf{{Leaf: core.Leaf{Seq: 2}}, {Leaf: core.Leaf{Seq: 3}}}}
 	if err := l.Check(); core.KindOf(err) != core.Corrupt {
 		t.Fatal("leaf past the log accepted")
 	}
