@@ -19,145 +19,179 @@ import (
 
 func newCheckpointCmd(g *Globals) *cobra.Command {
 	cmd := &cobra.Command{Use: "checkpoint", Short: "Inspect a drive's checkpoints: status, conflicts, events"}
-	status := &cobra.Command{
+	cmd.AddCommand(newCheckpointStatusCmd(g), newCheckpointConflictsCmd(g), newCheckpointWatchCmd(g))
+	return cmd
+}
+
+func newCheckpointStatusCmd(g *Globals) *cobra.Command {
+	return &cobra.Command{
 		Use:   "status DRIVE",
 		Short: "Last checkpoint, pending changes and provider health",
 		Long:  "Show the drive's last on-chain checkpoint, whether changes are pending, the last attempt's result, and each provider's health." + exitStatusHelp,
 		Args:  cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			c, err := g.openFS(cmd.Context())
-			if err != nil {
-				return err
-			}
-			b, err := bucketOf(cmd.Context(), c, args[0])
-			if err != nil {
-				return err
-			}
-			if _, err := c.Manager().CheckHealth(cmd.Context(), b); err != nil {
-				return err
-			}
-			st, err := c.CheckpointStatus(cmd.Context(), args[0])
-			if err != nil {
-				return err
-			}
-			if g.JSON {
-				return writeJSON(g.Stdout, st)
-			}
-			fmt.Fprintf(g.Stdout, "drive %s, bucket %s, strategy %s\n", st.Drive, st.Bucket, fs.StrategyString(st.Strategy))
-			if st.LastCheckpoint != nil {
-				cp := st.LastCheckpoint
-				fmt.Fprintf(g.Stdout, "last checkpoint: height %d, %d leaves, root %s, %d signers\n", cp.Height, cp.LeafCount, cp.MMRRoot, len(cp.Signers))
-			} else {
-				fmt.Fprintln(g.Stdout, "last checkpoint: none yet")
-			}
-			fmt.Fprintf(g.Stdout, "root on chain:   %s\npending changes: %v\n", orNone(st.RootCID), st.HasPendingChanges)
-			if st.PendingRoot != nil {
-				fmt.Fprintf(g.Stdout, "pending root:    %s (leaf %d)\n", st.PendingRoot.RootCID, st.PendingRoot.Leaf.Seq)
-			}
-			if st.LastResult != nil {
-				fmt.Fprintf(g.Stdout, "last attempt:    %s at %s\n", st.LastResult.Kind, st.LastResult.Attempt.Local().Format(time.DateTime))
-			}
-			printHealth(g, st.ProviderHealth)
-			return nil
+			return runCheckpointStatus(cmd.Context(), g, args[0])
 		},
 	}
-	conflicts := &cobra.Command{
+}
+
+func runCheckpointStatus(ctx context.Context, g *Globals, drive string) error {
+	c, err := g.openFS(ctx)
+	if err != nil {
+		return err
+	}
+	b, err := bucketOf(ctx, c, drive)
+	if err != nil {
+		return err
+	}
+	if _, err := c.Manager().CheckHealth(ctx, b); err != nil {
+		return err
+	}
+	st, err := c.CheckpointStatus(ctx, drive)
+	if err != nil {
+		return err
+	}
+	if g.JSON {
+		return writeJSON(g.Stdout, st)
+	}
+	printCheckpointStatus(g, st)
+	return nil
+}
+
+func printCheckpointStatus(g *Globals, st *fs.CheckpointStatus) {
+	fmt.Fprintf(g.Stdout, "drive %s, bucket %s, strategy %s\n", st.Drive, st.Bucket, fs.StrategyString(st.Strategy))
+	if st.LastCheckpoint != nil {
+		cp := st.LastCheckpoint
+		fmt.Fprintf(g.Stdout, "last checkpoint: height %d, %d leaves, root %s, %d signers\n", cp.Height, cp.LeafCount, cp.MMRRoot, len(cp.Signers))
+	} else {
+		fmt.Fprintln(g.Stdout, "last checkpoint: none yet")
+	}
+	fmt.Fprintf(g.Stdout, "root on chain:   %s\npending changes: %v\n", orNone(st.RootCID), st.HasPendingChanges)
+	if st.PendingRoot != nil {
+		fmt.Fprintf(g.Stdout, "pending root:    %s (leaf %d)\n", st.PendingRoot.RootCID, st.PendingRoot.Leaf.Seq)
+	}
+	if st.LastResult != nil {
+		fmt.Fprintf(g.Stdout, "last attempt:    %s at %s\n", st.LastResult.Kind, st.LastResult.Attempt.Local().Format(time.DateTime))
+	}
+	printHealth(g, st.ProviderHealth)
+}
+
+func newCheckpointConflictsCmd(g *Globals) *cobra.Command {
+	return &cobra.Command{
 		Use:   "conflicts DRIVE",
 		Short: "Ask every provider for its commitment and classify disagreements",
 		Long:  "Collect every provider's signed commitment (waiting for all), and show each one's state, its conflict class (sync_delay, ahead, data_divergence, proved with MMR consistency proofs) and the resolution." + exitStatusHelp,
 		Args:  cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			// Every provider's answer is wanted here, not just a quorum's.
-			c, err := g.openFSWith(cmd.Context(), func(c *checkpoint.Config) { c.WaitForAll = true; c.MaxRetries = 1 })
-			if err != nil {
-				return err
-			}
-			b, err := bucketOf(cmd.Context(), c, args[0])
-			if err != nil {
-				return err
-			}
-			coll, conflict, err := c.Manager().CollectCommitmentsWithConflicts(cmd.Context(), b)
-			if err != nil {
-				return err
-			}
-			if g.JSON {
-				return writeJSON(g.Stdout, map[string]any{"collection": coll, "conflict": conflict})
-			}
-			fmt.Fprintf(g.Stdout, "bucket %s: %d providers, %d required, %d agree on root %s at %d leaves\n",
-				coll.Bucket, coll.Total, coll.Required, len(coll.Agreeing), coll.MMRRoot, coll.LeafCount)
-			for _, a := range coll.Agreeing {
-				fmt.Fprintf(g.Stdout, "  %s: agrees\n", a)
-			}
-			for _, a := range coll.Unreachable {
-				fmt.Fprintf(g.Stdout, "  %s: unreachable\n", a)
-			}
-			for _, a := range coll.Invalid {
-				fmt.Fprintf(g.Stdout, "  %s: invalid answer (bad signature or wrong bucket)\n", a)
-			}
-			if conflict != nil {
-				printConflict(g.Stdout, conflict)
-			} else {
-				fmt.Fprintln(g.Stdout, "no conflict")
-			}
-			return nil
+			return runCheckpointConflicts(cmd.Context(), g, args[0])
 		},
 	}
-	var auto bool
-	var metricsAddr string
-	watch := &cobra.Command{
+}
+
+func runCheckpointConflicts(ctx context.Context, g *Globals, drive string) error {
+	// Every provider's answer is wanted here, not just a quorum's.
+	c, err := g.openFSWith(ctx, func(c *checkpoint.Config) { c.WaitForAll = true; c.MaxRetries = 1 })
+	if err != nil {
+		return err
+	}
+	b, err := bucketOf(ctx, c, drive)
+	if err != nil {
+		return err
+	}
+	coll, conflict, err := c.Manager().CollectCommitmentsWithConflicts(ctx, b)
+	if err != nil {
+		return err
+	}
+	if g.JSON {
+		return writeJSON(g.Stdout, map[string]any{"collection": coll, "conflict": conflict})
+	}
+	fmt.Fprintf(g.Stdout, "bucket %s: %d providers, %d required, %d agree on root %s at %d leaves\n",
+		coll.Bucket, coll.Total, coll.Required, len(coll.Agreeing), coll.MMRRoot, coll.LeafCount)
+	for _, a := range coll.Agreeing {
+		fmt.Fprintf(g.Stdout, "  %s: agrees\n", a)
+	}
+	for _, a := range coll.Unreachable {
+		fmt.Fprintf(g.Stdout, "  %s: unreachable\n", a)
+	}
+	for _, a := range coll.Invalid {
+		fmt.Fprintf(g.Stdout, "  %s: invalid answer (bad signature or wrong bucket)\n", a)
+	}
+	if conflict != nil {
+		printConflict(g.Stdout, conflict)
+	} else {
+		fmt.Fprintln(g.Stdout, "no conflict")
+	}
+	return nil
+}
+
+// CheckpointWatchOptions are `cairn checkpoint watch`'s flags.
+type CheckpointWatchOptions struct {
+	Auto    bool
+	Metrics string
+}
+
+func (o *CheckpointWatchOptions) AddFlags(cmd *cobra.Command) {
+	cmd.Flags().BoolVar(&o.Auto, "auto", true, "run the drive's checkpoint loop while watching")
+	cmd.Flags().StringVar(&o.Metrics, "metrics", "", "serve the Checkpoint Manager's Prometheus metrics on this address (e.g. 127.0.0.1:9464)")
+}
+
+func newCheckpointWatchCmd(g *Globals) *cobra.Command {
+	var o CheckpointWatchOptions
+	cmd := &cobra.Command{
 		Use:   "watch DRIVE",
 		Short: "Run the drive's checkpoint loop and stream its events",
 		Long:  "Stream checkpoint events for the drive as they happen (submitted, failed, conflict, paused, challenge). With --auto (the default) it also runs the drive's checkpoint loop, so a batched drive gets its checkpoints while this runs. Stop with Ctrl-C." + exitStatusHelp,
 		Args:  cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			ctx := cmd.Context()
-			reg := prometheus.NewRegistry()
-			c, err := g.openFSWith(ctx, nil, reg)
-			if err != nil {
-				return err
-			}
-			if metricsAddr != "" {
-				stop, err := serveMetrics(metricsAddr, reg)
-				if err != nil {
-					return err
-				}
-				defer stop()
-				if !g.JSON {
-					fmt.Fprintf(g.Stderr, "metrics on http://%s/metrics\n", metricsAddr)
-				}
-			}
-			events, unsub := c.Subscribe(256)
-			defer unsub()
-			if auto {
-				src, err := g.blockSource()
-				if err != nil {
-					return err
-				}
-				if err := c.EnableAutoCheckpoints(ctx, args[0], src, 0); err != nil {
-					return err
-				}
-			}
-			if !g.JSON {
-				fmt.Fprintf(g.Stderr, "watching drive %s (Ctrl-C to stop)\n", args[0])
-			}
-			for {
-				select {
-				case <-ctx.Done():
-					return nil
-				case e := <-events:
-					if g.JSON {
-						writeJSONLine(g.Stdout, e)
-						continue
-					}
-					printEvent(g, e)
-				}
-			}
+			return runCheckpointWatch(cmd.Context(), g, o, args[0])
 		},
 	}
-	watch.Flags().BoolVar(&auto, "auto", true, "run the drive's checkpoint loop while watching")
-	watch.Flags().StringVar(&metricsAddr, "metrics", "", "serve the Checkpoint Manager's Prometheus metrics on this address (e.g. 127.0.0.1:9464)")
-	cmd.AddCommand(status, conflicts, watch)
+	o.AddFlags(cmd)
 	return cmd
+}
+
+func runCheckpointWatch(ctx context.Context, g *Globals, o CheckpointWatchOptions, drive string) error {
+	reg := prometheus.NewRegistry()
+	c, err := g.openFSWith(ctx, nil, reg)
+	if err != nil {
+		return err
+	}
+	if o.Metrics != "" {
+		stop, err := serveMetrics(o.Metrics, reg)
+		if err != nil {
+			return err
+		}
+		defer stop()
+		if !g.JSON {
+			fmt.Fprintf(g.Stderr, "metrics on http://%s/metrics\n", o.Metrics)
+		}
+	}
+	events, unsub := c.Subscribe(256)
+	defer unsub()
+	if o.Auto {
+		src, err := g.blockSource()
+		if err != nil {
+			return err
+		}
+		if err := c.EnableAutoCheckpoints(ctx, drive, src, 0); err != nil {
+			return err
+		}
+	}
+	if !g.JSON {
+		fmt.Fprintf(g.Stderr, "watching drive %s (Ctrl-C to stop)\n", drive)
+	}
+	for {
+		select {
+		case <-ctx.Done():
+			return nil
+		case e := <-events:
+			if g.JSON {
+				writeJSONLine(g.Stdout, e)
+				continue
+			}
+			printEvent(g, e)
+		}
+	}
 }
 
 // serveMetrics serves reg on addr at /metrics until stop is called.

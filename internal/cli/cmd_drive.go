@@ -1,6 +1,7 @@
 package cli
 
 import (
+	"context"
 	"fmt"
 	"strings"
 	"text/tabwriter"
@@ -33,127 +34,162 @@ func (o *DriveCreateOptions) AddFlags(cmd *cobra.Command) {
 
 func newDriveCmd(g *Globals) *cobra.Command {
 	cmd := &cobra.Command{Use: "drive", Short: "Create, list, describe and delete drives"}
+	cmd.AddCommand(newDriveCreateCmd(g), newDriveLsCmd(g), newDriveInfoCmd(g), newDriveRmCmd(g))
+	return cmd
+}
+
+func newDriveCreateCmd(g *Globals) *cobra.Command {
 	var o DriveCreateOptions
-	create := &cobra.Command{
+	cmd := &cobra.Command{
 		Use:   "create --name NAME [--strategy immediate|manual|batched:BLOCKS]",
 		Short: "Create a drive: a bucket, agreements with its providers, and the drive record",
 		Long:  "Create a drive in one transaction: a bucket you own, a Primary agreement with each provider, and the drive record." + exitStatusHelp,
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			if o.Name == "" {
-				return usagef("--name is required")
-			}
-			s, err := fs.ParseStrategy(o.Strategy)
-			if err != nil {
-				return usagef("%v", err)
-			}
-			var ps []core.AccountID
-			for _, p := range o.Providers {
-				a, err := core.ParseAccountID(p)
-				if err != nil {
-					return usagef("--provider %s: %v", p, err)
-				}
-				ps = append(ps, a)
-			}
-			c, err := g.openFS(cmd.Context())
-			if err != nil {
-				return err
-			}
-			info, err := c.CreateDrive(cmd.Context(), fs.CreateDriveOptions{Name: o.Name, Strategy: s, Capacity: o.Capacity,
-				Duration: o.Duration, Payment: o.Payment, Providers: ps})
-			if err != nil {
-				return err
-			}
-			if g.JSON {
-				return writeJSON(g.Stdout, info)
-			}
-			fmt.Fprintf(g.Stdout, "created drive %s (%q) on bucket %s with %d providers, quorum %d, strategy %s\n",
-				info.ID, info.Name, info.Bucket, len(info.Providers), info.Quorum, fs.StrategyString(info.Strategy))
-			return nil
+			return runDriveCreate(cmd.Context(), g, o)
 		},
 	}
-	o.AddFlags(create)
+	o.AddFlags(cmd)
+	return cmd
+}
 
-	ls := &cobra.Command{
+// createOptions checks the flags and turns them into the drive client's
+// options; a bad flag is a usage error.
+func (o DriveCreateOptions) createOptions() (fs.CreateDriveOptions, error) {
+	if o.Name == "" {
+		return fs.CreateDriveOptions{}, usagef("--name is required")
+	}
+	s, err := fs.ParseStrategy(o.Strategy)
+	if err != nil {
+		return fs.CreateDriveOptions{}, usagef("%v", err)
+	}
+	var ps []core.AccountID
+	for _, p := range o.Providers {
+		a, err := core.ParseAccountID(p)
+		if err != nil {
+			return fs.CreateDriveOptions{}, usagef("--provider %s: %v", p, err)
+		}
+		ps = append(ps, a)
+	}
+	return fs.CreateDriveOptions{Name: o.Name, Strategy: s, Capacity: o.Capacity, Duration: o.Duration, Payment: o.Payment, Providers: ps}, nil
+}
+
+func runDriveCreate(ctx context.Context, g *Globals, o DriveCreateOptions) error {
+	opts, err := o.createOptions()
+	if err != nil {
+		return err
+	}
+	c, err := g.openFS(ctx)
+	if err != nil {
+		return err
+	}
+	info, err := c.CreateDrive(ctx, opts)
+	if err != nil {
+		return err
+	}
+	if g.JSON {
+		return writeJSON(g.Stdout, info)
+	}
+	fmt.Fprintf(g.Stdout, "created drive %s (%q) on bucket %s with %d providers, quorum %d, strategy %s\n",
+		info.ID, info.Name, info.Bucket, len(info.Providers), info.Quorum, fs.StrategyString(info.Strategy))
+	return nil
+}
+
+func newDriveLsCmd(g *Globals) *cobra.Command {
+	return &cobra.Command{
 		Use:   "ls",
 		Short: "List your drives",
 		Long:  "List the signer's drives." + exitStatusHelp,
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			c, err := g.openFS(cmd.Context())
-			if err != nil {
-				return err
-			}
-			ds, err := c.ListDrives(cmd.Context())
-			if err != nil {
-				return err
-			}
-			if g.JSON {
-				return writeJSON(g.Stdout, ds)
-			}
-			tw := tabwriter.NewWriter(g.Stdout, 0, 4, 2, ' ', 0)
-			fmt.Fprintln(tw, "ID\tNAME\tBUCKET\tSTRATEGY\tROOT")
-			for _, d := range ds {
-				root := d.RootCID
-				if root == "" {
-					root = "(empty)"
-				}
-				fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\n", d.ID, d.Name, d.Bucket, fs.StrategyString(d.Strategy), root)
-			}
-			return tw.Flush()
+			return runDriveLs(cmd.Context(), g)
 		},
 	}
+}
 
-	info := &cobra.Command{
+func runDriveLs(ctx context.Context, g *Globals) error {
+	c, err := g.openFS(ctx)
+	if err != nil {
+		return err
+	}
+	ds, err := c.ListDrives(ctx)
+	if err != nil {
+		return err
+	}
+	if g.JSON {
+		return writeJSON(g.Stdout, ds)
+	}
+	tw := tabwriter.NewWriter(g.Stdout, 0, 4, 2, ' ', 0)
+	fmt.Fprintln(tw, "ID\tNAME\tBUCKET\tSTRATEGY\tROOT")
+	for _, d := range ds {
+		root := d.RootCID
+		if root == "" {
+			root = "(empty)"
+		}
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\n", d.ID, d.Name, d.Bucket, fs.StrategyString(d.Strategy), root)
+	}
+	return tw.Flush()
+}
+
+func newDriveInfoCmd(g *Globals) *cobra.Command {
+	return &cobra.Command{
 		Use:   "info DRIVE",
 		Short: "Show a drive: bucket, root CID, strategy, providers",
 		Long:  "Show a drive's bucket id, root CID (on chain and pending), strategy, quorum and providers." + exitStatusHelp,
 		Args:  cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			c, err := g.openFS(cmd.Context())
-			if err != nil {
-				return err
-			}
-			d, err := c.DriveInfo(cmd.Context(), args[0])
-			if err != nil {
-				return err
-			}
-			if g.JSON {
-				return writeJSON(g.Stdout, d)
-			}
-			var ps []string
-			for _, p := range d.Providers {
-				ps = append(ps, p.String())
-			}
-			fmt.Fprintf(g.Stdout, "drive:        %s (%s)\nowner:        %s\nbucket:       %s\nstrategy:     %s\nroot (chain): %s\nroot pending: %s\nquorum:       %d of %d\nlast commit:  height %d\nproviders:\n  %s\n",
-				d.ID, d.Name, d.Owner, d.Bucket, fs.StrategyString(d.Strategy), orNone(d.RootCID), orNone(d.PendingRoot),
-				d.Quorum, len(d.Providers), d.LastCommittedHeight, strings.Join(ps, "\n  "))
-			return nil
+			return runDriveInfo(cmd.Context(), g, args[0])
 		},
 	}
+}
 
-	rm := &cobra.Command{
+func runDriveInfo(ctx context.Context, g *Globals, drive string) error {
+	c, err := g.openFS(ctx)
+	if err != nil {
+		return err
+	}
+	d, err := c.DriveInfo(ctx, drive)
+	if err != nil {
+		return err
+	}
+	if g.JSON {
+		return writeJSON(g.Stdout, d)
+	}
+	var ps []string
+	for _, p := range d.Providers {
+		ps = append(ps, p.String())
+	}
+	fmt.Fprintf(g.Stdout, "drive:        %s (%s)\nowner:        %s\nbucket:       %s\nstrategy:     %s\nroot (chain): %s\nroot pending: %s\nquorum:       %d of %d\nlast commit:  height %d\nproviders:\n  %s\n",
+		d.ID, d.Name, d.Owner, d.Bucket, fs.StrategyString(d.Strategy), orNone(d.RootCID), orNone(d.PendingRoot),
+		d.Quorum, len(d.Providers), d.LastCommittedHeight, strings.Join(ps, "\n  "))
+	return nil
+}
+
+func newDriveRmCmd(g *Globals) *cobra.Command {
+	return &cobra.Command{
 		Use:   "rm DRIVE",
 		Short: "Delete a drive record",
 		Long:  "Delete the drive record on chain (owner only). The bucket's agreements run until they expire." + exitStatusHelp,
 		Args:  cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			c, err := g.openFS(cmd.Context())
-			if err != nil {
-				return err
-			}
-			if err := c.DeleteDrive(cmd.Context(), args[0]); err != nil {
-				return err
-			}
-			if g.JSON {
-				return writeJSON(g.Stdout, map[string]any{"deleted": args[0]})
-			}
-			fmt.Fprintf(g.Stdout, "deleted drive %s\n", args[0])
-			return nil
+			return runDriveRm(cmd.Context(), g, args[0])
 		},
 	}
-	cmd.AddCommand(create, ls, info, rm)
-	return cmd
+}
+
+func runDriveRm(ctx context.Context, g *Globals, drive string) error {
+	c, err := g.openFS(ctx)
+	if err != nil {
+		return err
+	}
+	if err := c.DeleteDrive(ctx, drive); err != nil {
+		return err
+	}
+	if g.JSON {
+		return writeJSON(g.Stdout, map[string]any{"deleted": drive})
+	}
+	fmt.Fprintf(g.Stdout, "deleted drive %s\n", drive)
+	return nil
 }
 
 func orNone(s string) string {
