@@ -43,7 +43,6 @@ func (o *ProviderRunOptions) AddFlags(cmd *cobra.Command) {
 	f := cmd.Flags()
 	f.StringVar(&o.Listen, "listen", "127.0.0.1:7070", "address to serve the provider API on (port 0: any free port)")
 	f.StringVar(&o.Data, "data", "", "data directory: the store and, unless --key is given, the provider key (required)")
-	f.StringVar(&o.Key, "key", "", "provider key file (default DATA/provider.key, created on first run)")
 	f.StringVar(&o.LogLevel, "log-level", "info", "log level: debug, info, warn, error")
 	f.Uint64Var(&o.Config.MaxBlobSize, "max-blob", o.Config.MaxBlobSize, "largest write accepted, bytes")
 	f.DurationVar(&o.Config.SyncInterval, "sync-interval", o.Config.SyncInterval, "how often buckets are synced from peers")
@@ -57,8 +56,8 @@ func newProviderRunCmd(g *Globals) *cobra.Command {
 		Use:   "run --chain URL --data DIR [--listen ADDR] [--key FILE]",
 		Short: "Run a provider node until interrupted",
 		Long: `Run a provider node: the HTTP API on --listen, data in --data, chain state from --chain.
-The provider key (its chain account) is read from --key, or DATA/provider.key, created on
-first run. When the API is up it prints one line:
+The provider key (its chain account) is read from --key FILE (the global --signer, created
+if absent), or DATA/provider.key, created on first run. When the API is up it prints one line:
 
   provider ready url=http://HOST:PORT account=HEX
 
@@ -67,6 +66,9 @@ It stops cleanly on SIGINT or SIGTERM. Register the account on chain with
 ` + exitStatusHelp,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
+			if cmd.Flags().Changed("signer") { // --key FILE is --signer FILE
+				o.Key = g.Signer
+			}
 			return runProvider(cmd.Context(), g, o, func(r ProviderReady) {
 				fmt.Fprintf(g.Stdout, "provider ready url=%s account=%s\n", r.URL, r.Account)
 			})

@@ -14,6 +14,7 @@ import (
 	"syscall"
 
 	"github.com/spf13/cobra"
+	"github.com/spf13/pflag"
 
 	"github.com/cairn-storage/cairn/core"
 )
@@ -38,8 +39,15 @@ type Globals struct {
 func (g *Globals) addFlags(cmd *cobra.Command) {
 	f := cmd.PersistentFlags()
 	f.StringVar(&g.Chain, "chain", envOr("CAIRN_CHAIN", "http://127.0.0.1:26657"), "chain RPC URL (env CAIRN_CHAIN)")
-	f.StringVar(&g.Signer, "signer", envOr("CAIRN_SIGNER", "alice"), "dev account name or key file that signs (env CAIRN_SIGNER)")
-	f.StringVar(&g.Signer, "key", envOr("CAIRN_SIGNER", "alice"), "key file that signs (same as --signer)")
+	f.StringVar(&g.Signer, "signer", envOr("CAIRN_SIGNER", "alice"), "dev account name or key file that signs; alias --key (env CAIRN_SIGNER)")
+	// --key is another name for --signer, not a second flag on the same
+	// variable: pflag turns it into --signer before parsing.
+	cmd.SetGlobalNormalizationFunc(func(_ *pflag.FlagSet, name string) pflag.NormalizedName {
+		if name == "key" {
+			name = "signer"
+		}
+		return pflag.NormalizedName(name)
+	})
 	f.StringVar(&g.Home, "home", envOr("CAIRN_HOME", defaultHome()), "client state directory (env CAIRN_HOME)")
 	f.BoolVar(&g.JSON, "json", false, "print JSON instead of text")
 }
