@@ -22,8 +22,12 @@ func NewBatchVerifier() *BatchVerifier {
 }
 
 // Add queues one signature and returns its index in the batch, or -1 if
-// it cannot be verified at all (a malformed key), which counts as invalid.
+// it cannot be verified at all (a malformed or weak key), which counts as
+// invalid.
 func (b *BatchVerifier) Add(key AccountID, msg []byte, sig Signature) int {
+	if key.Weak() {
+		return -1
+	}
 	if err := b.bv.Add(cmted.PubKey(key[:]), msg, sig[:]); err != nil {
 		return -1
 	}

@@ -11,6 +11,7 @@ import (
 	"strings"
 
 	cmted "github.com/cometbft/cometbft/crypto/ed25519"
+	"github.com/oasisprotocol/curve25519-voi/curve"
 )
 
 // AccountID is an account's ed25519 public key. Accounts, providers and
@@ -70,8 +71,27 @@ func (s *Signature) UnmarshalText(b []byte) error {
 // Verify reports whether sig is a valid signature of msg by account a. It
 // follows ZIP-215, the rules CometBFT's ed25519 (and so the chain) applies,
 // so the client never counts a signature the chain would refuse.
+//
+// A key that is not a point, or is a point of small order, verifies
+// nothing: ZIP-215 alone accepts the all-zero key with the all-zero
+// signature over any message, so anyone could "sign" as such a key.
 func (a AccountID) Verify(msg []byte, sig Signature) bool {
-	return cmted.PubKey(a[:]).VerifySignature(msg, sig[:])
+	return !a.Weak() && cmted.PubKey(a[:]).VerifySignature(msg, sig[:])
+}
+
+// Weak reports whether a cannot be a signing key: its bytes do not decode
+// to a curve point, or the point has small order (a signature by it can be
+// made without any secret). No real key is weak.
+func (a AccountID) Weak() bool {
+	var c curve.CompressedEdwardsY
+	if _, err := c.SetBytes(a[:]); err != nil {
+		return true
+	}
+	var p curve.EdwardsPoint
+	if _, err := p.SetCompressedY(&c); err != nil {
+		return true
+	}
+	return p.IsSmallOrder()
 }
 
 // PrivateKey is an ed25519 signing key.

@@ -85,3 +85,49 @@ func TestKeyFiles(t *testing.T) {
 		t.Errorf("missing key file: %v", err)
 	}
 }
+
+// TestWeakKeysVerifyNothing: under ZIP-215 alone, a small-order key with
+// the all-zero signature verifies any message, so anyone could sign as it.
+// Verify and the batch refuse such keys; real keys are never weak.
+func TestWeakKeysVerifyNothing(t *testing.T) {
+	hexKey := func(s string) AccountID {
+		a, err := ParseAccountID(s)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return a
+	}
+	weak := map[string]AccountID{
+		"zero (order 4)":      {},
+		"identity":            hexKey("0100000000000000000000000000000000000000000000000000000000000000"),
+		"minus one (order 2)": hexKey("ecffffffffffffffffffffffffffffffffffffffffffffffffffffffffffff7f"),
+		"order 8":             hexKey("26e8958fc2b227b045c3f489f2ef98f0d5dfac05d3c63339b13802886d53fc05"),
+	}
+	var zeroSig Signature
+	zeroSig[0] = 1 // the identity point's encoding as R, s = 0
+	for name, a := range weak {
+		t.Run(name, func(t *testing.T) {
+			if !a.Weak() {
+				t.Fatal("not reported weak")
+			}
+			for _, sig := range []Signature{{}, zeroSig} {
+				if a.Verify([]byte("any message at all"), sig) {
+					t.Fatalf("signature %x verified under a weak key", sig[:4])
+				}
+				bv := NewBatchVerifier()
+				if i := bv.Add(a, []byte("any message at all"), sig); i != -1 || bv.Verify()(i) {
+					t.Fatal("the batch took a weak key")
+				}
+			}
+		})
+	}
+	for _, name := range []string{"alice", "bob", "ferdie"} {
+		k, _ := DevKey(name)
+		if k.Account().Weak() {
+			t.Errorf("dev key %s reported weak", name)
+		}
+		if !k.Account().Verify([]byte("m"), k.Sign([]byte("m"))) {
+			t.Errorf("dev key %s: its own signature refused", name)
+		}
+	}
+}
