@@ -152,15 +152,17 @@ func (p *fakeProvider) Blob(ctx context.Context, b core.BucketID, h core.H256) (
 // history (with the real checks on signatures, quorum and consistency), a
 // height, and challenges.
 type fakeChain struct {
-	mu          sync.Mutex
-	providers   map[core.AccountID]*fakeProvider
-	order       []core.AccountID
-	quorum      int
-	checkpoints []wire.Checkpoint
-	calls       []wire.Call
-	height      atomic.Int64
-	down        atomic.Bool
-	failSubmits atomic.Int64
+	mu        sync.Mutex
+	providers map[core.AccountID]*fakeProvider
+	order     []core.AccountID
+	quorum    int // the bucket's on-chain quorum, enforced on submit_checkpoint
+	// writers and former are the bucket's current and former writers.
+	writers, former []core.AccountID
+	checkpoints     []wire.Checkpoint
+	calls           []wire.Call
+	height          atomic.Int64
+	down            atomic.Bool
+	failSubmits     atomic.Int64
 	// refuseChallenges makes OpenChallenge fail as the chain refusing it.
 	refuseChallenges atomic.Bool
 	challenges       map[core.ChallengeID]wire.Challenge
@@ -200,6 +202,21 @@ func (c *fakeChain) unavailable() error {
 func (c *fakeChain) ChainID(ctx context.Context) (string, error) { return testChainID, c.unavailable() }
 func (c *fakeChain) Height(ctx context.Context) (int64, error) {
 	return c.height.Add(1), c.unavailable()
+}
+
+func (c *fakeChain) Bucket(ctx context.Context, b core.BucketID) (wire.Bucket, error) {
+	if err := c.unavailable(); err != nil {
+		return wire.Bucket{}, err
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	alice, _ := core.DevKey("alice")
+	out := wire.Bucket{ID: b, Owner: alice.Account(), Quorum: uint32(c.quorum), MinProviders: 1,
+		Members: []wire.Member{{Account: alice.Account(), Role: wire.Admin}}, FormerWriters: c.former}
+	for _, w := range c.writers {
+		out.Members = append(out.Members, wire.Member{Account: w, Role: wire.Writer})
+	}
+	return out, nil
 }
 
 func (c *fakeChain) BucketAgreements(ctx context.Context, b core.BucketID) ([]wire.Agreement, error) {
