@@ -581,7 +581,7 @@ func TestIntegrationLoopPausesAndResumes(t *testing.T) {
 		t.Fatal("paused, yet no longer dirty")
 	}
 
-	if err := h.Resume(); err != nil {
+	if err := h.Resume(context.Background()); err != nil {
 		t.Fatal(err)
 	}
 	waitEvent(t, events, 30*time.Second, "loop.resumed", func(e checkpoint.Event) bool { return e.Kind == checkpoint.EventResumed })

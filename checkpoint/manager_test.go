@@ -492,7 +492,7 @@ func TestLoopPausesAfterFailuresAndResumes(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer h.Stop()
-	if err := h.MarkDirty(bucket); err != nil {
+	if err := h.MarkDirty(context.Background(), bucket); err != nil {
 		t.Fatal(err)
 	}
 	feed.step(6)
@@ -516,7 +516,7 @@ func TestLoopPausesAfterFailuresAndResumes(t *testing.T) {
 	for _, p := range ps {
 		p.down.Store(false)
 	}
-	if err := h.Resume(); err != nil {
+	if err := h.Resume(context.Background()); err != nil {
 		t.Fatal(err)
 	}
 	feed.step(2)
@@ -531,7 +531,7 @@ func TestLoopPausesAfterFailuresAndResumes(t *testing.T) {
 	if h.IsRunning() {
 		t.Fatal("running after Stop")
 	}
-	if err := h.MarkDirty(bucket); !errors.Is(err, ErrLoopStopped) {
+	if err := h.MarkDirty(context.Background(), bucket); !errors.Is(err, ErrLoopStopped) {
 		t.Fatalf("MarkDirty after stop: %v", err)
 	}
 }
@@ -585,8 +585,8 @@ func TestSubmitNowAndPause(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer h.Stop()
-	h.Pause()
-	h.MarkDirty(bucket)
+	h.Pause(context.Background())
+	h.MarkDirty(context.Background(), bucket)
 	res, err := h.SubmitNow(context.Background())
 	if err != nil || res[bucket] == nil || res[bucket].Kind != Submitted {
 		t.Fatalf("SubmitNow while paused: %v %v", res, err)
