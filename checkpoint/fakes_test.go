@@ -25,12 +25,14 @@ type fakeProvider struct {
 	blobs  map[core.H256][]byte
 	tree   *mmr.MMR
 
-	hang    atomic.Bool   // block until the request's context ends
-	down    atomic.Bool   // answer Unavailable
-	forge   atomic.Bool   // sign with another key
-	delay   time.Duration // answer after this long
-	calls   atomic.Int64
-	failFor atomic.Int64 // fail this many requests, then recover
+	hang  atomic.Bool // block until the request's context ends
+	down  atomic.Bool // answer Unavailable
+	forge atomic.Bool // sign with another key
+	// corruptProofs makes consistency proofs arrive with one hash flipped.
+	corruptProofs atomic.Bool
+	delay         time.Duration // answer after this long
+	calls         atomic.Int64
+	failFor       atomic.Int64 // fail this many requests, then recover
 }
 
 func newFakeProvider(seed byte) *fakeProvider {
@@ -102,7 +104,16 @@ func (p *fakeProvider) ConsistencyProof(ctx context.Context, b core.BucketID, o,
 	}
 	p.mu.Lock()
 	defer p.mu.Unlock()
-	return p.tree.ConsistencyProof(o, n)
+	pr, err := p.tree.ConsistencyProof(o, n)
+	if err == nil && p.corruptProofs.Load() {
+		for _, hs := range [][]mmr.Hash{pr.RightPeaks, pr.Path, pr.OldPeaks} {
+			if len(hs) > 0 {
+				hs[0][0] ^= 0xff
+				break
+			}
+		}
+	}
+	return pr, err
 }
 
 func (p *fakeProvider) Proof(ctx context.Context, b core.BucketID, i, n uint64) (core.SignedLeaf, *mmr.InclusionProof, error) {
