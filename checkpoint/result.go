@@ -97,6 +97,12 @@ type Result struct {
 	Conflict *ProviderConflict `json:"conflict,omitempty"`
 	Duration time.Duration     `json:"duration_ns"`
 	Attempt  time.Time         `json:"attempt"`
+
+	// commitments are the verified signed commitments this attempt
+	// collected, by provider: a challenge of a divergent provider holds
+	// it to its own (never persisted; only the attempt that collected
+	// them can use them).
+	commitments map[core.AccountID]core.SignedCommitment
 }
 
 // Err returns nil for Submitted and a *core.Error of a fitting kind

@@ -137,12 +137,12 @@ func (m *Manager) submit(ctx context.Context, bucket core.BucketID, pending *Pen
 		}
 		return &Result{Kind: InsufficientConsensus, Agreeing: len(coll.Agreeing), Required: coll.Required,
 			Disagreements: coll.Disagreeing, Unreachable: unreachable, Conflict: conflict,
-			MMRRoot: coll.MMRRoot, LeafCount: coll.LeafCount, StartSeq: coll.StartSeq}
+			MMRRoot: coll.MMRRoot, LeafCount: coll.LeafCount, StartSeq: coll.StartSeq, commitments: coll.commitments}
 	}
 
 	res := &Result{Kind: TransactionFailed, MMRRoot: coll.MMRRoot, StartSeq: coll.StartSeq, LeafCount: coll.LeafCount,
 		Signers: coll.Agreeing, Agreeing: len(coll.Agreeing), Required: coll.Required,
-		Unreachable: coll.Unreachable, Disagreements: coll.Disagreeing, Conflict: conflict}
+		Unreachable: coll.Unreachable, Disagreements: coll.Disagreeing, Conflict: conflict, commitments: coll.commitments}
 	call := &wire.SubmitCheckpoint{Bucket: bucket, MMRRoot: coll.MMRRoot, StartSeq: coll.StartSeq, LeafCount: coll.LeafCount, Signatures: coll.Signatures}
 
 	latest, err := m.chain.LatestCheckpoint(ctx, bucket)
