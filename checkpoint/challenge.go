@@ -3,8 +3,10 @@ package checkpoint
 import (
 	"context"
 	"crypto/sha256"
+	"errors"
 	"fmt"
 	"io"
+	"sort"
 	"strconv"
 	"time"
 
@@ -147,7 +149,7 @@ func (m *Manager) ChallengeProvider(ctx context.Context, bucket core.BucketID, p
 			deadline = ch.Deadline
 		}
 	}
-	_ = m.state.update(func(p *persisted) {
+	serr := m.state.update(func(p *persisted) {
 		delete(p.Conflicts, provider)
 		if id != 0 {
 			p.Challenges[id] = openChallenge{Bucket: bucket, Provider: provider, Deadline: deadline}
@@ -156,6 +158,12 @@ func (m *Manager) ChallengeProvider(ctx context.Context, bucket core.BucketID, p
 	m.metrics.challenges.Inc()
 	m.log.Warn("challenge opened", "bucket", bucket, "provider", provider.Short(), "leaf", leafIndex, "challenge", id, "reason", reason)
 	m.events.emit(Event{Kind: EventChallengeOpened, Bucket: bucket, Time: m.clock.Now(), Provider: provider, Challenge: id, Leaf: leafIndex, Reason: reason})
+	if serr != nil {
+		// The challenge exists on chain; only our record of it is missing,
+		// so this client will not resolve it when it expires.
+		m.log.Error("challenge opened but not recorded in the state file", "bucket", bucket, "provider", provider.Short(), "challenge", id, "err", serr)
+		return id, core.E(op, core.KindOf(serr), fmt.Errorf("challenge %s opened on chain but not recorded, so it will not be resolved by this client: %w", id, serr))
+	}
 	return id, nil
 }
 
@@ -188,8 +196,11 @@ func (m *Manager) OpenChallenges() map[core.ChallengeID]core.AccountID {
 
 // ResolveExpiredChallenges resolves, on chain, every tracked challenge
 // whose deadline has passed without an answer (the chain slashes the
-// provider), and forgets challenges that were answered.
+// provider), and forgets challenges that were answered. A failure to
+// update the state file is returned (joined, one per challenge), so a
+// caller learns that a closed challenge is still listed.
 func (m *Manager) ResolveExpiredChallenges(ctx context.Context) error {
+	const op = "checkpoint.ResolveExpiredChallenges"
 	var ids []core.ChallengeID
 	m.state.read(func(p *persisted) {
 		for id := range p.Challenges {
@@ -199,17 +210,26 @@ func (m *Manager) ResolveExpiredChallenges(ctx context.Context) error {
 	if len(ids) == 0 {
 		return nil
 	}
+	sort.Slice(ids, func(i, j int) bool { return ids[i] < ids[j] })
 	h, err := m.chain.Height(ctx)
 	if err != nil {
 		return err
 	}
+	var errs []error
+	forget := func(id core.ChallengeID) {
+		if err := m.state.update(func(p *persisted) { delete(p.Challenges, id) }); err != nil {
+			m.log.Error("closed challenge not removed from the state file", "challenge", id, "err", err)
+			errs = append(errs, core.E(op, core.KindOf(err), fmt.Errorf("challenge %s is closed but still recorded: %w", id, err)))
+		}
+	}
 	for _, id := range ids {
 		ch, err := m.chain.Challenge(ctx, id)
 		if err != nil {
+			m.log.Debug("reading challenge", "challenge", id, "err", err)
 			continue
 		}
 		if ch.State != wire.ChallengeOpen {
-			_ = m.state.update(func(p *persisted) { delete(p.Challenges, id) })
+			forget(id)
 			continue
 		}
 		if h <= ch.Deadline {
@@ -219,10 +239,10 @@ func (m *Manager) ResolveExpiredChallenges(ctx context.Context) error {
 			m.log.Warn("resolving challenge", "challenge", id, "err", err)
 			continue
 		}
-		_ = m.state.update(func(p *persisted) { delete(p.Challenges, id) })
+		forget(id)
 		m.events.emit(Event{Kind: EventChallengeResolved, Bucket: ch.Bucket, Time: m.clock.Now(), Provider: ch.Provider, Challenge: id, Reason: "deadline passed unanswered"})
 	}
-	return nil
+	return errors.Join(errs...)
 }
 
 // AuditResult is one sampled (provider, leaf) check.

@@ -60,7 +60,11 @@ func (m *Manager) analyze(ctx context.Context, coll *CommitmentCollection) *Prov
 	for _, c := range conflicts {
 		m.metrics.conflicts.WithLabelValues(c.Kind.String()).Inc()
 		if c.Proven {
-			_ = m.state.update(func(p *persisted) { p.Conflicts[c.Provider]++ })
+			if err := m.state.update(func(p *persisted) { p.Conflicts[c.Provider]++ }); err != nil {
+				// The divergence still shows in the result; only its count
+				// towards MinConflicts is lost.
+				m.log.Error("recording a divergence in the state file", "bucket", coll.Bucket, "provider", c.Provider.Short(), "err", err)
+			}
 		}
 	}
 	return pc

@@ -213,7 +213,9 @@ func (l *loop) resubscribe(ctx context.Context) bool {
 }
 
 func (l *loop) block(ctx context.Context, h int64) {
-	_ = l.m.ResolveExpiredChallenges(ctx)
+	if err := l.m.ResolveExpiredChallenges(ctx); err != nil {
+		l.m.log.Warn("resolving expired challenges", "height", h, "err", err)
+	}
 	if a := l.m.cfg.Audit.EveryBlocks; a > 0 && h-l.audited >= int64(a) {
 		l.audited = h
 		for _, b := range l.buckets(true) {
