@@ -190,6 +190,9 @@ type fakeChain struct {
 	height          atomic.Int64
 	down            atomic.Bool
 	failSubmits     atomic.Int64
+	// refuseCheckpoints, when set, is the chain's answer to every
+	// submit_checkpoint.
+	refuseCheckpoints error
 	// refuseChallenges makes OpenChallenge fail as the chain refusing it.
 	refuseChallenges atomic.Bool
 	challenges       map[core.ChallengeID]wire.Challenge
@@ -303,6 +306,9 @@ func (c *fakeChain) Submit(ctx context.Context, signer core.PrivateKey, call wir
 	h := c.height.Add(1)
 	switch x := call.(type) {
 	case *wire.SubmitCheckpoint:
+		if c.refuseCheckpoints != nil {
+			return nil, c.refuseCheckpoints
+		}
 		seen := map[core.AccountID]bool{}
 		for _, s := range x.Signatures {
 			sc := core.SignedCommitment{Commitment: core.Commitment{ChainID: testChainID, Bucket: x.Bucket, MMRRoot: x.MMRRoot, StartSeq: x.StartSeq, LeafCount: x.LeafCount}, Provider: s.Provider, Signature: s.Signature}

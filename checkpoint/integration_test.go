@@ -508,7 +508,7 @@ func TestIntegrationChainDownDuringSubmit(t *testing.T) {
 	}
 
 	r := mgr.SubmitCheckpoint(tn.ctx, tn.bucket())
-	if r.Kind != checkpoint.TransactionFailed || r.Error == "" || !errors.Is(r.Err(), core.Unavailable) {
+	if r.Kind != checkpoint.TransactionFailed || r.Cause == nil || !errors.Is(r.Err(), core.Unavailable) {
 		t.Fatalf("result %s (%v), want transaction_failed", r.Kind, r.Err())
 	}
 	reopened := tn.newManager(cfg, checkpoint.WithStateFile(state))
