@@ -282,3 +282,63 @@ func TestAuditEscalationEvidence(t *testing.T) {
 		})
 	}
 }
+
+// firstDifference pages through long logs, copes with short pages, and
+// when a provider's listing hides its divergence (it lists the majority's
+// leaves but signed another root) falls back to its last leaf as its own
+// root proves it.
+func TestFirstDifference(t *testing.T) {
+	for _, tt := range []struct {
+		name       string
+		leaves     int
+		divergeAt  int  // the provider's own leaf differs from here on
+		shortPages int  // every provider lists at most this many per request
+		lying      bool // the provider lists the majority's leaves
+		wantSeq    uint64
+		wantTheirs bool // the leaf of theirs found there
+	}{
+		{"in the first page", 20, 7, 0, false, 7, true},
+		{"past the first page", 2500, 1203, 0, false, 1203, true},
+		{"short pages", 300, 250, 64, false, 250, true},
+		{"lying listing: their last leaf, proved", 40, 39, 0, true, 39, true},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			ps := []*fakeProvider{newFakeProvider(1), newFakeProvider(2), newFakeProvider(3)}
+			for w := 0; w < tt.leaves; w++ {
+				for i, p := range ps {
+					d := fmt.Sprintf("blob %d", w)
+					if i == 2 && w >= tt.divergeAt {
+						d = "theirs " + d
+					}
+					p.write([]byte(d))
+				}
+			}
+			for _, p := range ps {
+				p.maxPage = tt.shortPages
+			}
+			if tt.lying {
+				ps[2].listAs = ps[0]
+			}
+			ch := newFakeChain(ps...)
+			cfg := testConfig()
+			cfg.WaitForAll = true
+			m := newManager(t, ch, cfg)
+			ctx := context.Background()
+			r := m.SubmitCheckpoint(ctx, bucket)
+			theirs, ok := r.commitments[ps[2].key.Account()]
+			if r.Kind != Submitted || !ok {
+				t.Fatalf("%+v", r)
+			}
+			d, err := m.firstDifference(ctx, bucket, r, theirs)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if d.seq != tt.wantSeq || (d.theirs != nil) != tt.wantTheirs {
+				t.Fatalf("difference at %d (theirs %v), want %d (theirs %v)", d.seq, d.theirs, tt.wantSeq, tt.wantTheirs)
+			}
+			if d.theirs != nil && d.theirs.Leaf != ps[2].leaves[d.seq] {
+				t.Fatalf("their leaf %+v, want %+v", d.theirs.Leaf, ps[2].leaves[d.seq])
+			}
+		})
+	}
+}

@@ -32,6 +32,8 @@ type fakeProvider struct {
 	// corruptProofs makes consistency proofs arrive with one hash flipped.
 	corruptProofs atomic.Bool
 	noLeaves      atomic.Bool   // answer commitments but not leaf listings or proofs
+	maxPage       int           // list at most this many leaves per request (0: no cap)
+	listAs        *fakeProvider // list that provider's leaves instead of its own (a lying listing)
 	delay         time.Duration // answer after this long
 	calls         atomic.Int64
 	failFor       atomic.Int64 // fail this many requests, then recover
@@ -152,6 +154,12 @@ func (p *fakeProvider) Leaves(ctx context.Context, b core.BucketID, from uint64,
 	}
 	if p.noLeaves.Load() {
 		return nil, core.Errorf("fake", core.Unavailable, "not answering leaf lists")
+	}
+	if p.maxPage > 0 {
+		limit = min(limit, p.maxPage)
+	}
+	if p.listAs != nil {
+		return p.listAs.Leaves(ctx, b, from, limit)
 	}
 	p.mu.Lock()
 	defer p.mu.Unlock()
