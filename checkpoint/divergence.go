@@ -60,10 +60,11 @@ func judgeDifference(chainID string, b wire.Bucket, bucket core.BucketID, ours, 
 // commitment theirs and the majority's state in res, at which the two
 // logs list different leaves: the majority's from a signer of res, theirs
 // from the provider. A provider that lists nothing there, or does not
-// answer, has given no leaf (a challenge is how the chain then asks). When the listings agree everywhere they overlap (the provider
-// signed a root its own listing does not give, or the logs do not
-// overlap), the provider's last committed leaf is taken with its proof
-// against its own root; a leaf that proof does not hold counts as none.
+// answer, has given no leaf (a challenge is how the chain then asks).
+// When the listings agree everywhere they overlap (the provider signed a
+// root its own listing does not give, or the logs do not overlap), the
+// provider's last committed leaf is taken with its proof against its own
+// root; a leaf that proof does not hold counts as none.
 func (m *Manager) firstDifference(ctx context.Context, bucket core.BucketID, res *Result, theirs core.SignedCommitment) (difference, error) {
 	const op = "checkpoint.firstDifference"
 	if theirs.LeafCount == 0 {
