@@ -3,8 +3,10 @@ package checkpoint
 import (
 	"context"
 	"crypto/sha256"
+	"errors"
 	"fmt"
 	"io"
+	"sort"
 	"strconv"
 	"time"
 
@@ -13,10 +15,15 @@ import (
 	"github.com/cairn-storage/cairn/mmr"
 )
 
-// maybeChallenge opens challenges against providers whose divergence is
-// proven and recorded often enough, within the rate limits. It runs after
-// a checkpoint attempt; the challenge holds the provider to the bucket's
-// on-chain checkpoint at the first leaf where its log differs.
+// maybeChallenge acts on providers whose divergence is proven and recorded
+// often enough, within the rate limits. It runs after a checkpoint attempt
+// that collected their signed commitments. At the first leaf where a
+// provider's log differs from the majority's it compares the two leaves
+// (see judgeDifference): two leaves a writer signed are the writer's
+// equivocation, reported on chain instead of blaming the provider; a leaf
+// of theirs that no writer signed, or no answer, is challenged, holding
+// the provider to its own signed commitment (never to a root only others
+// signed).
 func (m *Manager) maybeChallenge(ctx context.Context, bucket core.BucketID, res *Result) {
 	ac := m.cfg.AutoChallenge
 	if !ac.Enabled || res.Kind != Submitted {
@@ -31,72 +38,66 @@ func (m *Manager) maybeChallenge(ctx context.Context, bucket core.BucketID, res 
 		if n < ac.MinConflicts {
 			continue
 		}
-		leaf := m.firstDifference(ctx, bucket, res, c.Provider)
-		if _, err := m.ChallengeProvider(ctx, bucket, c.Provider, leaf, fmt.Sprintf("data divergence recorded %d times", n)); err != nil {
-			m.log.Warn("auto-challenge not opened", "bucket", bucket, "provider", c.Provider.Short(), "err", err)
+		theirs, ok := res.commitments[c.Provider]
+		if !ok {
+			continue // not collected this time: its own commitment is what a challenge needs
+		}
+		if err := m.actOnDivergence(ctx, bucket, res, theirs, fmt.Sprintf("data divergence recorded %d times", n)); err != nil {
+			m.log.Warn("divergence not acted on", "bucket", bucket, "provider", c.Provider.Short(), "err", err)
 		}
 	}
 }
 
-// firstDifference finds the first leaf index at which the provider's log
-// differs from an agreeing provider's, within the checkpointed leaves. When
-// the logs cannot be read it falls back to the last checkpointed leaf.
-func (m *Manager) firstDifference(ctx context.Context, bucket core.BucketID, res *Result, suspect core.AccountID) uint64 {
-	fallback := res.LeafCount - 1
-	ps, err := m.Providers(ctx, bucket)
-	if err != nil || res.LeafCount == 0 {
-		return fallback
+// actOnDivergence finds where theirs (a divergent provider's verified
+// signed commitment) differs from the majority of res, judges the two
+// leaves there, and reports an equivocation or opens a challenge.
+func (m *Manager) actOnDivergence(ctx context.Context, bucket core.BucketID, res *Result, theirs core.SignedCommitment, reason string) error {
+	const op = "checkpoint.divergence"
+	d, err := m.firstDifference(ctx, bucket, res, theirs)
+	if err != nil {
+		return err
 	}
-	var theirs, ours ProviderInfo
-	signer := map[core.AccountID]bool{}
-	for _, s := range res.Signers {
-		signer[s] = true
+	b, err := m.chain.Bucket(ctx, bucket)
+	if err != nil {
+		return core.E(op, core.KindOf(err), err)
 	}
-	for _, p := range ps {
-		if p.Account == suspect {
-			theirs = p
-		} else if signer[p.Account] && ours.URL == "" {
-			ours = p
-		}
+	chainID, err := m.chainIDOf(ctx)
+	if err != nil {
+		return core.E(op, core.KindOf(err), err)
 	}
-	const page = 1000
-	for from := res.StartSeq; from < res.StartSeq+res.LeafCount; from += page {
-		var a, b []core.SignedLeaf
-		leaves := func(p ProviderInfo, out *[]core.SignedLeaf) error {
-			return m.withProvider(p, func(c Provider) error {
-				cctx, cancel := context.WithTimeout(ctx, m.cfg.ProviderTimeout)
-				defer cancel()
-				var err error
-				*out, err = c.Leaves(cctx, bucket, from, page)
-				return err
-			})
-		}
-		ea, eb := leaves(ours, &a), leaves(theirs, &b)
-		if ea != nil || eb != nil {
-			return fallback
-		}
-		for i := range a {
-			if from+uint64(i) >= res.StartSeq+res.LeafCount {
-				return fallback
-			}
-			if i >= len(b) || a[i].Leaf != b[i].Leaf {
-				return from + uint64(i) - res.StartSeq
-			}
-		}
-		if len(a) < page {
-			break
-		}
+	v := judgeDifference(chainID, b, bucket, d.ours, d.theirs)
+	provider := theirs.Provider
+	switch v.kind {
+	case verdictEquivocation:
+		return m.reportEquivocation(ctx, bucket, provider, *d.ours, *d.theirs)
+	case verdictChallenge:
+		ev := wire.ChallengeEvidence{Commitment: &theirs}
+		_, err := m.ChallengeProvider(ctx, bucket, provider, ev, d.seq-theirs.StartSeq, reason+": "+v.reason)
+		return err
+	default:
+		m.log.Info("divergent provider not challenged", "bucket", bucket, "provider", provider.Short(), "seq", d.seq, "reason", v.reason)
+		return nil
 	}
-	return fallback
 }
 
 // ChallengeProvider opens an on-chain challenge holding the provider to
-// leaf leafIndex of the bucket's latest on-chain checkpoint, within the
-// configured cooldown and rate limit. The challenge is tracked and resolved
-// (slashing the provider) by ResolveExpiredChallenges once its deadline has
-// passed unanswered.
-func (m *Manager) ChallengeProvider(ctx context.Context, bucket core.BucketID, provider core.AccountID, leafIndex uint64, reason string) (core.ChallengeID, error) {
+// leaf leafIndex of the commitment in ev: a commitment the provider signed
+// itself, or the bucket's latest checkpoint when the provider is one of
+// its signers (the chain refuses from_checkpoint against anyone else).
+// Cooldown and rate limit apply. The challenge is tracked and resolved
+// (slashing the provider) by ResolveExpiredChallenges once its deadline
+// has passed unanswered.
+func (m *Manager) ChallengeProvider(ctx context.Context, bucket core.BucketID, provider core.AccountID, ev wire.ChallengeEvidence, leafIndex uint64, reason string) (core.ChallengeID, error) {
 	const op = "checkpoint.ChallengeProvider"
+	switch {
+	case ev.FromCheckpoint == (ev.Commitment != nil):
+		return 0, core.Errorf(op, core.Invalid, "evidence must be either the latest checkpoint or a signed commitment")
+	case ev.Commitment != nil && (ev.Commitment.Provider != provider || ev.Commitment.Bucket != bucket):
+		return 0, core.Errorf(op, core.Invalid, "the commitment is %s's for bucket %s, not %s's for bucket %s",
+			ev.Commitment.Provider.Short(), ev.Commitment.Bucket, provider.Short(), bucket)
+	case ev.Commitment != nil && leafIndex >= ev.Commitment.LeafCount:
+		return 0, core.Errorf(op, core.Invalid, "leaf %d is outside the provider's commitment of %d leaves", leafIndex, ev.Commitment.LeafCount)
+	}
 	ac := m.cfg.AutoChallenge
 	now := m.clock.Now()
 	m.mu.Lock()
@@ -119,8 +120,7 @@ func (m *Manager) ChallengeProvider(ctx context.Context, bucket core.BucketID, p
 	m.challengeLog = append(m.challengeLog, now)
 	m.mu.Unlock()
 
-	call := &wire.OpenChallenge{Provider: provider, Bucket: bucket, LeafIndex: leafIndex,
-		Evidence: wire.ChallengeEvidence{FromCheckpoint: true}, Deposit: ac.Deposit}
+	call := &wire.OpenChallenge{Provider: provider, Bucket: bucket, LeafIndex: leafIndex, Evidence: ev, Deposit: ac.Deposit}
 	tx, err := m.submitTx(ctx, call)
 	if err != nil {
 		if k := core.KindOf(err); k != core.Unavailable && k != core.Other {
@@ -149,7 +149,7 @@ func (m *Manager) ChallengeProvider(ctx context.Context, bucket core.BucketID, p
 			deadline = ch.Deadline
 		}
 	}
-	_ = m.state.update(func(p *persisted) {
+	serr := m.state.update(func(p *persisted) {
 		delete(p.Conflicts, provider)
 		if id != 0 {
 			p.Challenges[id] = openChallenge{Bucket: bucket, Provider: provider, Deadline: deadline}
@@ -158,6 +158,12 @@ func (m *Manager) ChallengeProvider(ctx context.Context, bucket core.BucketID, p
 	m.metrics.challenges.Inc()
 	m.log.Warn("challenge opened", "bucket", bucket, "provider", provider.Short(), "leaf", leafIndex, "challenge", id, "reason", reason)
 	m.events.emit(Event{Kind: EventChallengeOpened, Bucket: bucket, Time: m.clock.Now(), Provider: provider, Challenge: id, Leaf: leafIndex, Reason: reason})
+	if serr != nil {
+		// The challenge exists on chain; only our record of it is missing,
+		// so this client will not resolve it when it expires.
+		m.log.Error("challenge opened but not recorded in the state file", "bucket", bucket, "provider", provider.Short(), "challenge", id, "err", serr)
+		return id, core.E(op, core.KindOf(serr), fmt.Errorf("challenge %s opened on chain but not recorded, so it will not be resolved by this client: %w", id, serr))
+	}
 	return id, nil
 }
 
@@ -190,8 +196,11 @@ func (m *Manager) OpenChallenges() map[core.ChallengeID]core.AccountID {
 
 // ResolveExpiredChallenges resolves, on chain, every tracked challenge
 // whose deadline has passed without an answer (the chain slashes the
-// provider), and forgets challenges that were answered.
+// provider), and forgets challenges that were answered. A failure to
+// update the state file is returned (joined, one per challenge), so a
+// caller learns that a closed challenge is still listed.
 func (m *Manager) ResolveExpiredChallenges(ctx context.Context) error {
+	const op = "checkpoint.ResolveExpiredChallenges"
 	var ids []core.ChallengeID
 	m.state.read(func(p *persisted) {
 		for id := range p.Challenges {
@@ -201,17 +210,26 @@ func (m *Manager) ResolveExpiredChallenges(ctx context.Context) error {
 	if len(ids) == 0 {
 		return nil
 	}
+	sort.Slice(ids, func(i, j int) bool { return ids[i] < ids[j] })
 	h, err := m.chain.Height(ctx)
 	if err != nil {
 		return err
 	}
+	var errs []error
+	forget := func(id core.ChallengeID) {
+		if err := m.state.update(func(p *persisted) { delete(p.Challenges, id) }); err != nil {
+			m.log.Error("closed challenge not removed from the state file", "challenge", id, "err", err)
+			errs = append(errs, core.E(op, core.KindOf(err), fmt.Errorf("challenge %s is closed but still recorded: %w", id, err)))
+		}
+	}
 	for _, id := range ids {
 		ch, err := m.chain.Challenge(ctx, id)
 		if err != nil {
+			m.log.Debug("reading challenge", "challenge", id, "err", err)
 			continue
 		}
 		if ch.State != wire.ChallengeOpen {
-			_ = m.state.update(func(p *persisted) { delete(p.Challenges, id) })
+			forget(id)
 			continue
 		}
 		if h <= ch.Deadline {
@@ -221,10 +239,10 @@ func (m *Manager) ResolveExpiredChallenges(ctx context.Context) error {
 			m.log.Warn("resolving challenge", "challenge", id, "err", err)
 			continue
 		}
-		_ = m.state.update(func(p *persisted) { delete(p.Challenges, id) })
+		forget(id)
 		m.events.emit(Event{Kind: EventChallengeResolved, Bucket: ch.Bucket, Time: m.clock.Now(), Provider: ch.Provider, Challenge: id, Reason: "deadline passed unanswered"})
 	}
-	return nil
+	return errors.Join(errs...)
 }
 
 // AuditResult is one sampled (provider, leaf) check.
@@ -281,15 +299,57 @@ func (m *Manager) Audit(ctx context.Context, bucket core.BucketID) ([]AuditResul
 			m.metrics.audits.WithLabelValues("failed").Inc()
 			m.events.emit(Event{Kind: EventAuditFailed, Bucket: bucket, Time: m.clock.Now(), Provider: p.Account, Leaf: idx, Reason: err.Error()})
 			if m.cfg.AutoChallenge.Enabled {
-				id, cerr := m.ChallengeProvider(ctx, bucket, p.Account, idx, "failed audit: "+err.Error())
-				if cerr == nil {
-					r.Challenge = id
+				id, cerr := m.escalateAudit(ctx, cp, p, idx, err)
+				if cerr != nil {
+					m.log.Warn("failed audit not escalated", "bucket", bucket, "provider", p.Account.Short(), "leaf", idx, "err", cerr)
 				}
+				r.Challenge = id
 			}
 		}
 		out = append(out, r)
 	}
 	return out, nil
+}
+
+// escalateAudit challenges a provider that failed the audit of leaf idx of
+// checkpoint cp, on a commitment it signed itself: cp when it is one of
+// cp's signers; otherwise its own current signed commitment, and only if
+// that covers the leaf's seq and it fails the same audit against its own
+// root too (a primary that did not sign cp is not bound by cp's root).
+// It returns 0 and no error when there is nothing to hold the provider to.
+func (m *Manager) escalateAudit(ctx context.Context, cp wire.Checkpoint, p ProviderInfo, idx uint64, failure error) (core.ChallengeID, error) {
+	reason := "failed audit: " + failure.Error()
+	for _, s := range cp.Signers {
+		if s == p.Account {
+			return m.ChallengeProvider(ctx, cp.Bucket, p.Account, wire.ChallengeEvidence{FromCheckpoint: true}, idx, reason)
+		}
+	}
+	chainID, err := m.chainIDOf(ctx)
+	if err != nil {
+		return 0, err
+	}
+	theirs, err := m.fetchCommitment(ctx, p, cp.Bucket, chainID)
+	if err != nil {
+		return 0, err
+	}
+	seq := cp.StartSeq + idx
+	if seq < theirs.StartSeq || seq-theirs.StartSeq >= theirs.LeafCount {
+		return 0, nil // its own commitment does not reach the leaf: lag, not loss
+	}
+	own := wire.Checkpoint{Bucket: cp.Bucket, MMRRoot: theirs.MMRRoot, StartSeq: theirs.StartSeq, LeafCount: theirs.LeafCount}
+	ownIdx := seq - theirs.StartSeq
+	err = m.withProvider(p, func(c Provider) error {
+		cctx, cancel := context.WithTimeout(ctx, m.cfg.ProviderTimeout)
+		defer cancel()
+		return auditLeaf(cctx, c, own, ownIdx)
+	})
+	switch {
+	case err == nil:
+		return 0, nil // it proves the leaf under its own root
+	case core.KindOf(err) == core.Unavailable:
+		return 0, err
+	}
+	return m.ChallengeProvider(ctx, cp.Bucket, p.Account, wire.ChallengeEvidence{Commitment: &theirs}, ownIdx, reason+"; and against its own commitment: "+err.Error())
 }
 
 // errIfUnavailable keeps a provider's health about reachability: a proof

@@ -32,14 +32,13 @@ func (m *Manager) CollectCommitments(ctx context.Context, bucket core.BucketID) 
 	if err != nil {
 		return nil, core.E("checkpoint.Collect", core.KindOf(err), err)
 	}
-	ps, err := m.Providers(ctx, bucket)
+	ps, required, err := m.Threshold(ctx, bucket)
 	if err != nil {
 		return nil, err
 	}
-	coll := &CommitmentCollection{Bucket: bucket, Total: len(ps), commitments: map[core.AccountID]core.SignedCommitment{}}
-	coll.Required = quorum.Required(len(ps), m.cfg.ThresholdPercent)
+	coll := &CommitmentCollection{Bucket: bucket, Total: len(ps), Required: required, commitments: map[core.AccountID]core.SignedCommitment{}}
 	if len(ps) == 0 {
-		coll.decision = quorum.Decide(0, m.cfg.ThresholdPercent, nil)
+		coll.decision = quorum.DecideAt(0, 0, nil)
 		return coll, nil
 	}
 
@@ -68,7 +67,7 @@ collect:
 			got[a.p.Account] = true
 			m.absorb(coll, a, &valid)
 			if !m.cfg.WaitForAll && grace == nil {
-				if d := quorum.Decide(len(ps), m.cfg.ThresholdPercent, valid); d.Reached {
+				if d := quorum.DecideAt(len(ps), required, valid); d.Reached {
 					grace = m.clock.After(m.cfg.GraceWindow)
 				}
 			}
@@ -93,7 +92,7 @@ collect:
 		return nil, core.E("checkpoint.Collect", core.Unavailable, err)
 	}
 
-	d := quorum.Decide(len(ps), m.cfg.ThresholdPercent, valid)
+	d := quorum.DecideAt(len(ps), required, valid)
 	coll.decision = d
 	coll.Reached = d.Reached
 	if d.Majority != nil {

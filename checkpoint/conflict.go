@@ -60,17 +60,25 @@ func (m *Manager) analyze(ctx context.Context, coll *CommitmentCollection) *Prov
 	for _, c := range conflicts {
 		m.metrics.conflicts.WithLabelValues(c.Kind.String()).Inc()
 		if c.Proven {
-			_ = m.state.update(func(p *persisted) { p.Conflicts[c.Provider]++ })
+			if err := m.state.update(func(p *persisted) { p.Conflicts[c.Provider]++ }); err != nil {
+				// The divergence still shows in the result; only its count
+				// towards MinConflicts is lost.
+				m.log.Error("recording a divergence in the state file", "bucket", coll.Bucket, "provider", c.Provider.Short(), "err", err)
+			}
 		}
 	}
 	return pc
 }
 
 // checkConsistency asks the given providers, in turn, for a consistency
-// proof from (oldRoot, oldCount) to (newRoot, newCount) and verifies it.
-// A proof that verifies settles it; one that fails proves divergence only
-// when it came from a provider that signed newRoot (a faulty third party
-// cannot frame anyone); no proof at all is NoProof.
+// proof from (oldRoot, oldCount) to (newRoot, newCount), where the askers
+// signed newRoot, and judges it (see judgeConsistency). A proof that
+// verifies settles it (ProofValid). A proof that is sound for newRoot but
+// starts from another root than oldRoot shows the two logs differ
+// (ProofInvalid). A proof that does not even verify against newRoot shows
+// only that its sender answered badly: that sender is at fault, not the
+// provider under examination, so the next one is asked; with no usable
+// proof at all the result is NoProof, which never counts as divergence.
 func (m *Manager) checkConsistency(ctx context.Context, coll *CommitmentCollection, from []core.AccountID, oldRoot core.H256, oldCount uint64, newRoot core.H256, newCount uint64) quorum.ProofResult {
 	ps, err := m.Providers(ctx, coll.Bucket)
 	if err != nil {
@@ -80,7 +88,6 @@ func (m *Manager) checkConsistency(ctx context.Context, coll *CommitmentCollecti
 	for _, p := range ps {
 		byAccount[p.Account] = p
 	}
-	result := quorum.NoProof
 	for _, a := range from {
 		p, ok := byAccount[a]
 		if !ok {
@@ -98,10 +105,38 @@ func (m *Manager) checkConsistency(ctx context.Context, coll *CommitmentCollecti
 			m.log.Debug("consistency proof unavailable", "bucket", coll.Bucket, "provider", a.Short(), "err", err)
 			continue
 		}
-		if mmr.VerifyConsistency(mmr.Hash(oldRoot), oldCount, mmr.Hash(newRoot), newCount, proof) == nil {
-			return quorum.ProofValid
+		res, err := judgeConsistency(oldRoot, oldCount, newRoot, newCount, proof)
+		if err != nil {
+			m.log.Warn("provider sent a consistency proof that does not verify against the root it signed",
+				"bucket", coll.Bucket, "provider", a.Short(), "err", err)
+			continue
 		}
-		result = quorum.ProofInvalid
+		return res
 	}
-	return result
+	return quorum.NoProof
+}
+
+// judgeConsistency says what a consistency proof, sent by a provider that
+// signed (newRoot, newCount), shows about (oldRoot, oldCount):
+//   - ProofValid: the log of newRoot extends oldRoot;
+//   - ProofInvalid: the proof is sound for newRoot, and the log of newRoot
+//     had another root than oldRoot at oldCount leaves: the logs differ,
+//     and the proof itself is the evidence;
+//   - an error (kind Corrupt): the proof does not verify against newRoot
+//     from any old root, so it shows nothing but its sender's fault.
+func judgeConsistency(oldRoot core.H256, oldCount uint64, newRoot core.H256, newCount uint64, proof *mmr.ConsistencyProof) (quorum.ProofResult, error) {
+	const op = "checkpoint.consistency"
+	if mmr.VerifyConsistency(mmr.Hash(oldRoot), oldCount, mmr.Hash(newRoot), newCount, proof) == nil {
+		return quorum.ProofValid, nil
+	}
+	if proof == nil {
+		return quorum.NoProof, core.Errorf(op, core.Corrupt, "no proof")
+	}
+	// The root the proof itself starts from: if the proof is sound from
+	// there to newRoot, newRoot's log had that root at oldCount leaves.
+	implied := mmr.BagPeaks(oldCount, proof.OldPeaks)
+	if err := mmr.VerifyConsistency(implied, oldCount, mmr.Hash(newRoot), newCount, proof); err != nil {
+		return quorum.NoProof, core.E(op, core.Corrupt, err)
+	}
+	return quorum.ProofInvalid, nil
 }

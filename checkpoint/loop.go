@@ -13,6 +13,7 @@ import (
 // LoopHandle controls a running checkpoint loop (the reference's
 // CheckpointLoopHandle).
 type LoopHandle struct {
+	m       *Manager
 	cmds    chan loopCmd
 	done    chan struct{}
 	cancel  context.CancelFunc
@@ -56,7 +57,7 @@ func (m *Manager) StartLoop(ctx context.Context, cfg LoopConfig, src BlockSource
 		cancel()
 		return nil, core.E("checkpoint.StartLoop", core.KindOf(err), err)
 	}
-	h := &LoopHandle{cmds: make(chan loopCmd), done: make(chan struct{}), cancel: cancel}
+	h := &LoopHandle{m: m, cmds: make(chan loopCmd), done: make(chan struct{}), cancel: cancel}
 	h.running.Store(true)
 	l := &loop{m: m, cfg: cfg, h: h, src: src, blocks: blocks, managed: map[core.BucketID]bool{}, nextTry: map[core.BucketID]time.Time{},
 		all: len(buckets) == 0}
@@ -71,25 +72,45 @@ func (m *Manager) StartLoop(ctx context.Context, cfg LoopConfig, src BlockSource
 	return h, nil
 }
 
-func (h *LoopHandle) send(c loopCmd) error {
+// send hands c to the loop. The loop takes commands between its steps, so
+// while a round is running (collecting from providers, submitting on
+// chain) a send waits; ctx bounds that wait, so no caller is held for a
+// whole round it did not ask for.
+func (h *LoopHandle) send(ctx context.Context, c loopCmd) error {
+	if err := ctx.Err(); err != nil {
+		return err
+	}
 	select {
 	case h.cmds <- c:
 		return nil
 	case <-h.done:
 		return ErrLoopStopped
+	case <-ctx.Done():
+		return ctx.Err()
 	}
 }
 
-// MarkDirty records changes in bucket (persisted) and adds it to the loop.
-func (h *LoopHandle) MarkDirty(bucket core.BucketID) error {
-	return h.send(loopCmd{kind: cmdMarkDirty, bucket: bucket})
+// MarkDirty records changes in bucket and adds it to the loop. The mark is
+// persisted at once, so even when ctx ends before the loop takes the
+// bucket (it is busy with a round) the change is not forgotten: a loop
+// serving every dirty bucket, or the next start, checkpoints it.
+func (h *LoopHandle) MarkDirty(ctx context.Context, bucket core.BucketID) error {
+	select {
+	case <-h.done:
+		return ErrLoopStopped
+	default:
+	}
+	if err := h.m.MarkDirty(bucket); err != nil {
+		return err
+	}
+	return h.send(ctx, loopCmd{kind: cmdMarkDirty, bucket: bucket})
 }
 
 // SubmitNow checkpoints every dirty bucket now, even when paused or
 // backing off, and returns the results.
 func (h *LoopHandle) SubmitNow(ctx context.Context) (map[core.BucketID]*Result, error) {
 	reply := make(chan map[core.BucketID]*Result, 1)
-	if err := h.send(loopCmd{kind: cmdSubmitNow, reply: reply}); err != nil {
+	if err := h.send(ctx, loopCmd{kind: cmdSubmitNow, reply: reply}); err != nil {
 		return nil, err
 	}
 	select {
@@ -102,12 +123,17 @@ func (h *LoopHandle) SubmitNow(ctx context.Context) (map[core.BucketID]*Result, 
 	}
 }
 
-// Pause stops automatic checkpoints until Resume.
-func (h *LoopHandle) Pause() error { return h.send(loopCmd{kind: cmdPause}) }
+// Pause stops automatic checkpoints until Resume (a round already running
+// finishes).
+func (h *LoopHandle) Pause(ctx context.Context) error {
+	return h.send(ctx, loopCmd{kind: cmdPause})
+}
 
 // Resume restarts automatic checkpoints and resets the failure count (the
 // reference undid a Resume at once after an auto-pause; this does not).
-func (h *LoopHandle) Resume() error { return h.send(loopCmd{kind: cmdResume}) }
+func (h *LoopHandle) Resume(ctx context.Context) error {
+	return h.send(ctx, loopCmd{kind: cmdResume})
+}
 
 // Stop ends the loop and waits for it.
 func (h *LoopHandle) Stop() error {
@@ -187,7 +213,9 @@ func (l *loop) resubscribe(ctx context.Context) bool {
 }
 
 func (l *loop) block(ctx context.Context, h int64) {
-	_ = l.m.ResolveExpiredChallenges(ctx)
+	if err := l.m.ResolveExpiredChallenges(ctx); err != nil {
+		l.m.log.Warn("resolving expired challenges", "height", h, "err", err)
+	}
 	if a := l.m.cfg.Audit.EveryBlocks; a > 0 && h-l.audited >= int64(a) {
 		l.audited = h
 		for _, b := range l.buckets(true) {
@@ -211,10 +239,7 @@ func (l *loop) block(ctx context.Context, h int64) {
 func (l *loop) command(ctx context.Context, c loopCmd) {
 	switch c.kind {
 	case cmdMarkDirty:
-		l.managed[c.bucket] = true
-		if err := l.m.MarkDirty(c.bucket); err != nil {
-			l.m.log.Error("marking dirty", "bucket", c.bucket, "err", err)
-		}
+		l.managed[c.bucket] = true // the handle persisted the mark
 	case cmdSubmitNow:
 		c.reply <- l.round(ctx, true)
 	case cmdPause:

@@ -46,6 +46,7 @@ type Manager struct {
 type cachedProviders struct {
 	at        time.Time
 	providers []ProviderInfo
+	quorum    uint32 // the bucket's on-chain quorum
 }
 
 // Option configures a Manager.
@@ -157,13 +158,28 @@ func (m *Manager) chainIDOf(ctx context.Context) (string, error) {
 }
 
 // DiscoverProviders reads the bucket's active primaries from the chain:
-// agreements, then each provider's registered endpoint and key. The answer
-// is cached for ProviderCacheTTL.
+// agreements, then each provider's registered endpoint and key. The answer,
+// and the bucket's on-chain quorum, are cached for ProviderCacheTTL.
 func (m *Manager) DiscoverProviders(ctx context.Context, bucket core.BucketID) ([]ProviderInfo, error) {
+	ps, _, err := m.discover(ctx, bucket)
+	return ps, err
+}
+
+func (m *Manager) discover(ctx context.Context, bucket core.BucketID) ([]ProviderInfo, uint32, error) {
 	const op = "checkpoint.DiscoverProviders"
+	var q uint32
+	b, err := m.chain.Bucket(ctx, bucket)
+	switch {
+	case err == nil:
+		q = b.Quorum
+	case core.KindOf(err) != core.NotFound:
+		// A missing bucket has no agreements either; anything else is a
+		// chain we cannot read, and guessing a quorum would be wrong.
+		return nil, 0, core.E(op, core.KindOf(err), err)
+	}
 	ags, err := m.chain.BucketAgreements(ctx, bucket)
 	if err != nil {
-		return nil, core.E(op, core.KindOf(err), err)
+		return nil, 0, core.E(op, core.KindOf(err), err)
 	}
 	var out []ProviderInfo
 	for _, a := range ags {
@@ -172,7 +188,7 @@ func (m *Manager) DiscoverProviders(ctx context.Context, bucket core.BucketID) (
 		}
 		p, err := m.chain.Provider(ctx, a.Provider)
 		if err != nil {
-			return nil, core.E(op, core.KindOf(err), err)
+			return nil, 0, core.E(op, core.KindOf(err), err)
 		}
 		info := ProviderInfo{Account: p.Account, Endpoint: p.Endpoint, PublicKey: p.PublicKey}
 		if info.PublicKey.IsZero() {
@@ -189,21 +205,41 @@ func (m *Manager) DiscoverProviders(ctx context.Context, bucket core.BucketID) (
 	}
 	sort.Slice(out, func(i, j int) bool { return bytes.Compare(out[i].Account[:], out[j].Account[:]) < 0 })
 	m.mu.Lock()
-	m.cache[bucket] = cachedProviders{at: m.clock.Now(), providers: out}
+	m.cache[bucket] = cachedProviders{at: m.clock.Now(), providers: out, quorum: q}
 	m.mu.Unlock()
-	return m.withHealth(out), nil
+	return m.withHealth(out), q, nil
 }
 
 // Providers returns the bucket's primaries from the cache, discovering them
 // when the cache is empty or older than ProviderCacheTTL.
 func (m *Manager) Providers(ctx context.Context, bucket core.BucketID) ([]ProviderInfo, error) {
+	ps, _, err := m.providers(ctx, bucket)
+	return ps, err
+}
+
+// providers is Providers with the bucket's on-chain quorum, read together
+// so a threshold is never computed from one discovery's total and
+// another's quorum.
+func (m *Manager) providers(ctx context.Context, bucket core.BucketID) ([]ProviderInfo, uint32, error) {
 	m.mu.Lock()
 	c, ok := m.cache[bucket]
 	m.mu.Unlock()
 	if ok && m.clock.Now().Sub(c.at) < m.cfg.ProviderCacheTTL {
-		return m.withHealth(c.providers), nil
+		return m.withHealth(c.providers), c.quorum, nil
 	}
-	return m.DiscoverProviders(ctx, bucket)
+	return m.discover(ctx, bucket)
+}
+
+// Threshold returns the bucket's primaries and how many of them must agree
+// for a checkpoint (or hold a write before it is acknowledged): the larger
+// of the client's rule, ceil(total x ThresholdPercent / 100), and the
+// bucket's on-chain quorum.
+func (m *Manager) Threshold(ctx context.Context, bucket core.BucketID) ([]ProviderInfo, int, error) {
+	ps, q, err := m.providers(ctx, bucket)
+	if err != nil {
+		return nil, 0, err
+	}
+	return ps, quorum.Threshold(len(ps), m.cfg.ThresholdPercent, q), nil
 }
 
 // InvalidateProviders drops the cached providers of bucket (after a
@@ -342,6 +378,10 @@ func (m *Manager) ProvidersByHealth(ctx context.Context, bucket core.BucketID) (
 // HasEnoughHealthyProviders reports whether the providers that are healthy
 // or not yet known to be otherwise could reach the threshold.
 func (m *Manager) HasEnoughHealthyProviders(ctx context.Context, bucket core.BucketID) (bool, error) {
+	_, required, err := m.Threshold(ctx, bucket)
+	if err != nil {
+		return false, err
+	}
 	ps, err := m.ProvidersByHealth(ctx, bucket)
 	if err != nil {
 		return false, err
@@ -352,7 +392,7 @@ func (m *Manager) HasEnoughHealthyProviders(ctx context.Context, bucket core.Buc
 			n++
 		}
 	}
-	return len(ps) > 0 && n >= quorum.Required(len(ps), m.cfg.ThresholdPercent), nil
+	return len(ps) > 0 && n >= required, nil
 }
 
 func (m *Manager) intn(n int) int {

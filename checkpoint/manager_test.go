@@ -420,7 +420,7 @@ func TestDivergenceAutoChallengeAndSlash(t *testing.T) {
 		t.Fatalf("challenge %+v, want the diverged provider at leaf 5", chal)
 	}
 	// Cooldown: no second challenge of the same provider at once.
-	if _, err := m.ChallengeProvider(ctx, bucket, ps[2].key.Account(), 1, "again"); !errors.Is(err, core.Conflict) {
+	if _, err := m.ChallengeProvider(ctx, bucket, ps[2].key.Account(), wire.ChallengeEvidence{FromCheckpoint: true}, 1, "again"); !errors.Is(err, core.Conflict) {
 		t.Fatalf("cooldown not applied: %v", err)
 	}
 	// The deadline passes unanswered: the manager resolves it (slash).
@@ -492,7 +492,7 @@ func TestLoopPausesAfterFailuresAndResumes(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer h.Stop()
-	if err := h.MarkDirty(bucket); err != nil {
+	if err := h.MarkDirty(context.Background(), bucket); err != nil {
 		t.Fatal(err)
 	}
 	feed.step(6)
@@ -516,7 +516,7 @@ func TestLoopPausesAfterFailuresAndResumes(t *testing.T) {
 	for _, p := range ps {
 		p.down.Store(false)
 	}
-	if err := h.Resume(); err != nil {
+	if err := h.Resume(context.Background()); err != nil {
 		t.Fatal(err)
 	}
 	feed.step(2)
@@ -531,7 +531,7 @@ func TestLoopPausesAfterFailuresAndResumes(t *testing.T) {
 	if h.IsRunning() {
 		t.Fatal("running after Stop")
 	}
-	if err := h.MarkDirty(bucket); !errors.Is(err, ErrLoopStopped) {
+	if err := h.MarkDirty(context.Background(), bucket); !errors.Is(err, ErrLoopStopped) {
 		t.Fatalf("MarkDirty after stop: %v", err)
 	}
 }
@@ -585,8 +585,8 @@ func TestSubmitNowAndPause(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer h.Stop()
-	h.Pause()
-	h.MarkDirty(bucket)
+	h.Pause(context.Background())
+	h.MarkDirty(context.Background(), bucket)
 	res, err := h.SubmitNow(context.Background())
 	if err != nil || res[bucket] == nil || res[bucket].Kind != Submitted {
 		t.Fatalf("SubmitNow while paused: %v %v", res, err)
@@ -714,21 +714,28 @@ func TestRefusedChallengeReleasesCooldown(t *testing.T) {
 	m := newManager(t, ch, cfg)
 	ctx := context.Background()
 	target := ps[1].key.Account()
+	own := func(p *fakeProvider) wire.ChallengeEvidence {
+		sc, err := p.Commitment(ctx, bucket)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return wire.ChallengeEvidence{Commitment: &sc}
+	}
 	ch.refuseChallenges.Store(true)
-	if _, err := m.ChallengeProvider(ctx, bucket, target, 0, "test"); !errors.Is(err, core.Invalid) {
+	if _, err := m.ChallengeProvider(ctx, bucket, target, own(ps[1]), 0, "test"); !errors.Is(err, core.Invalid) {
 		t.Fatalf("refused challenge: %v", err)
 	}
 	ch.refuseChallenges.Store(false)
-	if _, err := m.ChallengeProvider(ctx, bucket, target, 0, "test"); err != nil {
+	if _, err := m.ChallengeProvider(ctx, bucket, target, own(ps[1]), 0, "test"); err != nil {
 		t.Fatalf("after a refusal the provider should be challengeable at once: %v", err)
 	}
 	other := ps[0].key.Account()
 	ch.down.Store(true)
-	if _, err := m.ChallengeProvider(ctx, bucket, other, 0, "test"); !errors.Is(err, core.Unavailable) {
+	if _, err := m.ChallengeProvider(ctx, bucket, other, own(ps[0]), 0, "test"); !errors.Is(err, core.Unavailable) {
 		t.Fatalf("chain down: %v", err)
 	}
 	ch.down.Store(false)
-	if _, err := m.ChallengeProvider(ctx, bucket, other, 0, "test"); !errors.Is(err, core.Conflict) {
+	if _, err := m.ChallengeProvider(ctx, bucket, other, own(ps[0]), 0, "test"); !errors.Is(err, core.Conflict) {
 		t.Fatalf("an unknown outcome must keep the cooldown: %v", err)
 	}
 }

@@ -12,6 +12,7 @@ type metrics struct {
 	providerLatency *prometheus.HistogramVec
 	conflicts       *prometheus.CounterVec
 	challenges      prometheus.Counter
+	equivocations   prometheus.Counter
 	audits          *prometheus.CounterVec
 }
 
@@ -43,13 +44,17 @@ func newMetrics(reg prometheus.Registerer) *metrics {
 			Namespace: "cairn", Subsystem: "checkpoint", Name: "challenges_opened_total",
 			Help: "Challenges this manager opened.",
 		}),
+		equivocations: prometheus.NewCounter(prometheus.CounterOpts{
+			Namespace: "cairn", Subsystem: "checkpoint", Name: "equivocations_reported_total",
+			Help: "Writer equivocations (two writer-signed leaves at one seq) this manager reported.",
+		}),
 		audits: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Namespace: "cairn", Subsystem: "checkpoint", Name: "audits_total",
 			Help: "Random audits by outcome.",
 		}, []string{"outcome"}),
 	}
 	if reg != nil {
-		reg.MustRegister(m.latency, m.results, m.providerHealth, m.providerLatency, m.conflicts, m.challenges, m.audits)
+		reg.MustRegister(m.latency, m.results, m.providerHealth, m.providerLatency, m.conflicts, m.challenges, m.equivocations, m.audits)
 	}
 	return m
 }

@@ -1,6 +1,7 @@
 package checkpoint
 
 import (
+	"encoding/json"
 	"fmt"
 	"time"
 
@@ -90,22 +91,41 @@ type Result struct {
 	// ProvidersUnreachable (and the unreachable ones of any result)
 	Unreachable []core.AccountID `json:"unreachable,omitempty"`
 
-	// TransactionFailed
-	Error string `json:"error,omitempty"`
+	// Cause is why the attempt failed, with its core.Kind: for
+	// TransactionFailed the chain's refusal or the step that failed, for
+	// the other failures the error Err returns. In JSON it is "error" (the
+	// message) and "error_kind"; a persisted result loads back with both.
+	Cause error `json:"-"`
 
 	// Conflict is the conflict analysis, when any provider disagreed.
 	Conflict *ProviderConflict `json:"conflict,omitempty"`
 	Duration time.Duration     `json:"duration_ns"`
 	Attempt  time.Time         `json:"attempt"`
+
+	// commitments are the verified signed commitments this attempt
+	// collected, by provider: a challenge of a divergent provider holds
+	// it to its own (never persisted; only the attempt that collected
+	// them can use them).
+	commitments map[core.AccountID]core.SignedCommitment
 }
 
-// Err returns nil for Submitted and a *core.Error of a fitting kind
-// otherwise, so callers can use errors.Is and exit codes.
+// Err returns nil for Submitted and otherwise an error whose core.Kind
+// says what failed (errors.Is(err, core.NoQuorum), CLI exit codes): the
+// Cause when there is one, so a chain refusal keeps its own kind.
 func (r *Result) Err() error {
+	if r.Kind == Submitted {
+		return nil
+	}
+	if r.Cause != nil {
+		return r.Cause
+	}
+	return r.derivedErr()
+}
+
+// derivedErr is the error of a failure that has no Cause of its own.
+func (r *Result) derivedErr() error {
 	const op = "checkpoint.Submit"
 	switch r.Kind {
-	case Submitted:
-		return nil
 	case InsufficientConsensus:
 		return core.Errorf(op, core.NoQuorum, "bucket %s: only %d of %d required providers agree", r.Bucket, r.Agreeing, r.Required)
 	case ProvidersUnreachable:
@@ -113,9 +133,66 @@ func (r *Result) Err() error {
 	case NoProviders:
 		return core.Errorf(op, core.NotFound, "bucket %s has no active primary provider", r.Bucket)
 	case TransactionFailed:
-		return core.Errorf(op, core.Unavailable, "bucket %s: checkpoint transaction failed: %s", r.Bucket, r.Error)
+		return core.Errorf(op, core.Unavailable, "bucket %s: checkpoint transaction failed", r.Bucket)
 	}
 	return core.Errorf(op, core.Internal, "unknown result")
+}
+
+// MarshalJSON writes Cause as "error" (its message) and "error_kind".
+func (r Result) MarshalJSON() ([]byte, error) {
+	type plain Result
+	out := struct {
+		plain
+		Error     string `json:"error,omitempty"`
+		ErrorKind string `json:"error_kind,omitempty"`
+	}{plain: plain(r)}
+	if r.Cause != nil {
+		out.Error, out.ErrorKind = r.Cause.Error(), core.KindOf(r.Cause).String()
+	}
+	return json.Marshal(out)
+}
+
+// UnmarshalJSON reads a result MarshalJSON wrote, its Cause rebuilt with
+// the same message and kind. (A result persisted before error_kind
+// existed loads a TransactionFailed cause as unavailable, as it was then
+// reported.)
+func (r *Result) UnmarshalJSON(b []byte) error {
+	type plain Result
+	var in struct {
+		plain
+		Error     string `json:"error"`
+		ErrorKind string `json:"error_kind"`
+	}
+	if err := json.Unmarshal(b, &in); err != nil {
+		return err
+	}
+	*r = Result(in.plain)
+	if in.Error != "" {
+		k := core.ParseKind(in.ErrorKind)
+		if in.ErrorKind == "" && r.Kind == TransactionFailed {
+			k = core.Unavailable
+		}
+		r.Cause = &loadedError{msg: in.Error, kind: core.E("", k, nil)}
+	}
+	return nil
+}
+
+// loadedError is an error read back from JSON: its message as it was
+// printed, and its kind for errors.Is and core.KindOf.
+type loadedError struct {
+	msg  string
+	kind *core.Error
+}
+
+func (e *loadedError) Error() string { return e.msg }
+func (e *loadedError) Unwrap() error { return e.kind }
+
+// kindOr is err's kind, or def when err carries none.
+func kindOr(err error, def core.Kind) core.Kind {
+	if k := core.KindOf(err); k != core.Other {
+		return k
+	}
+	return def
 }
 
 // CommitmentCollection is what one round of collection gathered.

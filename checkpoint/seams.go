@@ -14,6 +14,9 @@ import (
 type ChainReader interface {
 	ChainID(ctx context.Context) (string, error)
 	Height(ctx context.Context) (int64, error)
+	// Bucket gives the bucket's on-chain quorum (which raises the
+	// threshold) and its writers (whose signatures make a leaf stand).
+	Bucket(ctx context.Context, bucket core.BucketID) (wire.Bucket, error)
 	BucketAgreements(ctx context.Context, bucket core.BucketID) ([]wire.Agreement, error)
 	Provider(ctx context.Context, account core.AccountID) (wire.Provider, error)
 	LatestCheckpoint(ctx context.Context, bucket core.BucketID) (wire.Checkpoint, error)

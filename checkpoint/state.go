@@ -28,6 +28,8 @@ type persisted struct {
 	LastResult  map[core.BucketID]*Result          `json:"last_results"`
 	Conflicts   map[core.AccountID]int             `json:"conflicts"` // recorded divergences per provider
 	Challenges  map[core.ChallengeID]openChallenge `json:"open_challenges"`
+	// Equivocations this manager reported (or found already on chain).
+	Equivocations []Equivocation `json:"equivocations,omitempty"`
 }
 
 type openChallenge struct {

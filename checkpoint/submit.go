@@ -69,6 +69,9 @@ func (m *Manager) SubmitCheckpoint(ctx context.Context, bucket core.BucketID) *R
 	start := m.clock.Now()
 	res := m.submit(ctx, bucket, pending)
 	res.Bucket = bucket
+	if res.Kind != Submitted && res.Cause == nil {
+		res.Cause = res.derivedErr() // so JSON and persisted results carry the kind
+	}
 	res.Attempt = start
 	res.Duration = m.clock.Now().Sub(start)
 	m.metrics.results.WithLabelValues(res.Kind.String()).Inc()
@@ -106,13 +109,14 @@ func (m *Manager) SubmitCheckpoint(ctx context.Context, bucket core.BucketID) *R
 }
 
 func (m *Manager) submit(ctx context.Context, bucket core.BucketID, pending *PendingRoot) *Result {
+	const op = "checkpoint.Submit"
 	var coll *CommitmentCollection
 	var conflict *ProviderConflict
 	for wait := 0; ; wait++ {
 		var err error
 		coll, conflict, err = m.CollectCommitmentsWithConflicts(ctx, bucket)
 		if err != nil {
-			return &Result{Kind: TransactionFailed, Error: fmt.Sprintf("reading chain state: %v", err)}
+			return &Result{Kind: TransactionFailed, Cause: core.E(op, core.KindOf(err), fmt.Errorf("reading chain state: %w", err))}
 		}
 		if conflict != nil && len(conflict.Conflicts) > 0 {
 			m.events.emit(Event{Kind: EventConflict, Bucket: bucket, Time: m.clock.Now(), Conflict: conflict})
@@ -131,34 +135,34 @@ func (m *Manager) submit(ctx context.Context, bucket core.BucketID, pending *Pen
 			blocks := min(conflict.Resolution.EstimatedBlocks, m.cfg.MaxSyncWaitBlocks)
 			m.log.Info("waiting for providers to sync", "bucket", bucket, "blocks", blocks)
 			if err := m.waitBlocks(ctx, blocks); err != nil {
-				return &Result{Kind: TransactionFailed, Error: err.Error()}
+				return &Result{Kind: TransactionFailed, Cause: core.E(op, kindOr(err, core.Unavailable), fmt.Errorf("waiting for providers to sync: %w", err))}
 			}
 			continue
 		}
 		return &Result{Kind: InsufficientConsensus, Agreeing: len(coll.Agreeing), Required: coll.Required,
 			Disagreements: coll.Disagreeing, Unreachable: unreachable, Conflict: conflict,
-			MMRRoot: coll.MMRRoot, LeafCount: coll.LeafCount, StartSeq: coll.StartSeq}
+			MMRRoot: coll.MMRRoot, LeafCount: coll.LeafCount, StartSeq: coll.StartSeq, commitments: coll.commitments}
 	}
 
 	res := &Result{Kind: TransactionFailed, MMRRoot: coll.MMRRoot, StartSeq: coll.StartSeq, LeafCount: coll.LeafCount,
 		Signers: coll.Agreeing, Agreeing: len(coll.Agreeing), Required: coll.Required,
-		Unreachable: coll.Unreachable, Disagreements: coll.Disagreeing, Conflict: conflict}
+		Unreachable: coll.Unreachable, Disagreements: coll.Disagreeing, Conflict: conflict, commitments: coll.commitments}
 	call := &wire.SubmitCheckpoint{Bucket: bucket, MMRRoot: coll.MMRRoot, StartSeq: coll.StartSeq, LeafCount: coll.LeafCount, Signatures: coll.Signatures}
 
 	latest, err := m.chain.LatestCheckpoint(ctx, bucket)
 	hasLatest := err == nil
 	if err != nil && core.KindOf(err) != core.NotFound {
-		res.Error = fmt.Sprintf("reading the latest checkpoint: %v", err)
+		res.Cause = core.E(op, core.KindOf(err), fmt.Errorf("reading the latest checkpoint: %w", err))
 		return res
 	}
 	carryRoot := pending != nil && pending.Leaf.Seq >= coll.StartSeq && pending.Leaf.Seq < coll.StartSeq+coll.LeafCount
 	if hasLatest {
 		switch {
 		case latest.StartSeq > coll.StartSeq:
-			res.Error = fmt.Sprintf("the providers' start_seq %d is below the on-chain %d", coll.StartSeq, latest.StartSeq)
+			res.Cause = core.Errorf(op, core.Conflict, "the providers' start_seq %d is below the on-chain %d", coll.StartSeq, latest.StartSeq)
 			return res
 		case latest.StartSeq == coll.StartSeq && latest.LeafCount > coll.LeafCount:
-			res.Error = fmt.Sprintf("the agreeing providers hold %d leaves, fewer than the %d already checkpointed", coll.LeafCount, latest.LeafCount)
+			res.Cause = core.Errorf(op, core.Conflict, "the agreeing providers hold %d leaves, fewer than the %d already checkpointed", coll.LeafCount, latest.LeafCount)
 			return res
 		case latest.StartSeq == coll.StartSeq && latest.LeafCount == coll.LeafCount && latest.MMRRoot == coll.MMRRoot && !carryRoot:
 			res.Kind, res.AlreadyOnChain, res.Height, res.Signers = Submitted, true, latest.Height, latest.Signers
@@ -167,7 +171,7 @@ func (m *Manager) submit(ctx context.Context, bucket core.BucketID, pending *Pen
 		if latest.StartSeq == coll.StartSeq {
 			proof, err := m.consistencyFromMajority(ctx, coll, latest.MMRRoot, latest.LeafCount)
 			if err != nil {
-				res.Error = err.Error()
+				res.Cause = err
 				return res
 			}
 			call.Consistency = proof
@@ -184,7 +188,9 @@ func (m *Manager) submit(ctx context.Context, bucket core.BucketID, pending *Pen
 
 	tx, err := m.submitTx(ctx, call)
 	if err != nil {
-		res.Error = err.Error()
+		// The chain's refusal keeps its kind (a conflict, a bad proof, too
+		// few signers); only an unclassified failure counts as unavailable.
+		res.Cause = core.E(op, kindOr(err, core.Unavailable), fmt.Errorf("checkpoint transaction: %w", err))
 		return res
 	}
 	res.Kind = Submitted

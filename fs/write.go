@@ -10,7 +10,6 @@ import (
 	"time"
 
 	"github.com/cairn-storage/cairn/checkpoint"
-	"github.com/cairn-storage/cairn/checkpoint/quorum"
 	"github.com/cairn-storage/cairn/core"
 )
 
@@ -111,12 +110,17 @@ func (w *pendingWrite) ok() bool { return w.acks.Load() >= w.need }
 
 func (c *Client) newSession(ctx context.Context, bucket core.BucketID) (*session, error) {
 	const op = "fs.write"
-	ps, err := c.mgr.Providers(ctx, bucket)
+	ps, required, err := c.mgr.Threshold(ctx, bucket)
 	if err != nil {
 		return nil, core.E(op, core.KindOf(err), err)
 	}
 	if len(ps) == 0 {
 		return nil, core.Errorf(op, core.NotFound, "bucket %s has no active primary provider", bucket)
+	}
+	if required > len(ps) {
+		// The bucket's on-chain quorum is above its primaries: no write
+		// could ever be checkpointed, so none is started.
+		return nil, core.Errorf(op, core.NoQuorum, "bucket %s needs %d agreeing providers and has %d primaries", bucket, required, len(ps))
 	}
 	next, err := c.seqFor(ctx, bucket)
 	if err != nil {
@@ -124,7 +128,7 @@ func (c *Client) newSession(ctx context.Context, bucket core.BucketID) (*session
 	}
 	sctx, cancel := context.WithCancel(ctx)
 	s := &session{c: c, bucket: bucket, ctx: sctx, cancel: cancel, next: next,
-		required: quorum.Required(len(ps), c.mgr.Config().ThresholdPercent)}
+		required: required}
 	for _, p := range ps {
 		w := &worker{p: p, queue: make(chan *pendingWrite, c.cfg.WriteWindow)}
 		if p.URL == "" {

@@ -73,7 +73,11 @@ const (
 	NoProof ProofResult = iota
 	// ProofValid: the shorter log is a prefix of the longer one.
 	ProofValid
-	// ProofInvalid: a proof was obtained and did not verify: the logs diverge.
+	// ProofInvalid: a proof that is sound for the longer log's signed root
+	// shows that log had another root at the shorter log's leaf count: the
+	// logs diverge. (A proof that does not verify against the root its
+	// sender signed is no evidence about anyone else; the caller reports
+	// NoProof for it.)
 	ProofInvalid
 )
 

@@ -20,6 +20,7 @@ var update = flag.Bool("update", false, "rewrite the expected output in testdata
 //
 //	total N                 providers of the bucket (default: number of commits)
 //	percent P               threshold percent (default 51)
+//	quorum Q                the bucket's on-chain quorum (default 0: none)
 //	lpb N                   leaves per block for WaitForSync estimates (default 100)
 //	commit NAME root=R leaves=N [start=S] [proof=valid|invalid|none]
 //
@@ -110,6 +111,7 @@ func runGoldenFile(t *testing.T, path string) {
 
 func evalCase(t *testing.T, input []string) string {
 	total, percent, lpb := -1, 51, uint64(100)
+	var onChain uint32
 	var commits []core.SignedCommitment
 	proofs := map[core.AccountID]ProofResult{}
 	names := map[[32]byte]string{}
@@ -125,6 +127,9 @@ func evalCase(t *testing.T, input []string) string {
 			total, _ = strconv.Atoi(f[1])
 		case "percent":
 			percent, _ = strconv.Atoi(f[1])
+		case "quorum":
+			v, _ := strconv.ParseUint(f[1], 10, 32)
+			onChain = uint32(v)
 		case "lpb":
 			v, _ := strconv.Atoi(f[1])
 			lpb = uint64(v)
@@ -155,7 +160,7 @@ func evalCase(t *testing.T, input []string) string {
 	if total < 0 {
 		total = len(commits)
 	}
-	d := Decide(total, percent, commits)
+	d := DecideAt(total, Threshold(total, percent, onChain), commits)
 	var conflicts []Conflict
 	var lines []string
 	lines = append(lines, fmt.Sprintf("required %d agreeing %d reached %v", d.Required, d.Agreeing(), d.Reached))

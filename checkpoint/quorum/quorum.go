@@ -28,6 +28,21 @@ func Required(total, percent int) int {
 	return r
 }
 
+// Threshold is the number of agreeing providers a checkpoint of a bucket
+// needs: the larger of the client's rule, Required(total, percent), and the
+// bucket's on-chain quorum (the chain refuses a checkpoint with fewer
+// distinct signers, so asking for less would only produce transactions it
+// refuses). An on-chain quorum above total is kept as it is: such a bucket
+// cannot be checkpointed until it has more primaries, and saying so beats
+// pretending.
+func Threshold(total, percent int, bucketQuorum uint32) int {
+	r := Required(total, percent)
+	if total > 0 && int64(bucketQuorum) > int64(r) {
+		r = int(min(bucketQuorum, 1<<30))
+	}
+	return r
+}
+
 // State identifies what a group of providers agrees on. Two commitments are
 // in the same group only if all three fields match.
 type State struct {
@@ -85,7 +100,13 @@ func (d Decision) Agreeing() int {
 // leaf count (the more recent state), then the lower root bytes, then the
 // lower start_seq. The first group is the majority.
 func Decide(total, percent int, commitments []core.SignedCommitment) Decision {
-	d := Decision{Total: total, Required: Required(total, percent)}
+	return DecideAt(total, Required(total, percent), commitments)
+}
+
+// DecideAt is Decide with the number of agreeing providers required given
+// directly (Threshold gives it for a bucket with an on-chain quorum).
+func DecideAt(total, required int, commitments []core.SignedCommitment) Decision {
+	d := Decision{Total: total, Required: required}
 	seen := make(map[core.AccountID]bool, len(commitments))
 	groups := map[State]*Group{}
 	for _, c := range commitments {

@@ -73,7 +73,7 @@ func printResult(w io.Writer, r *checkpoint.Result) {
 			fmt.Fprintf(w, "  disagrees: %s root %s at %d leaves\n", d.Provider, d.Root, d.LeafCount)
 		}
 	case checkpoint.TransactionFailed:
-		fmt.Fprintf(w, "error:     %s\n", r.Error)
+		fmt.Fprintf(w, "error:     %v\n", r.Cause)
 	}
 	for _, u := range r.Unreachable {
 		fmt.Fprintf(w, "  unreachable: %s\n", u)

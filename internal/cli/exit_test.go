@@ -2,11 +2,13 @@ package cli
 
 import (
 	"bytes"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"strings"
 	"testing"
 
+	"github.com/cairn-storage/cairn/checkpoint"
 	"github.com/cairn-storage/cairn/core"
 )
 
@@ -84,5 +86,49 @@ func TestParseDrivePath(t *testing.T) {
 		if _, err := parseDrivePath(bad); ExitCode(err) != ExitUsage {
 			t.Errorf("parseDrivePath(%q) err %v", bad, err)
 		}
+	}
+}
+
+// `cairn commit` exits with res.Err()'s kind: a checkpoint the chain (or
+// the client's own check of chain state) refused exits with that kind's
+// code, not 5 "retry"; the same holds for a result read back from JSON.
+func TestCommitResultExitCodes(t *testing.T) {
+	for _, tt := range []struct {
+		name string
+		res  checkpoint.Result
+		want int
+	}{
+		{"submitted", checkpoint.Result{Kind: checkpoint.Submitted}, ExitOK},
+		{"fewer leaves than already checkpointed", checkpoint.Result{Kind: checkpoint.TransactionFailed,
+			Cause: core.Errorf("checkpoint.Submit", core.Conflict, "the agreeing providers hold 3 leaves, fewer than the 9 already checkpointed")}, ExitConflict},
+		{"bad consistency proof", checkpoint.Result{Kind: checkpoint.TransactionFailed,
+			Cause: core.Errorf("checkpoint.Submit", core.Corrupt, "consistency proof does not verify")}, ExitCorrupt},
+		{"chain unreachable", checkpoint.Result{Kind: checkpoint.TransactionFailed,
+			Cause: core.Errorf("checkpoint.Submit", core.Unavailable, "broadcast failed")}, ExitUnavailable},
+		{"no quorum", checkpoint.Result{Kind: checkpoint.InsufficientConsensus, Agreeing: 1, Required: 2}, ExitNoQuorum},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			if got := ExitCode(tt.res.Err()); got != tt.want {
+				t.Fatalf("exit %d, want %d (%v)", got, tt.want, tt.res.Err())
+			}
+			var out bytes.Buffer
+			if err := writeJSON(&out, &tt.res); err != nil {
+				t.Fatal(err)
+			}
+			var back checkpoint.Result
+			if err := json.Unmarshal(out.Bytes(), &back); err != nil {
+				t.Fatal(err)
+			}
+			if got := ExitCode(back.Err()); got != tt.want {
+				t.Fatalf("after JSON (%s): exit %d, want %d", out.String(), got, tt.want)
+			}
+			if tt.res.Cause != nil {
+				out.Reset()
+				printResult(&out, &tt.res)
+				if !strings.Contains(out.String(), tt.res.Cause.Error()) {
+					t.Fatalf("printed result lacks the error:\n%s", out.String())
+				}
+			}
+		})
 	}
 }
