@@ -195,6 +195,8 @@ func (v *viaNode) query(t testing.TB, path string, out any) error {
 		v2, err = v.c.Provider(c, p.acct)
 	case "providers":
 		v2, err = v.c.Providers(c)
+	case "provider_agreements":
+		v2, err = v.c.ProviderAgreements(c, p.acct)
 	case "bucket":
 		v2, err = v.c.Bucket(c, p.bucket)
 	case "agreements":

@@ -306,6 +306,12 @@ func (s *state) newAgreement(op string, payer core.AccountID, bucket core.Bucket
 	if expiry < s.height {
 		return core.Errorf(op, core.Invalid, "duration overflows")
 	}
+	idx := s.provIndex(provider)
+	idx.prune(s.height)
+	idx.remove(bucket) // an expired agreement on this bucket being renewed
+	if _, err := add(op, idx.Committed, maxBytes); err != nil {
+		return err
+	}
 	if payment > 0 && payer != provider {
 		if err := s.debit(op, payer, payment); err != nil {
 			return err
@@ -315,6 +321,8 @@ func (s *state) newAgreement(op string, payer core.AccountID, bucket core.Bucket
 		}
 	}
 	s.putJSON(agreementKey(bucket, provider), agreementRecord{Role: role, MaxBytes: maxBytes, ExpiryHeight: expiry, Payment: payment})
+	idx.add(provIdxEntry{Bucket: bucket, MaxBytes: maxBytes, ExpiryHeight: expiry})
+	s.putProvIndex(provider, idx)
 	s.emit(wire.EventAgreementCreated, "bucket", bucket.String(), "provider", provider.String(), "role", string(role),
 		"max_bytes", itoa(maxBytes), "expiry_height", itoa64(expiry), "payment", itoa(payment))
 	return nil
@@ -341,6 +349,10 @@ func (s *state) endAgreement(signer core.AccountID, c wire.EndAgreement) error {
 		return core.Errorf(op, core.NotFound, "no agreement between bucket %s and provider %s", c.Bucket, c.Provider.Short())
 	}
 	s.o.del(agreementKey(c.Bucket, c.Provider))
+	idx := s.provIndex(c.Provider)
+	if idx.remove(c.Bucket) {
+		s.putProvIndex(c.Provider, idx)
+	}
 	s.emit(wire.EventAgreementEnded, "bucket", c.Bucket.String(), "provider", c.Provider.String(), "by", signer.String())
 	return nil
 }

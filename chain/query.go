@@ -78,6 +78,12 @@ func (a *App) query(path string) (any, error) {
 			return nil, core.Errorf(op, core.NotFound, "%s is not a registered provider", id.Short())
 		}
 		return s.wireProvider(id, p), nil
+	case len(parts) == 3 && parts[0] == "provider" && parts[2] == "agreements":
+		id, err := parseAccount(parts[1])
+		if err != nil {
+			return nil, err
+		}
+		return s.providerAgreements(id), nil
 	case len(parts) == 1 && parts[0] == "providers":
 		out := []wire.Provider{}
 		err := scanJSON(a, pProvider, func(key string, p *providerRecord) bool {

@@ -30,6 +30,7 @@ var scenarios = []struct {
 	{"challenge expired", scenarioChallengeExpired},
 	{"challenge evidence", scenarioChallengeEvidence},
 	{"queries", scenarioQueries},
+	{"provider agreements", scenarioProviderAgreements},
 }
 
 // TestScenariosDirect runs the scenarios against the application alone,

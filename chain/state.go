@@ -25,6 +25,7 @@ const (
 	pProvider   = "prov/"  // + account -> providerRecord
 	pBucket     = "bkt/"   // + bucket -> wire.Bucket
 	pAgreement  = "agr/"   // + bucket + provider -> agreementRecord
+	pProvAgr    = "agrp/"  // + provider -> provIndex (its agreements)
 	pCheckpoint = "cp/"    // + bucket + index -> wire.Checkpoint
 	pCPCount    = "cpn/"   // + bucket -> u64 count
 	pChallenge  = "chal/"  // + id -> wire.Challenge

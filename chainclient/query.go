@@ -71,7 +71,8 @@ func (c *Client) BucketAgreements(ctx context.Context, b core.BucketID) ([]wire.
 }
 
 // ProviderAgreements returns the agreements a provider holds, ordered by
-// bucket, expired ones included (Active says which are in force). It is
+// bucket. An expired one stays listed (Active false) until the provider's
+// next agreement prunes it from the chain's index; an ended one is gone. It is
 // an indexed query: its cost grows with the provider's own agreements,
 // not with the chain.
 func (c *Client) ProviderAgreements(ctx context.Context, p core.AccountID) ([]wire.Agreement, error) {

@@ -15,7 +15,8 @@ import (
 //	/account/{hex}                   Account (zero values for an unknown account)
 //	/nonce/{hex}                     NextNonce
 //	/provider/{hex}                  Provider
-//	/provider/{hex}/agreements       []Agreement, by bucket (an index: cost grows with the provider's own)
+//	/provider/{hex}/agreements       []Agreement, by bucket (an index: cost grows with the provider's own;
+//	                                 an expired one is listed until the provider's next agreement prunes it)
 //	/providers                       []Provider, by account
 //	/bucket/{id}                     Bucket
 //	/bucket/{id}/agreements          []Agreement, by provider
