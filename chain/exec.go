@@ -79,6 +79,9 @@ func (s *state) registerProvider(signer core.AccountID, c wire.RegisterProvider)
 	if err := validEndpoint(op, c.Endpoint); err != nil {
 		return err
 	}
+	if err := validTerms(op, c.Terms); err != nil {
+		return err
+	}
 	if _, ok := s.provider(signer); ok {
 		return core.Errorf(op, core.Exists, "%s is already a registered provider", signer.Short())
 	}
@@ -96,9 +99,10 @@ func (s *state) registerProvider(signer core.AccountID, c wire.RegisterProvider)
 	acc.Balance -= c.Stake
 	acc.Stake = total
 	s.putAccount(acc)
-	s.putJSON(acctKey(pProvider, signer), providerRecord{Endpoint: c.Endpoint, Capacity: c.Capacity, RegisteredHeight: s.height})
+	s.putJSON(acctKey(pProvider, signer), providerRecord{Endpoint: c.Endpoint, Capacity: c.Capacity, Terms: c.Terms, RegisteredHeight: s.height})
 	s.emit(wire.EventProviderRegistered, "provider", signer.String(), "endpoint", c.Endpoint,
-		"stake", itoa(total), "capacity", itoa(c.Capacity))
+		"stake", itoa(total), "capacity", itoa(c.Capacity), "accepting", strconv.FormatBool(c.Terms.Accepting),
+		"price_per_gib_block", itoa(c.Terms.PricePerGiBBlock), "max_duration", itoa64(c.Terms.MaxDuration))
 	return nil
 }
 
@@ -107,13 +111,18 @@ func (s *state) updateProvider(signer core.AccountID, c wire.UpdateProvider) err
 	if err := validEndpoint(op, c.Endpoint); err != nil {
 		return err
 	}
+	if err := validTerms(op, c.Terms); err != nil {
+		return err
+	}
 	p, ok := s.provider(signer)
 	if !ok {
 		return core.Errorf(op, core.NotFound, "%s is not a registered provider", signer.Short())
 	}
-	p.Endpoint, p.Capacity = c.Endpoint, c.Capacity
+	p.Endpoint, p.Capacity, p.Terms = c.Endpoint, c.Capacity, c.Terms
 	s.putJSON(acctKey(pProvider, signer), p)
-	s.emit(wire.EventProviderUpdated, "provider", signer.String(), "endpoint", c.Endpoint, "capacity", itoa(c.Capacity))
+	s.emit(wire.EventProviderUpdated, "provider", signer.String(), "endpoint", c.Endpoint, "capacity", itoa(c.Capacity),
+		"accepting", strconv.FormatBool(c.Terms.Accepting), "price_per_gib_block", itoa(c.Terms.PricePerGiBBlock),
+		"max_duration", itoa64(c.Terms.MaxDuration))
 	return nil
 }
 
@@ -296,7 +305,8 @@ func (s *state) newAgreement(op string, payer core.AccountID, bucket core.Bucket
 	if duration <= 0 {
 		return core.Errorf(op, core.Invalid, "duration must be > 0 blocks")
 	}
-	if _, ok := s.provider(provider); !ok {
+	prec, ok := s.provider(provider)
+	if !ok {
 		return core.Errorf(op, core.NotFound, "%s is not a registered provider", provider.Short())
 	}
 	if a, ok := s.agreement(bucket, provider); ok && s.height < a.ExpiryHeight {
@@ -309,7 +319,7 @@ func (s *state) newAgreement(op string, payer core.AccountID, bucket core.Bucket
 	idx := s.provIndex(provider)
 	idx.prune(s.height)
 	idx.remove(bucket) // an expired agreement on this bucket being renewed
-	if _, err := add(op, idx.Committed, maxBytes); err != nil {
+	if err := meetsTerms(op, provider, prec, offer{role: role, maxBytes: maxBytes, duration: duration, payment: payment}, idx.Committed); err != nil {
 		return err
 	}
 	if payment > 0 && payer != provider {

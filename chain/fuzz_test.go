@@ -112,7 +112,7 @@ func fuzzChain(t testing.TB) *App {
 		return b
 	}
 	txs := [][]byte{
-		mk("bob", 0, wire.RegisterProvider{Endpoint: "http://b", Stake: 5_000_000}),
+		mk("bob", 0, wire.RegisterProvider{Endpoint: "http://b", Stake: 5_000_000, Capacity: 1 << 40, Terms: wire.ProviderTerms{Accepting: true}}),
 		mk("alice", 0, wire.CreateBucket{Quorum: 1}),
 		mk("alice", 1, wire.CreateAgreement{Bucket: 1, Provider: bob.Account(), Role: wire.Primary, Duration: 100}),
 		mk("alice", 2, wire.CreateDrive{Name: "d", Providers: []core.AccountID{bob.Account()}, Duration: 100, Strategy: wire.CommitStrategy{Kind: wire.StrategyManual}}),

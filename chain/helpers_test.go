@@ -117,11 +117,21 @@ func (e env) newAccount(balance uint64) core.PrivateKey {
 
 const providerStake = 10_000_000
 
-// newProvider makes a registered provider with providerStake staked.
+// openTerms accept any agreement: free, any role, any duration.
+var openTerms = wire.ProviderTerms{Accepting: true}
+
+// newProvider makes a registered provider with providerStake staked that
+// accepts any agreement (openTerms) up to 1 TiB.
 func (e env) newProvider() core.PrivateKey {
 	e.t.Helper()
+	return e.newProviderTerms(openTerms)
+}
+
+// newProviderTerms makes a registered provider publishing terms.
+func (e env) newProviderTerms(terms wire.ProviderTerms) core.PrivateKey {
+	e.t.Helper()
 	k := e.newAccount(providerStake + 1_000_000)
-	e.ok(k, wire.RegisterProvider{Endpoint: "/ip4/127.0.0.1/tcp/4001/http", Stake: providerStake, Capacity: 1 << 40})
+	e.ok(k, wire.RegisterProvider{Endpoint: "/ip4/127.0.0.1/tcp/4001/http", Stake: providerStake, Capacity: 1 << 40, Terms: terms})
 	return k
 }
 

@@ -222,7 +222,7 @@ func (a *App) challenges(s *state, args url.Values) (any, error) {
 
 func (s *state) wireProvider(id core.AccountID, p providerRecord) wire.Provider {
 	return wire.Provider{Account: id, Endpoint: p.Endpoint, PublicKey: id, Stake: s.account(id).Stake,
-		Capacity: p.Capacity, RegisteredHeight: p.RegisteredHeight}
+		Capacity: p.Capacity, Terms: p.Terms, RegisteredHeight: p.RegisteredHeight}
 }
 
 // scanJSON decodes each committed value under prefix into a fresh T.

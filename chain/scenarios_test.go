@@ -31,6 +31,7 @@ var scenarios = []struct {
 	{"challenge evidence", scenarioChallengeEvidence},
 	{"queries", scenarioQueries},
 	{"provider agreements", scenarioProviderAgreements},
+	{"terms", scenarioTerms},
 }
 
 // TestScenariosDirect runs the scenarios against the application alone,

@@ -51,9 +51,10 @@ func acctKey(p string, a core.AccountID) string { return p + string(a[:]) }
 // providerRecord is what the chain stores of a provider; the stake lives
 // in the account.
 type providerRecord struct {
-	Endpoint         string `json:"endpoint"`
-	Capacity         uint64 `json:"capacity"`
-	RegisteredHeight int64  `json:"registered_height"`
+	Endpoint         string             `json:"endpoint"`
+	Capacity         uint64             `json:"capacity"`
+	Terms            wire.ProviderTerms `json:"terms"`
+	RegisteredHeight int64              `json:"registered_height"`
 }
 
 // agreementRecord is a stored agreement; Active is computed when read.

@@ -277,7 +277,7 @@ func (n *Network) register(ctx context.Context, m *member) error {
 	case err == nil && p.Endpoint == m.entry.Endpoint:
 		return nil
 	case err == nil:
-		_, err = n.chain.Submit(ctx, m.key, &wire.UpdateProvider{Endpoint: m.entry.Endpoint, Capacity: p.Capacity})
+		_, err = n.chain.Submit(ctx, m.key, &wire.UpdateProvider{Endpoint: m.entry.Endpoint, Capacity: p.Capacity, Terms: p.Terms})
 		return err
 	case core.KindOf(err) != core.NotFound:
 		return err
@@ -289,7 +289,9 @@ func (n *Network) register(ctx context.Context, m *member) error {
 	if _, err := n.chain.Submit(ctx, faucet, &wire.Transfer{To: m.entry.Account, Amount: n.cfg.Fund}); err != nil {
 		return err
 	}
-	_, err = n.chain.Submit(ctx, m.key, &wire.RegisterProvider{Endpoint: m.entry.Endpoint, Stake: n.cfg.Stake, Capacity: 1 << 40})
+	// Free, open terms: a dev network's drives are made in one command.
+	_, err = n.chain.Submit(ctx, m.key, &wire.RegisterProvider{Endpoint: m.entry.Endpoint, Stake: n.cfg.Stake, Capacity: 1 << 40,
+		Terms: wire.ProviderTerms{Accepting: true}})
 	return err
 }
 

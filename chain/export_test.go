@@ -1,0 +1,4 @@
+package chain
+
+// MinPayment exposes minPayment to the external tests.
+var MinPayment = minPayment
