@@ -253,6 +253,9 @@ func setBucketMember(op string, b *wire.Bucket, m wire.Member) error {
 	}
 	for i := range b.Members {
 		if b.Members[i].Account == m.Account {
+			if b.Members[i].Role.CanWrite() && !m.Role.CanWrite() {
+				noteFormerWriter(b, m.Account)
+			}
 			if m.Role == "" {
 				b.Members = append(b.Members[:i], b.Members[i+1:]...)
 			} else {
@@ -269,6 +272,18 @@ func setBucketMember(op string, b *wire.Bucket, m wire.Member) error {
 	}
 	b.Members = append(b.Members, m)
 	return nil
+}
+
+// noteFormerWriter records that a lost the writer role: leaves it signed
+// while it could write stay valid (wire.Bucket.LeafSigner). Each account
+// is listed once.
+func noteFormerWriter(b *wire.Bucket, a core.AccountID) {
+	for _, f := range b.FormerWriters {
+		if f == a {
+			return
+		}
+	}
+	b.FormerWriters = append(b.FormerWriters, a)
 }
 
 func (s *state) adminBucket(op string, signer core.AccountID, id core.BucketID) (*wire.Bucket, error) {
@@ -357,6 +372,16 @@ func (s *state) endAgreement(signer core.AccountID, c wire.EndAgreement) error {
 	}
 	if _, ok := s.agreement(c.Bucket, c.Provider); !ok {
 		return core.Errorf(op, core.NotFound, "no agreement between bucket %s and provider %s", c.Bucket, c.Provider.Short())
+	}
+	// A provider may not walk away from a challenge; an admin who ends
+	// the agreement voids the challenges it backed.
+	if open := s.openOnBucket(c.Bucket, c.Provider); len(open) > 0 {
+		if signer == c.Provider && b.Role(signer) != wire.Admin {
+			return core.Errorf(op, core.Conflict, "%d challenges against provider %s on bucket %s are open: it cannot end the agreement before they close", len(open), c.Provider.Short(), c.Bucket)
+		}
+		if err := s.voidChallenges(op, c.Bucket, c.Provider); err != nil {
+			return err
+		}
 	}
 	s.o.del(agreementKey(c.Bucket, c.Provider))
 	idx := s.provIndex(c.Provider)

@@ -186,6 +186,15 @@ func (l *log) write(blobs ...[]byte) uint64 {
 	return uint64(len(l.leaves))
 }
 
+// signed returns leaf i signed by writer k for bucket.
+func (l *log) signed(i uint64, chainID string, bucket core.BucketID, k core.PrivateKey) core.SignedLeaf {
+	sl, err := core.SignLeaf(k, chainID, bucket, l.leaves[i])
+	if err != nil {
+		l.t.Fatal(err)
+	}
+	return sl
+}
+
 func (l *log) root(count uint64) core.H256 {
 	r, err := l.m.RootAt(count)
 	if err != nil {

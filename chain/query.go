@@ -189,9 +189,9 @@ func (a *App) challenges(s *state, args url.Values) (any, error) {
 	}
 	st := args.Get("state")
 	switch st {
-	case "", wire.ChallengeOpen, wire.ChallengeAnswered, wire.ChallengeSlashed:
+	case "", wire.ChallengeOpen, wire.ChallengeAnswered, wire.ChallengeSlashed, wire.ChallengeVoid:
 	default:
-		return nil, core.Errorf(op, core.Invalid, "state %q is not open, answered or slashed", st)
+		return nil, core.Errorf(op, core.Invalid, "state %q is not open, answered, slashed or void", st)
 	}
 	out := []wire.Challenge{}
 	keep := func(c *wire.Challenge) bool {

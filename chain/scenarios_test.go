@@ -32,6 +32,9 @@ var scenarios = []struct {
 	{"queries", scenarioQueries},
 	{"provider agreements", scenarioProviderAgreements},
 	{"terms", scenarioTerms},
+	{"leaf writer", scenarioLeafWriter},
+	{"former writers", scenarioFormerWriters},
+	{"end agreement challenged", scenarioEndAgreementChallenged},
 }
 
 // TestScenariosDirect runs the scenarios against the application alone,
@@ -514,13 +517,14 @@ func scenarioDriveRoot(e env) {
 // a three-leaf log.
 type challengeFixture struct {
 	owner, provider, challenger core.PrivateKey
+	chainID                     string
 	bucket                      core.BucketID
 	log                         *log
 	count                       uint64
 }
 
 func newChallengeFixture(e env) challengeFixture {
-	f := challengeFixture{owner: e.newAccount(100_000), provider: e.newProvider(), challenger: e.newAccount(50_000)}
+	f := challengeFixture{owner: e.newAccount(100_000), provider: e.newProvider(), challenger: e.newAccount(50_000), chainID: e.b.chainID()}
 	res := e.ok(f.owner, wire.CreateBucket{Quorum: 1})
 	f.bucket = core.BucketID(attrID(e.t, res, wire.EventBucketCreated, "bucket"))
 	e.ok(f.owner, wire.CreateAgreement{Bucket: f.bucket, Provider: f.provider.Account(), Role: wire.Primary, MaxBytes: 1 << 20, Duration: 10_000})
@@ -536,8 +540,10 @@ func (f challengeFixture) open(e env, leaf uint64, deposit uint64) (core.Challen
 	return core.ChallengeID(attrID(e.t, res, wire.EventChallengeOpened, "id")), res
 }
 
+// answer is the provider's answer to challenge id on leaf, the leaf signed
+// by the bucket's owner (a writer).
 func (f challengeFixture) answer(leaf uint64, id core.ChallengeID) wire.RespondChallenge {
-	return wire.RespondChallenge{Challenge: id, Leaf: core.SignedLeaf{Leaf: f.log.leaves[leaf]}, Data: f.log.blobs[leaf], Proof: f.log.proof(leaf, f.count)}
+	return wire.RespondChallenge{Challenge: id, Leaf: f.log.signed(leaf, f.chainID, f.bucket, f.owner), Data: f.log.blobs[leaf], Proof: f.log.proof(leaf, f.count)}
 }
 
 func scenarioChallengeAnswered(e env) {
@@ -662,24 +668,33 @@ func scenarioChallengeEvidence(e env) {
 	both := open(sc, 0)
 	both.Evidence.FromCheckpoint = true
 	e.fail(f.challenger, both, core.Invalid, 0)
-	e.fail(f.challenger, wire.OpenChallenge{Provider: other.Account(), Bucket: f.bucket, Evidence: wire.ChallengeEvidence{FromCheckpoint: true}, Deposit: 1_000}, core.Invalid, 0) // did not sign it
-	e.fail(f.provider, wire.OpenChallenge{Provider: f.provider.Account(), Bucket: f.bucket, Evidence: wire.ChallengeEvidence{FromCheckpoint: true}, Deposit: 1_000}, core.Invalid, 0)
-	// A replica that did not sign is not bound by the checkpoint...
+	fromCP := func(p core.PrivateKey) wire.OpenChallenge {
+		return wire.OpenChallenge{Provider: p.Account(), Bucket: f.bucket, LeafIndex: 1, Evidence: wire.ChallengeEvidence{FromCheckpoint: true}, Deposit: 1_000}
+	}
+	e.fail(f.challenger, fromCP(other), core.Unauthorized, 0) // no agreement, did not sign it
+	e.fail(f.provider, fromCP(f.provider), core.Invalid, 0)   // nobody challenges itself
+	// Only the checkpoint's signers are bound by it: neither a replica nor
+	// a primary under an active agreement that did not sign is.
 	e.ok(f.owner, wire.CreateAgreement{Bucket: f.bucket, Provider: other.Account(), Role: wire.Replica, MaxBytes: 1 << 20, Duration: 10_000})
-	e.fail(f.challenger, wire.OpenChallenge{Provider: other.Account(), Bucket: f.bucket, Evidence: wire.ChallengeEvidence{FromCheckpoint: true}, Deposit: 1_000}, core.Invalid, 0)
-	// ...but a primary under an active agreement is, signer or not: it must
-	// hold the bucket's checkpointed data (it may have been down, or have
-	// diverged, when the others signed).
+	e.fail(f.challenger, fromCP(other), core.Unauthorized, 0)
 	primary := e.newProvider()
 	e.ok(f.owner, wire.CreateAgreement{Bucket: f.bucket, Provider: primary.Account(), Role: wire.Primary, MaxBytes: 1 << 20, Duration: 10_000})
-	e.ok(f.challenger, wire.OpenChallenge{Provider: primary.Account(), Bucket: f.bucket, LeafIndex: 1, Evidence: wire.ChallengeEvidence{FromCheckpoint: true}, Deposit: 1_000})
+	e.fail(f.challenger, fromCP(primary), core.Unauthorized, 0)
+	// Nor is a provider bound, even by its own signature, once it holds no
+	// active agreement on the bucket.
+	ended := e.newProvider()
+	e.ok(f.owner, wire.CreateAgreement{Bucket: f.bucket, Provider: ended.Account(), Role: wire.Primary, MaxBytes: 1 << 20, Duration: 10_000})
+	e.ok(ended, wire.EndAgreement{Bucket: f.bucket, Provider: ended.Account()})
+	endedSC, _ := com.Sign(ended)
+	e.fail(f.challenger, wire.OpenChallenge{Provider: ended.Account(), Bucket: f.bucket, Evidence: wire.ChallengeEvidence{Commitment: &endedSC}, Deposit: 1_000}, core.Unauthorized, 0)
 	res := e.ok(f.challenger, open(sc, 3))
 	cid := core.ChallengeID(attrID(e.t, res, wire.EventChallengeOpened, "id"))
 	c := e.challenge(cid)
 	if c.LeafCount != 4 || c.MMRRoot != com.MMRRoot {
 		e.t.Fatalf("challenge %+v", c)
 	}
-	e.ok(f.provider, wire.RespondChallenge{Challenge: cid, Leaf: core.SignedLeaf{Leaf: f.log.leaves[3]}, Data: f.log.blobs[3], Proof: f.log.proof(3, n)})
+	f.count = n
+	e.ok(f.provider, f.answer(3, cid))
 }
 
 func scenarioQueries(e env) {

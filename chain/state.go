@@ -32,6 +32,7 @@ const (
 	pChalByProv = "chalp/" // + provider + id -> ""
 	pChalByBkt  = "chalb/" // + bucket + id -> ""
 	pOpenChal   = "open/"  // + provider -> u64 open challenges
+	pOpenBkt    = "openb/" // + bucket + provider -> []ChallengeID open against it there
 	pDrive      = "drv/"   // + drive -> wire.Drive
 	pDriveOwner = "drvo/"  // + owner + drive -> ""
 
@@ -143,8 +144,11 @@ func (s *state) bucket(id core.BucketID) (*wire.Bucket, bool) {
 
 func (s *state) putBucket(b *wire.Bucket) { s.putJSON(pBucket+u64(uint64(b.ID)), b) }
 
-func agreementKey(b core.BucketID, p core.AccountID) string {
-	return pAgreement + u64(uint64(b)) + string(p[:])
+func agreementKey(b core.BucketID, p core.AccountID) string { return agreementKeyP(pAgreement, b, p) }
+
+// agreementKeyP is prefix + bucket + provider.
+func agreementKeyP(prefix string, b core.BucketID, p core.AccountID) string {
+	return prefix + u64(uint64(b)) + string(p[:])
 }
 
 func (s *state) agreement(b core.BucketID, p core.AccountID) (agreementRecord, bool) {

@@ -40,6 +40,7 @@ const (
 	EventChallengeOpened     = "challenge.opened"
 	EventChallengeAnswered   = "challenge.answered"
 	EventChallengeResolved   = "challenge.resolved"
+	EventChallengeVoided     = "challenge.voided"
 	EventDriveCreated        = "drive.created"
 	EventDriveRootUpdated    = "drive.root_updated"
 	EventDriveStrategySet    = "drive.strategy_set"

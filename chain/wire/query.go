@@ -47,7 +47,7 @@ func PathDrives(owner core.AccountID) string  { return "/drives?owner=" + owner.
 type ChallengeFilter struct {
 	Provider *core.AccountID
 	Bucket   core.BucketID
-	State    string // open | answered | slashed
+	State    string // open | answered | slashed | void
 }
 
 // PathChallenges is the query path for the challenges f selects.

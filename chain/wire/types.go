@@ -162,6 +162,9 @@ const (
 	ChallengeOpen     = "open"
 	ChallengeAnswered = "answered"
 	ChallengeSlashed  = "slashed"
+	// ChallengeVoid: the bucket's admin ended the agreement while the
+	// challenge was open; the deposit went back, nobody was slashed.
+	ChallengeVoid = "void"
 )
 
 // Challenge asks Provider to prove it holds leaf LeafIndex (counted from
@@ -180,10 +183,10 @@ type Challenge struct {
 	LeafIndex    uint64           `json:"leaf_index"`
 	Deadline     int64            `json:"deadline"`
 	Deposit      uint64           `json:"deposit"`
-	State        string           `json:"state"` // open | answered | slashed
+	State        string           `json:"state"` // open | answered | slashed | void
 	OpenedHeight int64            `json:"opened_height"`
-	// ClosedHeight is the height at which the challenge was answered or
-	// slashed; 0 while open.
+	// ClosedHeight is the height at which the challenge was answered,
+	// slashed or voided; 0 while open.
 	ClosedHeight int64 `json:"closed_height,omitempty"`
 	// Slashed is the amount taken from the provider's stake (state slashed).
 	Slashed uint64 `json:"slashed,omitempty"`
