@@ -350,17 +350,24 @@ func scenarioStartSeq(e env) {
 	lower := newLog(e.t, 9)
 	lower.write([]byte("z"), []byte("a"), []byte("b"), []byte("c"), []byte("d"), []byte("e"))
 	e.fail(f.owner, lower.checkpoint(id, f.bucket, 6, f.p1), core.Conflict, 0)
-	// Advancing start_seq: a new MMR; its end must not move back.
+	// Nor does it advance, however many primaries sign: truncation is not
+	// offered, so a quorum cannot rewrite history under a new start_seq.
 	pruned := newLog(e.t, 12)
-	pruned.write([]byte("c"))
-	e.fail(f.owner, pruned.checkpoint(id, f.bucket, 1, f.p1), core.Conflict, 0) // ends at 13 < 14
-	pruned.write([]byte("d"), []byte("e"))
-	e.ok(f.owner, pruned.checkpoint(id, f.bucket, 3, f.p1)) // [12, 15): no proof needed
+	pruned.write([]byte("c"), []byte("d"), []byte("e"))
+	te := e.fail(f.owner, pruned.checkpoint(id, f.bucket, 3, f.p1, f.p2, f.p3), core.Conflict, 0)
+	if !strings.Contains(te.Log, "truncation is not offered") {
+		e.t.Errorf("refusal does not say why: %s", te.Log)
+	}
 	var latest wire.Checkpoint
 	e.q(wire.PathCheckpoint(f.bucket), &latest)
-	if latest.StartSeq != 12 || latest.LeafCount != 3 {
+	if latest.StartSeq != 10 || latest.LeafCount != 4 || latest.MMRRoot != l.root(n) {
 		e.t.Fatalf("latest %+v", latest)
 	}
+	// The same log, grown, is accepted with its proof.
+	m := l.write([]byte("e"))
+	cp := l.checkpoint(id, f.bucket, m, f.p1)
+	cp.Consistency = l.consistency(n, m)
+	e.ok(f.owner, cp)
 }
 
 func scenarioDrives(e env) {
