@@ -205,6 +205,8 @@ func (v *viaNode) query(t testing.TB, path string, out any) error {
 		v2, err = v.c.LatestCheckpoint(c, p.bucket)
 	case "checkpoints":
 		v2, err = v.c.CheckpointHistory(c, p.bucket)
+	case "equivocations":
+		v2, err = v.c.Equivocations(c, p.bucket)
 	case "challenge":
 		v2, err = v.c.Challenge(c, p.challenge)
 	case "drive":

@@ -48,6 +48,8 @@ func execute(s *state, signer core.AccountID, call wire.Call) error {
 		return s.respondChallenge(signer, c)
 	case wire.ResolveChallenge:
 		return s.resolveChallenge(signer, c)
+	case wire.ReportEquivocation:
+		return s.reportEquivocation(signer, c)
 	case wire.CreateDrive:
 		return s.createDrive(signer, c)
 	case wire.SetCommitStrategy:

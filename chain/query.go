@@ -121,6 +121,13 @@ func (a *App) query(path string) (any, error) {
 				return nil, core.Errorf(op, core.NotFound, "bucket %s has no checkpoint", id)
 			}
 			return b.Latest, nil
+		case len(parts) == 3 && parts[2] == "equivocations":
+			out := []wire.Equivocation{}
+			err := scanJSON(a, pEquivoc+u64(uint64(id)), func(_ string, q *wire.Equivocation) bool {
+				out = append(out, *q)
+				return len(out) < maxListed
+			})
+			return out, err
 		case len(parts) == 3 && parts[2] == "checkpoints":
 			out := []wire.Checkpoint{}
 			err := scanJSON(a, pCheckpoint+u64(uint64(id)), func(_ string, c *wire.Checkpoint) bool {

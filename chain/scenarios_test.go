@@ -35,6 +35,7 @@ var scenarios = []struct {
 	{"leaf writer", scenarioLeafWriter},
 	{"former writers", scenarioFormerWriters},
 	{"end agreement challenged", scenarioEndAgreementChallenged},
+	{"equivocation", scenarioEquivocation},
 }
 
 // TestScenariosDirect runs the scenarios against the application alone,

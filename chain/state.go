@@ -33,6 +33,7 @@ const (
 	pChalByBkt  = "chalb/" // + bucket + id -> ""
 	pOpenChal   = "open/"  // + provider -> u64 open challenges
 	pOpenBkt    = "openb/" // + bucket + provider -> []ChallengeID open against it there
+	pEquivoc    = "equiv/" // + bucket + seq -> wire.Equivocation
 	pDrive      = "drv/"   // + drive -> wire.Drive
 	pDriveOwner = "drvo/"  // + owner + drive -> ""
 

@@ -96,6 +96,14 @@ func (c *Client) CheckpointHistory(ctx context.Context, b core.BucketID) ([]wire
 	return v, err
 }
 
+// Equivocations returns the equivocations recorded on a bucket (two
+// writer-signed leaves at one seq), ordered by seq.
+func (c *Client) Equivocations(ctx context.Context, b core.BucketID) ([]wire.Equivocation, error) {
+	var v []wire.Equivocation
+	err := c.query(ctx, "chainclient.Equivocations", wire.PathEquivocations(b), &v)
+	return v, err
+}
+
 // Challenge returns a challenge (NotFound if there is none with that id).
 func (c *Client) Challenge(ctx context.Context, id core.ChallengeID) (wire.Challenge, error) {
 	var v wire.Challenge

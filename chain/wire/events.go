@@ -41,6 +41,7 @@ const (
 	EventChallengeAnswered   = "challenge.answered"
 	EventChallengeResolved   = "challenge.resolved"
 	EventChallengeVoided     = "challenge.voided"
+	EventWriterEquivocated   = "writer.equivocated"
 	EventDriveCreated        = "drive.created"
 	EventDriveRootUpdated    = "drive.root_updated"
 	EventDriveStrategySet    = "drive.strategy_set"

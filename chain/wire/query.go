@@ -22,6 +22,7 @@ import (
 //	/bucket/{id}/agreements          []Agreement, by provider
 //	/bucket/{id}/checkpoint          Checkpoint, the latest (NotFound if none)
 //	/bucket/{id}/checkpoints         []Checkpoint, oldest first
+//	/bucket/{id}/equivocations       []Equivocation, by seq
 //	/challenge/{id}                  Challenge
 //	/challenges?provider=&bucket=&state=   []Challenge, by id (filters optional)
 //	/drive/{id}                      Drive
@@ -40,8 +41,11 @@ func PathAgreements(b core.BucketID) string   { return "/bucket/" + b.String() +
 func PathCheckpoint(b core.BucketID) string   { return "/bucket/" + b.String() + "/checkpoint" }
 func PathCheckpoints(b core.BucketID) string  { return "/bucket/" + b.String() + "/checkpoints" }
 func PathChallenge(c core.ChallengeID) string { return "/challenge/" + c.String() }
-func PathDrive(d core.DriveID) string         { return "/drive/" + d.String() }
-func PathDrives(owner core.AccountID) string  { return "/drives?owner=" + owner.String() }
+func PathEquivocations(b core.BucketID) string {
+	return "/bucket/" + b.String() + "/equivocations"
+}
+func PathDrive(d core.DriveID) string        { return "/drive/" + d.String() }
+func PathDrives(owner core.AccountID) string { return "/drives?owner=" + owner.String() }
 
 // ChallengeFilter selects challenges; zero fields match everything.
 type ChallengeFilter struct {

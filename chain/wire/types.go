@@ -192,6 +192,18 @@ type Challenge struct {
 	Slashed uint64 `json:"slashed,omitempty"`
 }
 
+// Equivocation is a recorded report_equivocation: two different leaves at
+// one seq of a bucket's log, each signed by an account that is or was a
+// writer of the bucket. It is the writers' fault, not a provider's.
+type Equivocation struct {
+	Bucket   core.BucketID   `json:"bucket"`
+	Seq      uint64          `json:"seq"`
+	A        core.SignedLeaf `json:"a"`
+	B        core.SignedLeaf `json:"b"`
+	Reporter core.AccountID  `json:"reporter"`
+	Height   int64           `json:"height"`
+}
+
 // Commit strategy kinds.
 const (
 	StrategyImmediate = "immediate"
