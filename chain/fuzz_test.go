@@ -20,6 +20,13 @@ var updateCorpus = flag.Bool("update-corpus", false, "rewrite testdata/fuzz/Fuzz
 // fuzz chain's state (bucket 1 with alice as admin, bob a provider).
 func fuzzSeeds() []string {
 	alice, bob := devKey("alice").Account(), devKey("bob").Account()
+	leaf := func(data string) core.Leaf {
+		return core.Leaf{Seq: 0, ContentHash: core.Sum256([]byte(data)), Size: uint64(len(data))}
+	}
+	signed := func(data string) core.SignedLeaf {
+		sl, _ := core.SignLeaf(devKey("alice"), DevChainID, 1, leaf(data))
+		return sl
+	}
 	calls := []wire.Call{
 		wire.Transfer{To: bob, Amount: 5},
 		wire.CreateBucket{Quorum: 1, Members: []wire.Member{{Account: bob, Role: wire.Writer}}},
@@ -33,6 +40,12 @@ func fuzzSeeds() []string {
 		wire.ShareDrive{Drive: 1, Member: wire.Member{Account: alice, Role: wire.Writer}},
 		wire.DeleteDrive{Drive: 1},
 		wire.WithdrawStake{Amount: 1},
+		// Signed leaves: an answer to the open challenge 1, and two leaves
+		// alice (bucket 1's admin) signed at one seq.
+		wire.RespondChallenge{Challenge: 1, Leaf: signed(""), Data: []byte{}},
+		wire.ReportEquivocation{Bucket: 1, A: signed("a"), B: signed("b")},
+		wire.EndAgreement{Bucket: 1, Provider: bob},
+		wire.RegisterProvider{Endpoint: "http://a", Stake: 1_000_000, Capacity: 1, Terms: wire.ProviderTerms{Accepting: true, PricePerGiBBlock: 1, MaxDuration: 1, Roles: []wire.Role{wire.Replica}}},
 	}
 	var out []string
 	for _, c := range calls {
