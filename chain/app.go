@@ -46,6 +46,9 @@ type App struct {
 	mu  sync.Mutex
 	db  *pebble.DB
 	log *slog.Logger
+	// readers counts queries reading a snapshot without the lock; Close
+	// waits for them.
+	readers sync.WaitGroup
 
 	// Committed state.
 	height  int64
@@ -106,13 +109,14 @@ func New(cfg Config) (*App, error) {
 // Close closes the state database.
 func (a *App) Close() error {
 	a.mu.Lock()
-	defer a.mu.Unlock()
-	if a.db == nil {
+	db := a.db
+	a.db = nil
+	a.mu.Unlock()
+	if db == nil {
 		return nil
 	}
-	err := a.db.Close()
-	a.db = nil
-	return err
+	a.readers.Wait()
+	return db.Close()
 }
 
 // Height returns the last committed height.

@@ -73,6 +73,7 @@ func (s *state) openChallenge(signer core.AccountID, c wire.OpenChallenge) error
 	s.putChallenge(ch)
 	s.o.set(acctKey(pChalByProv, c.Provider)+u64(uint64(ch.ID)), nil)
 	s.o.set(pChalByBkt+u64(uint64(c.Bucket))+u64(uint64(ch.ID)), nil)
+	s.o.set(pChalByState+ch.State+"/"+u64(uint64(ch.ID)), nil)
 	s.putU64(acctKey(pOpenChal, c.Provider), s.getU64(acctKey(pOpenChal, c.Provider))+1)
 	s.addOpenOnBucket(c.Bucket, c.Provider, ch.ID)
 	s.emit(wire.EventChallengeOpened, "id", ch.ID.String(), "provider", c.Provider.String(), "bucket", c.Bucket.String(),
@@ -82,6 +83,8 @@ func (s *state) openChallenge(signer core.AccountID, c wire.OpenChallenge) error
 }
 
 func (s *state) closeChallenge(ch *wire.Challenge, st string) {
+	s.o.del(pChalByState + ch.State + "/" + u64(uint64(ch.ID)))
+	s.o.set(pChalByState+st+"/"+u64(uint64(ch.ID)), nil)
 	ch.State = st
 	ch.ClosedHeight = s.height
 	s.putChallenge(ch)

@@ -21,21 +21,22 @@ const (
 	keySeqDrive    = "seq/drive"
 	keySeqChalleng = "seq/challenge"
 
-	pAccount    = "acct/"  // + account -> wire.Account
-	pProvider   = "prov/"  // + account -> providerRecord
-	pBucket     = "bkt/"   // + bucket -> wire.Bucket
-	pAgreement  = "agr/"   // + bucket + provider -> agreementRecord
-	pProvAgr    = "agrp/"  // + provider -> provIndex (its agreements)
-	pCheckpoint = "cp/"    // + bucket + index -> wire.Checkpoint
-	pCPCount    = "cpn/"   // + bucket -> u64 count
-	pChallenge  = "chal/"  // + id -> wire.Challenge
-	pChalByProv = "chalp/" // + provider + id -> ""
-	pChalByBkt  = "chalb/" // + bucket + id -> ""
-	pOpenChal   = "open/"  // + provider -> u64 open challenges
-	pOpenBkt    = "openb/" // + bucket + provider -> []ChallengeID open against it there
-	pEquivoc    = "equiv/" // + bucket + seq -> wire.Equivocation
-	pDrive      = "drv/"   // + drive -> wire.Drive
-	pDriveOwner = "drvo/"  // + owner + drive -> ""
+	pAccount     = "acct/"  // + account -> wire.Account
+	pProvider    = "prov/"  // + account -> providerRecord
+	pBucket      = "bkt/"   // + bucket -> wire.Bucket
+	pAgreement   = "agr/"   // + bucket + provider -> agreementRecord
+	pProvAgr     = "agrp/"  // + provider -> provIndex (its agreements)
+	pCheckpoint  = "cp/"    // + bucket + index -> wire.Checkpoint
+	pCPCount     = "cpn/"   // + bucket -> u64 count
+	pChallenge   = "chal/"  // + id -> wire.Challenge
+	pChalByProv  = "chalp/" // + provider + id -> ""
+	pChalByBkt   = "chalb/" // + bucket + id -> ""
+	pChalByState = "chals/" // + state + "/" + id -> ""
+	pOpenChal    = "open/"  // + provider -> u64 open challenges
+	pOpenBkt     = "openb/" // + bucket + provider -> []ChallengeID open against it there
+	pEquivoc     = "equiv/" // + bucket + seq -> wire.Equivocation
+	pDrive       = "drv/"   // + drive -> wire.Drive
+	pDriveOwner  = "drvo/"  // + owner + drive -> ""
 
 	// Not part of the hashed state: written at Commit.
 	keyMetaHeight  = "meta/height"
