@@ -98,6 +98,7 @@ func (a *App) discardPending() {
 	defer a.mu.Unlock()
 	a.pending, a.pendingHash, a.pendingHeight = nil, nil, 0
 	a.checkNonces = map[core.AccountID]uint64{}
+	a.checkFees = map[core.AccountID]uint64{}
 	a.checked = map[core.H256]struct{}{}
 }
 

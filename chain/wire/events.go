@@ -25,7 +25,7 @@ type Event struct {
 // Event types. The attributes each carries are listed in docs/api.md;
 // account ids and hashes are hex, ids and amounts decimal.
 const (
-	EventTx                  = "cairn.tx" // signer, nonce, call: every executed tx, failed or not
+	EventTx                  = "cairn.tx" // signer, nonce, call, fee: every executed tx, failed or not
 	EventTransfer            = "transfer"
 	EventStakeAdded          = "stake.added"
 	EventStakeWithdrawn      = "stake.withdrawn"

@@ -268,6 +268,13 @@ type Params struct {
 	MinProviderStake uint64 `json:"min_provider_stake"`
 	// MinChallengeDeposit is the least deposit a challenge carries.
 	MinChallengeDeposit uint64 `json:"min_challenge_deposit"`
+	// TxFeeBase and TxFeePerKiB price a transaction: base x the call's
+	// weight (docs/chain.md, "Fees") plus per KiB of the transaction's
+	// bytes, rounded up. The fee is burned whether the call succeeds or
+	// fails; a signer that cannot pay it has its transaction refused
+	// with no state change.
+	TxFeeBase   uint64 `json:"tx_fee_base"`
+	TxFeePerKiB uint64 `json:"tx_fee_per_kib"`
 }
 
 // DefaultParams are the dev chain's parameters.
@@ -278,6 +285,8 @@ func DefaultParams() Params {
 		ChallengerRewardBps: 5000,
 		MinProviderStake:    1_000_000,
 		MinChallengeDeposit: 1_000,
+		TxFeeBase:           10,
+		TxFeePerKiB:         1,
 	}
 }
 
