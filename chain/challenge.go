@@ -73,7 +73,7 @@ func (s *state) openChallenge(signer core.AccountID, c wire.OpenChallenge) error
 	s.putChallenge(ch)
 	s.o.set(acctKey(pChalByProv, c.Provider)+u64(uint64(ch.ID)), nil)
 	s.o.set(pChalByBkt+u64(uint64(c.Bucket))+u64(uint64(ch.ID)), nil)
-	s.o.set(pChalByState+ch.State+"/"+u64(uint64(ch.ID)), nil)
+	s.setChallengeState(ch, ch.State)
 	s.putU64(acctKey(pOpenChal, c.Provider), s.getU64(acctKey(pOpenChal, c.Provider))+1)
 	s.addOpenOnBucket(c.Bucket, c.Provider, ch.ID)
 	s.emit(wire.EventChallengeOpened, "id", ch.ID.String(), "provider", c.Provider.String(), "bucket", c.Bucket.String(),
@@ -82,9 +82,20 @@ func (s *state) openChallenge(signer core.AccountID, c wire.OpenChallenge) error
 	return nil
 }
 
+// setChallengeState moves ch's entries in the per-state indexes (by
+// state, and by provider and state) from ch.State to st.
+func (s *state) setChallengeState(ch *wire.Challenge, st string) {
+	id := u64(uint64(ch.ID))
+	if ch.State != st {
+		s.o.del(pChalByState + ch.State + "/" + id)
+		s.o.del(acctKey(pChalByPS, ch.Provider) + ch.State + "/" + id)
+	}
+	s.o.set(pChalByState+st+"/"+id, nil)
+	s.o.set(acctKey(pChalByPS, ch.Provider)+st+"/"+id, nil)
+}
+
 func (s *state) closeChallenge(ch *wire.Challenge, st string) {
-	s.o.del(pChalByState + ch.State + "/" + u64(uint64(ch.ID)))
-	s.o.set(pChalByState+st+"/"+u64(uint64(ch.ID)), nil)
+	s.setChallengeState(ch, st)
 	ch.State = st
 	ch.ClosedHeight = s.height
 	s.putChallenge(ch)

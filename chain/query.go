@@ -247,6 +247,12 @@ func (v *view) challenges(s *state, args url.Values) (any, error) {
 	}
 	var err error
 	switch {
+	case prov != nil && st != "":
+		prefix := acctKey(pChalByPS, *prov) + st + "/"
+		err = scan(v.r.db, prefix, func(key string, _ []byte) bool {
+			c, ok := s.challenge(core.ChallengeID(beU64(key[len(prefix):])))
+			return !ok || keep(c)
+		})
 	case prov != nil:
 		prefix := acctKey(pChalByProv, *prov)
 		err = scan(v.r.db, prefix, func(key string, _ []byte) bool {

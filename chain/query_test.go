@@ -12,8 +12,8 @@ import (
 	"github.com/cairn-storage/cairn/core"
 )
 
-// The state filter alone reads the per-state challenge index, which
-// follows each challenge from open to its end.
+// The state filter reads the per-state challenge indexes (alone, or with
+// the provider), which follow each challenge from open to its end.
 func TestChallengesByState(t *testing.T) {
 	e := env{t, newDirect(t, "")}
 	f := newChallengeFixture(e)
@@ -23,18 +23,25 @@ func TestChallengesByState(t *testing.T) {
 	g := newChallengeFixture(e)
 	id3, _ := g.open(e, 2, 1_000)
 	e.ok(g.owner, wire.EndAgreement{Bucket: g.bucket, Provider: g.provider.Account()})
+	fp, gp := f.provider.Account(), g.provider.Account()
 	for _, c := range []struct {
+		prov  *core.AccountID
 		state string
 		want  []core.ChallengeID
 	}{
-		{wire.ChallengeOpen, []core.ChallengeID{id1}},
-		{wire.ChallengeAnswered, []core.ChallengeID{id2}},
-		{wire.ChallengeVoid, []core.ChallengeID{id3}},
-		{wire.ChallengeSlashed, nil},
-		{"", []core.ChallengeID{id1, id2, id3}},
+		{nil, wire.ChallengeOpen, []core.ChallengeID{id1}},
+		{nil, wire.ChallengeAnswered, []core.ChallengeID{id2}},
+		{nil, wire.ChallengeVoid, []core.ChallengeID{id3}},
+		{nil, wire.ChallengeSlashed, nil},
+		{nil, "", []core.ChallengeID{id1, id2, id3}},
+		{&fp, wire.ChallengeOpen, []core.ChallengeID{id1}},
+		{&fp, wire.ChallengeAnswered, []core.ChallengeID{id2}},
+		{&fp, wire.ChallengeVoid, nil},
+		{&gp, wire.ChallengeOpen, nil},
+		{&gp, wire.ChallengeVoid, []core.ChallengeID{id3}},
 	} {
 		var cs []wire.Challenge
-		e.q(wire.PathChallenges(wire.ChallengeFilter{State: c.state}), &cs)
+		e.q(wire.PathChallenges(wire.ChallengeFilter{Provider: c.prov, State: c.state}), &cs)
 		if len(cs) != len(c.want) {
 			t.Fatalf("state %q: %+v, want ids %v", c.state, cs, c.want)
 		}

@@ -32,6 +32,7 @@ const (
 	pChalByProv  = "chalp/" // + provider + id -> ""
 	pChalByBkt   = "chalb/" // + bucket + id -> ""
 	pChalByState = "chals/" // + state + "/" + id -> ""
+	pChalByPS    = "chalq/" // + provider + state + "/" + id -> ""
 	pOpenChal    = "open/"  // + provider -> u64 open challenges
 	pOpenBkt     = "openb/" // + bucket + provider -> []ChallengeID open against it there
 	pEquivoc     = "equiv/" // + bucket + seq -> wire.Equivocation
