@@ -271,7 +271,7 @@ func (n *Network) StartProvider(ctx context.Context, i int) error {
 
 // devTerms are the terms devnet providers publish: free and open, so a dev
 // network's drives are made in one command.
-var devTerms = wire.ProviderTerms{Accepting: true}
+func devTerms() wire.ProviderTerms { return wire.ProviderTerms{Accepting: true} }
 
 // register funds the provider's account from the faucet and registers it,
 // or updates its endpoint if it is registered elsewhere.
@@ -283,7 +283,7 @@ func (n *Network) register(ctx context.Context, m *member) error {
 	case err == nil:
 		// A new endpoint, or a registration from before terms existed:
 		// publish the devnet's open terms with it.
-		_, err = n.chain.Submit(ctx, m.key, &wire.UpdateProvider{Endpoint: m.entry.Endpoint, Capacity: p.Capacity, Terms: devTerms})
+		_, err = n.chain.Submit(ctx, m.key, &wire.UpdateProvider{Endpoint: m.entry.Endpoint, Capacity: p.Capacity, Terms: devTerms()})
 		return err
 	case core.KindOf(err) != core.NotFound:
 		return err
@@ -296,7 +296,7 @@ func (n *Network) register(ctx context.Context, m *member) error {
 		return err
 	}
 	_, err = n.chain.Submit(ctx, m.key, &wire.RegisterProvider{Endpoint: m.entry.Endpoint, Stake: n.cfg.Stake, Capacity: 1 << 40,
-		Terms: devTerms})
+		Terms: devTerms()})
 	return err
 }
 
