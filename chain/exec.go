@@ -10,12 +10,16 @@ import (
 
 // Limits on what one call may carry.
 const (
-	maxEndpoint   = 512 // bytes of a provider endpoint
-	maxMembers    = 256 // members of a bucket
-	maxSignatures = 64  // signatures on one checkpoint
-	maxProviders  = 64  // primaries, and replicas, of one drive
-	maxNameLen    = 255 // bytes of a drive name
-	maxCIDLen     = 256 // bytes of a root CID
+	maxEndpoint = 512 // bytes of a provider endpoint
+	maxMembers  = 256 // members of a bucket
+	// maxEverWriters bounds the accounts that are or were writers of a
+	// bucket (its writers and FormerWriters), so the bucket record stays
+	// small however often an admin changes roles.
+	maxEverWriters = 1024
+	maxSignatures  = 64  // signatures on one checkpoint
+	maxProviders   = 64  // primaries, and replicas, of one drive
+	maxNameLen     = 255 // bytes of a drive name
+	maxCIDLen      = 256 // bytes of a root CID
 )
 
 // execute runs call for signer against s. It returns nil after changing
@@ -252,6 +256,17 @@ func setBucketMember(op string, b *wire.Bucket, m wire.Member) error {
 	}
 	if m.Role != "" && !m.Role.Valid() {
 		return core.Errorf(op, core.Invalid, "role %q is not admin, writer or reader", m.Role)
+	}
+	if m.Role.CanWrite() && !b.LeafSigner(m.Account) {
+		n := len(b.FormerWriters)
+		for _, x := range b.Members {
+			if x.Role.CanWrite() {
+				n++
+			}
+		}
+		if n >= maxEverWriters {
+			return core.Errorf(op, core.Invalid, "bucket %s has had %d writers, at most %d", b.ID, n, maxEverWriters)
+		}
 	}
 	for i := range b.Members {
 		if b.Members[i].Account == m.Account {
