@@ -16,10 +16,13 @@ const (
 	// bucket (its writers and FormerWriters), so the bucket record stays
 	// small however often an admin changes roles.
 	maxEverWriters = 1024
-	maxSignatures  = 64  // signatures on one checkpoint
-	maxProviders   = 64  // primaries, and replicas, of one drive
-	maxNameLen     = 255 // bytes of a drive name
-	maxCIDLen      = 256 // bytes of a root CID
+	// maxProviderAgreements bounds a provider's active agreements, so its
+	// index (provindex.go) stays small enough to rewrite per agreement.
+	maxProviderAgreements = 1024
+	maxSignatures         = 64  // signatures on one checkpoint
+	maxProviders          = 64  // primaries, and replicas, of one drive
+	maxNameLen            = 255 // bytes of a drive name
+	maxCIDLen             = 256 // bytes of a root CID
 )
 
 // execute runs call for signer against s. It returns nil after changing
@@ -351,6 +354,9 @@ func (s *state) newAgreement(op string, payer core.AccountID, bucket core.Bucket
 	idx := s.provIndex(provider)
 	idx.prune(s.height)
 	idx.remove(bucket) // an expired agreement on this bucket being renewed
+	if len(idx.Entries) >= maxProviderAgreements {
+		return core.Errorf(op, core.Conflict, "provider %s holds %d active agreements, at most %d", provider.Short(), len(idx.Entries), maxProviderAgreements)
+	}
 	if err := meetsTerms(op, provider, prec, offer{role: role, maxBytes: maxBytes, duration: duration, payment: payment}, idx.Committed); err != nil {
 		return err
 	}

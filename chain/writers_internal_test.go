@@ -40,3 +40,36 @@ func TestEverWritersBounded(t *testing.T) {
 		t.Fatalf("removing it again: %v, %d former writers", err, len(b.FormerWriters))
 	}
 }
+
+// A provider holds at most maxProviderAgreements active agreements; an
+// expired one frees its slot.
+func TestProviderAgreementsBounded(t *testing.T) {
+	s := &state{o: newOverlay(mapReader{}), height: 10, chainID: "c", params: wire.DefaultParams()}
+	p, payer := core.AccountID{1}, core.AccountID{2}
+	s.putJSON(acctKey(pProvider, p), providerRecord{Endpoint: "http://p", Capacity: 1 << 40, Terms: wire.ProviderTerms{Accepting: true}})
+	// maxProviderAgreements-1 agreements in the index, one of them
+	// expiring at the next height; then one made the ordinary way.
+	var idx provIndex
+	for i := range maxProviderAgreements - 1 {
+		expiry := int64(1000)
+		if i == 0 {
+			expiry = 11
+		}
+		idx.add(provIdxEntry{Bucket: core.BucketID(i + 1), ExpiryHeight: expiry})
+	}
+	s.putProvIndex(p, idx)
+	if err := s.newAgreement("t", payer, maxProviderAgreements, p, wire.Replica, 0, 1000, 0); err != nil {
+		t.Fatalf("the last agreement within the bound: %v", err)
+	}
+	if err := s.newAgreement("t", payer, maxProviderAgreements+1, p, wire.Replica, 0, 1000, 0); core.KindOf(err) != core.Conflict {
+		t.Fatalf("agreement beyond the bound: %v", err)
+	}
+	s.height += 1 // bucket 1's agreement has expired
+	if err := s.newAgreement("t", payer, maxProviderAgreements+1, p, wire.Replica, 0, 1000, 0); err != nil {
+		t.Fatalf("after an expiry: %v", err)
+	}
+}
+
+type mapReader struct{}
+
+func (mapReader) get(string) ([]byte, bool) { return nil, false }
