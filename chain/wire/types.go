@@ -171,7 +171,8 @@ const (
 // StartSeq, so the leaf's seq is StartSeq+LeafIndex) under the commitment
 // (MMRRoot, StartSeq, LeafCount) it signed. It must answer at a height <=
 // Deadline. Deposit is the challenger's stake in the challenge: returned if
-// the provider fails, paid to the provider if it answers.
+// the provider fails or the challenge is voided (the bucket's admin ended
+// the agreement), paid to the provider if it answers.
 type Challenge struct {
 	ID           core.ChallengeID `json:"id"`
 	Bucket       core.BucketID    `json:"bucket"`
