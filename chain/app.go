@@ -46,6 +46,9 @@ type App struct {
 	mu  sync.Mutex
 	db  *pebble.DB
 	log *slog.Logger
+	// readers counts queries reading a snapshot without the lock; Close
+	// waits for them.
+	readers sync.WaitGroup
 
 	// Committed state.
 	height  int64
@@ -61,6 +64,10 @@ type App struct {
 	// checkNonces holds the next nonce of accounts with transactions in
 	// the mempool; reset at each Commit (CometBFT then rechecks them).
 	checkNonces map[core.AccountID]uint64
+	// checkFees holds the fees of accounts' transactions in the mempool,
+	// so CheckTx admits no more than the balance can pay; reset with
+	// checkNonces.
+	checkFees map[core.AccountID]uint64
 	// checked holds the hashes of transactions whose envelope signature
 	// CheckTx verified, so FinalizeBlock need not verify it again.
 	checked map[core.H256]struct{}
@@ -82,7 +89,8 @@ func New(cfg Config) (*App, error) {
 	if err != nil {
 		return nil, core.E(op, core.Internal, err)
 	}
-	a := &App{db: db, log: cfg.Logger, checkNonces: map[core.AccountID]uint64{}, checked: map[core.H256]struct{}{}}
+	a := &App{db: db, log: cfg.Logger, checkNonces: map[core.AccountID]uint64{}, checkFees: map[core.AccountID]uint64{},
+		checked: map[core.H256]struct{}{}}
 	if a.log == nil {
 		a.log = slog.New(slog.DiscardHandler)
 	}
@@ -106,13 +114,14 @@ func New(cfg Config) (*App, error) {
 // Close closes the state database.
 func (a *App) Close() error {
 	a.mu.Lock()
-	defer a.mu.Unlock()
-	if a.db == nil {
+	db := a.db
+	a.db = nil
+	a.mu.Unlock()
+	if db == nil {
 		return nil
 	}
-	err := a.db.Close()
-	a.db = nil
-	return err
+	a.readers.Wait()
+	return db.Close()
 }
 
 // Height returns the last committed height.
@@ -256,8 +265,9 @@ func (a *App) checkEnvelope(tx *wire.Tx, sigOK bool, expectNonce func(core.Accou
 const maxChecked = 1 << 17
 
 // CheckTx admits a transaction to the mempool: decode, chain id,
-// signature, and the nonce against committed state plus the signer's
-// transactions already in the mempool. Calls are checked in FinalizeBlock.
+// signature, the nonce against committed state plus the signer's
+// transactions already in the mempool, and that the signer's balance pays
+// the fees of all of them. Calls are checked in FinalizeBlock.
 func (a *App) CheckTx(_ context.Context, req *abci.RequestCheckTx) (*abci.ResponseCheckTx, error) {
 	a.mu.Lock()
 	defer a.mu.Unlock()
@@ -273,6 +283,10 @@ func (a *App) CheckTx(_ context.Context, req *abci.RequestCheckTx) (*abci.Respon
 			return s.account(id).Nonce
 		})
 	}
+	var fee uint64
+	if err == nil {
+		fee, err = chargeFee(a.params, tx, len(req.Tx), s.account(tx.Signer).Balance, a.checkFees[tx.Signer])
+	}
 	if err != nil {
 		return &abci.ResponseCheckTx{Code: wire.ErrorCode(err), Log: err.Error()}, nil
 	}
@@ -281,6 +295,7 @@ func (a *App) CheckTx(_ context.Context, req *abci.RequestCheckTx) (*abci.Respon
 	}
 	a.checked[hash] = struct{}{}
 	a.checkNonces[tx.Signer] = tx.Nonce + 1
+	a.checkFees[tx.Signer] += fee // chargeFee checked it does not overflow
 	return &abci.ResponseCheckTx{Code: wire.CodeOK, GasWanted: int64(len(req.Tx))}, nil
 }
 
@@ -349,8 +364,9 @@ func (a *App) preverify(txs [][]byte) []blockTx {
 }
 
 // FinalizeBlock executes a block's transactions in order. A transaction
-// whose envelope fails changes nothing; one whose call fails consumes its
-// nonce and changes nothing else.
+// whose envelope fails, or whose signer cannot pay its fee, changes
+// nothing; one whose call fails consumes its nonce and pays its fee and
+// changes nothing else.
 func (a *App) FinalizeBlock(_ context.Context, req *abci.RequestFinalizeBlock) (*abci.ResponseFinalizeBlock, error) {
 	a.mu.Lock()
 	defer a.mu.Unlock()
@@ -381,13 +397,22 @@ func (a *App) deliver(blk *overlay, height int64, bt blockTx) (res *abci.ExecTxR
 	if err := a.checkEnvelope(tx, bt.sigOK, func(id core.AccountID) uint64 { return base.account(id).Nonce }); err != nil {
 		return &abci.ExecTxResult{Code: wire.ErrorCode(err), Log: err.Error()}
 	}
+	// The fee is burned before the call runs, whatever its outcome; a
+	// signer that cannot pay it changes nothing, not even its nonce, so
+	// a failed transaction from an unknown key creates no state.
 	acc := base.account(tx.Signer)
+	fee, err := chargeFee(a.params, tx, len(bt.raw), acc.Balance, 0)
+	if err != nil {
+		return &abci.ExecTxResult{Code: wire.ErrorCode(err), Log: err.Error()}
+	}
+	acc.Balance -= fee
 	acc.Nonce++
 	base.putAccount(acc)
 	txEvent := abci.Event{Type: wire.EventTx, Attributes: []abci.EventAttribute{
 		{Key: "signer", Value: tx.Signer.String(), Index: true},
 		{Key: "nonce", Value: itoa(tx.Nonce), Index: true},
 		{Key: "call", Value: tx.Call.CallName(), Index: true},
+		{Key: "fee", Value: itoa(fee), Index: true},
 	}}
 	s := &state{o: newOverlay(blk), height: height, chainID: a.chainID, params: a.params, sigsVerified: bt.cpSigsOK}
 	defer func() {
@@ -441,5 +466,6 @@ func (a *App) Commit(_ context.Context, _ *abci.RequestCommit) (*abci.ResponseCo
 	a.height, a.appHash = a.pendingHeight, a.pendingHash
 	a.pending = nil
 	a.checkNonces = map[core.AccountID]uint64{}
+	a.checkFees = map[core.AccountID]uint64{}
 	return &abci.ResponseCommit{}, nil
 }

@@ -192,8 +192,14 @@ func TestFinalizeBlockChecksEnvelope(t *testing.T) {
 	commit(t, a)
 	var acc wire.Account
 	queryJSON(t, a, wire.PathAccount(devKey("alice").Account()), &acc)
-	if acc.Nonce != 3 || acc.Balance != DevBalance-6 {
-		t.Fatalf("alice %+v", acc)
+	// Three transactions ran (one failed): each paid its fee.
+	var fees uint64
+	for _, raw := range [][]byte{good, failing, after} {
+		f, _ := txFee(wire.DefaultParams(), wire.Transfer{}, len(raw))
+		fees += f
+	}
+	if acc.Nonce != 3 || acc.Balance != DevBalance-6-fees || fees == 0 {
+		t.Fatalf("alice %+v, want balance %d - 6 - fees %d", acc, uint64(DevBalance), fees)
 	}
 }
 

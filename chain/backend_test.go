@@ -33,6 +33,8 @@ type backend interface {
 	waitBlocks(t testing.TB, n int64)
 }
 
+// testParams charge no fees, so the scenarios check each call's own
+// arithmetic exactly; fees_test.go runs with fees.
 var testParams = wire.Params{
 	ChallengeDeadline:   40,
 	SlashFractionBps:    1000,
@@ -56,15 +58,18 @@ type direct struct {
 	id  string
 }
 
-func newDirect(t testing.TB, dir string) *direct {
+func newDirect(t testing.TB, dir string) *direct { return newDirectGenesis(t, dir, testGenesis()) }
+
+// newDirectGenesis is newDirect with genesis g.
+func newDirectGenesis(t testing.TB, dir string, g chain.Genesis) *direct {
 	app, err := chain.New(chain.Config{Dir: dir})
 	if err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { app.Close() })
 	d := &direct{app: app, id: "cairn-direct"}
-	g, _ := testGenesis().JSON()
-	if _, err := app.InitChain(context.Background(), &abci.RequestInitChain{ChainId: d.id, InitialHeight: 1, AppStateBytes: g}); err != nil {
+	gj, _ := g.JSON()
+	if _, err := app.InitChain(context.Background(), &abci.RequestInitChain{ChainId: d.id, InitialHeight: 1, AppStateBytes: gj}); err != nil {
 		t.Fatal(err)
 	}
 	d.block(t)
@@ -156,8 +161,10 @@ type viaNode struct {
 	id string
 }
 
-func newViaNode(t testing.TB) *viaNode {
-	g := testGenesis()
+func newViaNode(t testing.TB) *viaNode { return newViaNodeGenesis(t, testGenesis()) }
+
+// newViaNodeGenesis is newViaNode with genesis g.
+func newViaNodeGenesis(t testing.TB, g chain.Genesis) *viaNode {
 	n := chaintest.Start(t, chaintest.Options{ChainID: "cairn-node-test", Genesis: &g})
 	return &viaNode{c: chaintest.Client(t, n), id: n.ChainID()}
 }
@@ -195,6 +202,8 @@ func (v *viaNode) query(t testing.TB, path string, out any) error {
 		v2, err = v.c.Provider(c, p.acct)
 	case "providers":
 		v2, err = v.c.Providers(c)
+	case "provider_agreements":
+		v2, err = v.c.ProviderAgreements(c, p.acct)
 	case "bucket":
 		v2, err = v.c.Bucket(c, p.bucket)
 	case "agreements":
@@ -203,6 +212,8 @@ func (v *viaNode) query(t testing.TB, path string, out any) error {
 		v2, err = v.c.LatestCheckpoint(c, p.bucket)
 	case "checkpoints":
 		v2, err = v.c.CheckpointHistory(c, p.bucket)
+	case "equivocations":
+		v2, err = v.c.Equivocations(c, p.bucket)
 	case "challenge":
 		v2, err = v.c.Challenge(c, p.challenge)
 	case "drive":

@@ -48,7 +48,7 @@ func newBenchChain(b testing.TB, buckets, pool int) *benchChain {
 	}
 	var txs [][]byte
 	for _, p := range c.providers {
-		txs = append(txs, mustTx(b, p, 0, wire.RegisterProvider{Endpoint: "http://p", Stake: 1 << 30}))
+		txs = append(txs, mustTx(b, p, 0, wire.RegisterProvider{Endpoint: "http://p", Stake: 1 << 30, Capacity: 1 << 40, Terms: wire.ProviderTerms{Accepting: true}}))
 	}
 	c.block(b, txs)
 	txs = nil

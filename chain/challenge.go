@@ -18,6 +18,9 @@ func (s *state) openChallenge(signer core.AccountID, c wire.OpenChallenge) error
 	if !ok {
 		return core.Errorf(op, core.NotFound, "no bucket %s", c.Bucket)
 	}
+	if a, ok := s.agreement(c.Bucket, c.Provider); !ok || s.height >= a.ExpiryHeight {
+		return core.Errorf(op, core.Unauthorized, "provider %s holds no active agreement on bucket %s", c.Provider.Short(), c.Bucket)
+	}
 	if c.Deposit < s.params.MinChallengeDeposit {
 		return core.Errorf(op, core.Invalid, "deposit %d is below the minimum %d", c.Deposit, s.params.MinChallengeDeposit)
 	}
@@ -31,18 +34,14 @@ func (s *state) openChallenge(signer core.AccountID, c wire.OpenChallenge) error
 		if cp == nil {
 			return core.Errorf(op, core.NotFound, "bucket %s has no checkpoint", c.Bucket)
 		}
-		// The checkpoint binds its signers, and every primary under an
-		// active agreement: the agreement obliges a primary to hold the
-		// bucket's checkpointed data, whether it signed (it may have
-		// been down, or have diverged) or not.
+		// The checkpoint binds its signers only: a provider is never
+		// bound by a root that only others signed.
 		signed := false
 		for _, a := range cp.Signers {
 			signed = signed || a == c.Provider
 		}
-		a, ok := s.agreement(c.Bucket, c.Provider)
-		bound := ok && a.Role == wire.Primary && s.height < a.ExpiryHeight
-		if !signed && !bound {
-			return core.Errorf(op, core.Invalid, "provider %s neither signed bucket %s's latest checkpoint nor holds an active primary agreement on it", c.Provider.Short(), c.Bucket)
+		if !signed {
+			return core.Errorf(op, core.Unauthorized, "provider %s did not sign bucket %s's latest checkpoint: only its signers are bound by it", c.Provider.Short(), c.Bucket)
 		}
 		com = cp.Commitment(s.chainID)
 	default:
@@ -74,14 +73,29 @@ func (s *state) openChallenge(signer core.AccountID, c wire.OpenChallenge) error
 	s.putChallenge(ch)
 	s.o.set(acctKey(pChalByProv, c.Provider)+u64(uint64(ch.ID)), nil)
 	s.o.set(pChalByBkt+u64(uint64(c.Bucket))+u64(uint64(ch.ID)), nil)
+	s.setChallengeState(ch, ch.State)
 	s.putU64(acctKey(pOpenChal, c.Provider), s.getU64(acctKey(pOpenChal, c.Provider))+1)
+	s.addOpenOnBucket(c.Bucket, c.Provider, ch.ID)
 	s.emit(wire.EventChallengeOpened, "id", ch.ID.String(), "provider", c.Provider.String(), "bucket", c.Bucket.String(),
 		"challenger", signer.String(), "leaf_index", itoa(c.LeafIndex), "mmr_root", com.MMRRoot.String(),
 		"start_seq", itoa(com.StartSeq), "leaf_count", itoa(com.LeafCount), "deadline", itoa64(ch.Deadline), "deposit", itoa(c.Deposit))
 	return nil
 }
 
+// setChallengeState moves ch's entries in the per-state indexes (by
+// state, and by provider and state) from ch.State to st.
+func (s *state) setChallengeState(ch *wire.Challenge, st string) {
+	id := u64(uint64(ch.ID))
+	if ch.State != st {
+		s.o.del(pChalByState + ch.State + "/" + id)
+		s.o.del(acctKey(pChalByPS, ch.Provider) + ch.State + "/" + id)
+	}
+	s.o.set(pChalByState+st+"/"+id, nil)
+	s.o.set(acctKey(pChalByPS, ch.Provider)+st+"/"+id, nil)
+}
+
 func (s *state) closeChallenge(ch *wire.Challenge, st string) {
+	s.setChallengeState(ch, st)
 	ch.State = st
 	ch.ClosedHeight = s.height
 	s.putChallenge(ch)
@@ -91,6 +105,57 @@ func (s *state) closeChallenge(ch *wire.Challenge, st string) {
 	} else {
 		s.o.del(k)
 	}
+	s.removeOpenOnBucket(ch.Bucket, ch.Provider, ch.ID)
+}
+
+// openOnBucket returns the ids of the open challenges against provider on
+// bucket (key pOpenBkt + bucket + provider), oldest first.
+func (s *state) openOnBucket(bucket core.BucketID, provider core.AccountID) []core.ChallengeID {
+	var ids []core.ChallengeID
+	s.getJSON(agreementKeyP(pOpenBkt, bucket, provider), &ids)
+	return ids
+}
+
+func (s *state) putOpenOnBucket(bucket core.BucketID, provider core.AccountID, ids []core.ChallengeID) {
+	k := agreementKeyP(pOpenBkt, bucket, provider)
+	if len(ids) == 0 {
+		s.o.del(k)
+		return
+	}
+	s.putJSON(k, ids)
+}
+
+func (s *state) addOpenOnBucket(bucket core.BucketID, provider core.AccountID, id core.ChallengeID) {
+	s.putOpenOnBucket(bucket, provider, append(s.openOnBucket(bucket, provider), id))
+}
+
+func (s *state) removeOpenOnBucket(bucket core.BucketID, provider core.AccountID, id core.ChallengeID) {
+	ids := s.openOnBucket(bucket, provider)
+	for i, x := range ids {
+		if x == id {
+			s.putOpenOnBucket(bucket, provider, append(ids[:i], ids[i+1:]...))
+			return
+		}
+	}
+}
+
+// voidChallenges voids the open challenges against provider on bucket:
+// the bucket's admin ended the agreement they held the provider to, so
+// each deposit goes back to its challenger and nobody is slashed.
+func (s *state) voidChallenges(op string, bucket core.BucketID, provider core.AccountID) error {
+	for _, id := range s.openOnBucket(bucket, provider) {
+		ch, ok := s.challenge(id)
+		if !ok || ch.State != wire.ChallengeOpen {
+			panic("chain: open challenge index names a missing or closed challenge")
+		}
+		if err := s.credit(op, ch.Challenger, ch.Deposit); err != nil {
+			return err
+		}
+		s.closeChallenge(ch, wire.ChallengeVoid)
+		s.emit(wire.EventChallengeVoided, "id", ch.ID.String(), "provider", ch.Provider.String(), "bucket", ch.Bucket.String(),
+			"challenger", ch.Challenger.String(), "deposit_returned", itoa(ch.Deposit))
+	}
+	return nil
 }
 
 func (s *state) respondChallenge(signer core.AccountID, c wire.RespondChallenge) error {
@@ -115,6 +180,19 @@ func (s *state) respondChallenge(signer core.AccountID, c wire.RespondChallenge)
 	}
 	if err := mmr.VerifyInclusion(mmr.Hash(ch.MMRRoot), ch.LeafCount, ch.LeafIndex, mmr.LeafHash(c.Leaf.Bytes()), &c.Proof); err != nil {
 		return core.E(op, core.Corrupt, err)
+	}
+	// The leaf must prove who wrote it: a leaf no writer of the bucket
+	// signed is data the provider made up (or let a peer make up), and
+	// stays unanswered until the deadline slashes it.
+	b, ok := s.bucket(ch.Bucket)
+	if !ok {
+		return core.Errorf(op, core.Internal, "challenge %s's bucket %s is missing", ch.ID, ch.Bucket)
+	}
+	if err := c.Leaf.Verify(s.chainID, ch.Bucket); err != nil {
+		return core.E(op, core.Corrupt, err)
+	}
+	if !b.LeafSigner(c.Leaf.Writer) {
+		return core.Errorf(op, core.Corrupt, "leaf %d is signed by %s, who is not and never was a writer of bucket %s", c.Leaf.Seq, c.Leaf.Writer.Short(), ch.Bucket)
 	}
 	// A challenge the provider answers was frivolous: the deposit is its.
 	if err := s.credit(op, ch.Provider, ch.Deposit); err != nil {

@@ -53,33 +53,26 @@ func (s *state) submitCheckpoint(signer core.AccountID, c wire.SubmitCheckpoint)
 		return core.Errorf(op, core.NoQuorum, "%d distinct primary signatures, bucket %s needs %d", len(signers), c.Bucket, b.Quorum)
 	}
 
-	// The log only grows: start_seq never decreases, leaf_count never goes
-	// back, and with start_seq unchanged the new root provably extends the
-	// old one.
+	// The log only grows and is never rewritten: start_seq never changes
+	// (truncation, which would need an admin-signed authorisation, is not
+	// offered), leaf_count never goes back, and the new root provably
+	// extends the old one.
 	if prev := b.Latest; prev != nil {
 		switch {
-		case c.StartSeq < prev.StartSeq:
-			return core.Errorf(op, core.Conflict, "start_seq %d decreases (latest checkpoint has %d)", c.StartSeq, prev.StartSeq)
-		case c.StartSeq == prev.StartSeq:
-			switch {
-			case c.LeafCount < prev.LeafCount:
-				return core.Errorf(op, core.Conflict, "leaf_count %d goes backwards (latest checkpoint has %d)", c.LeafCount, prev.LeafCount)
-			case c.LeafCount == prev.LeafCount:
-				if c.MMRRoot != prev.MMRRoot {
-					return core.Errorf(op, core.Conflict, "leaf_count %d unchanged but the root differs from the latest checkpoint's", c.LeafCount)
-				}
-			case prev.LeafCount > 0:
-				if c.Consistency == nil {
-					return core.Errorf(op, core.Invalid, "a consistency proof from %d to %d leaves is required (start_seq unchanged)", prev.LeafCount, c.LeafCount)
-				}
-				if err := mmr.VerifyConsistency(mmr.Hash(prev.MMRRoot), prev.LeafCount, mmr.Hash(c.MMRRoot), c.LeafCount, c.Consistency); err != nil {
-					return core.E(op, core.Corrupt, err)
-				}
+		case c.StartSeq != prev.StartSeq:
+			return core.Errorf(op, core.Conflict, "start_seq %d differs from the latest checkpoint's %d: a checkpoint never moves start_seq (truncation is not offered)", c.StartSeq, prev.StartSeq)
+		case c.LeafCount < prev.LeafCount:
+			return core.Errorf(op, core.Conflict, "leaf_count %d goes backwards (latest checkpoint has %d)", c.LeafCount, prev.LeafCount)
+		case c.LeafCount == prev.LeafCount:
+			if c.MMRRoot != prev.MMRRoot {
+				return core.Errorf(op, core.Conflict, "leaf_count %d unchanged but the root differs from the latest checkpoint's", c.LeafCount)
 			}
-		default: // start_seq advanced: the log's end must not move back
-			if c.StartSeq+c.LeafCount < prev.StartSeq+prev.LeafCount {
-				return core.Errorf(op, core.Conflict, "leaf_count goes backwards: log ends at %d, latest checkpoint at %d",
-					c.StartSeq+c.LeafCount, prev.StartSeq+prev.LeafCount)
+		case prev.LeafCount > 0:
+			if c.Consistency == nil {
+				return core.Errorf(op, core.Invalid, "a consistency proof from %d to %d leaves is required", prev.LeafCount, c.LeafCount)
+			}
+			if err := mmr.VerifyConsistency(mmr.Hash(prev.MMRRoot), prev.LeafCount, mmr.Hash(c.MMRRoot), c.LeafCount, c.Consistency); err != nil {
+				return core.E(op, core.Corrupt, err)
 			}
 		}
 	}

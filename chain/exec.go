@@ -10,12 +10,19 @@ import (
 
 // Limits on what one call may carry.
 const (
-	maxEndpoint   = 512 // bytes of a provider endpoint
-	maxMembers    = 256 // members of a bucket
-	maxSignatures = 64  // signatures on one checkpoint
-	maxProviders  = 64  // primaries, and replicas, of one drive
-	maxNameLen    = 255 // bytes of a drive name
-	maxCIDLen     = 256 // bytes of a root CID
+	maxEndpoint = 512 // bytes of a provider endpoint
+	maxMembers  = 256 // members of a bucket
+	// maxEverWriters bounds the accounts that are or were writers of a
+	// bucket (its writers and FormerWriters), so the bucket record stays
+	// small however often an admin changes roles.
+	maxEverWriters = 1024
+	// maxProviderAgreements bounds a provider's active agreements, so its
+	// index (provindex.go) stays small enough to rewrite per agreement.
+	maxProviderAgreements = 1024
+	maxSignatures         = 64  // signatures on one checkpoint
+	maxProviders          = 64  // primaries, and replicas, of one drive
+	maxNameLen            = 255 // bytes of a drive name
+	maxCIDLen             = 256 // bytes of a root CID
 )
 
 // execute runs call for signer against s. It returns nil after changing
@@ -48,6 +55,8 @@ func execute(s *state, signer core.AccountID, call wire.Call) error {
 		return s.respondChallenge(signer, c)
 	case wire.ResolveChallenge:
 		return s.resolveChallenge(signer, c)
+	case wire.ReportEquivocation:
+		return s.reportEquivocation(signer, c)
 	case wire.CreateDrive:
 		return s.createDrive(signer, c)
 	case wire.SetCommitStrategy:
@@ -79,6 +88,9 @@ func (s *state) registerProvider(signer core.AccountID, c wire.RegisterProvider)
 	if err := validEndpoint(op, c.Endpoint); err != nil {
 		return err
 	}
+	if err := validTerms(op, c.Terms); err != nil {
+		return err
+	}
 	if _, ok := s.provider(signer); ok {
 		return core.Errorf(op, core.Exists, "%s is already a registered provider", signer.Short())
 	}
@@ -96,9 +108,10 @@ func (s *state) registerProvider(signer core.AccountID, c wire.RegisterProvider)
 	acc.Balance -= c.Stake
 	acc.Stake = total
 	s.putAccount(acc)
-	s.putJSON(acctKey(pProvider, signer), providerRecord{Endpoint: c.Endpoint, Capacity: c.Capacity, RegisteredHeight: s.height})
+	s.putJSON(acctKey(pProvider, signer), providerRecord{Endpoint: c.Endpoint, Capacity: c.Capacity, Terms: c.Terms, RegisteredHeight: s.height})
 	s.emit(wire.EventProviderRegistered, "provider", signer.String(), "endpoint", c.Endpoint,
-		"stake", itoa(total), "capacity", itoa(c.Capacity))
+		"stake", itoa(total), "capacity", itoa(c.Capacity), "accepting", strconv.FormatBool(c.Terms.Accepting),
+		"price_per_gib_block", itoa(c.Terms.PricePerGiBBlock), "max_duration", itoa64(c.Terms.MaxDuration))
 	return nil
 }
 
@@ -107,13 +120,18 @@ func (s *state) updateProvider(signer core.AccountID, c wire.UpdateProvider) err
 	if err := validEndpoint(op, c.Endpoint); err != nil {
 		return err
 	}
+	if err := validTerms(op, c.Terms); err != nil {
+		return err
+	}
 	p, ok := s.provider(signer)
 	if !ok {
 		return core.Errorf(op, core.NotFound, "%s is not a registered provider", signer.Short())
 	}
-	p.Endpoint, p.Capacity = c.Endpoint, c.Capacity
+	p.Endpoint, p.Capacity, p.Terms = c.Endpoint, c.Capacity, c.Terms
 	s.putJSON(acctKey(pProvider, signer), p)
-	s.emit(wire.EventProviderUpdated, "provider", signer.String(), "endpoint", c.Endpoint, "capacity", itoa(c.Capacity))
+	s.emit(wire.EventProviderUpdated, "provider", signer.String(), "endpoint", c.Endpoint, "capacity", itoa(c.Capacity),
+		"accepting", strconv.FormatBool(c.Terms.Accepting), "price_per_gib_block", itoa(c.Terms.PricePerGiBBlock),
+		"max_duration", itoa64(c.Terms.MaxDuration))
 	return nil
 }
 
@@ -242,8 +260,22 @@ func setBucketMember(op string, b *wire.Bucket, m wire.Member) error {
 	if m.Role != "" && !m.Role.Valid() {
 		return core.Errorf(op, core.Invalid, "role %q is not admin, writer or reader", m.Role)
 	}
+	if m.Role.CanWrite() && !b.LeafSigner(m.Account) {
+		n := len(b.FormerWriters)
+		for _, x := range b.Members {
+			if x.Role.CanWrite() {
+				n++
+			}
+		}
+		if n >= maxEverWriters {
+			return core.Errorf(op, core.Invalid, "bucket %s has had %d writers, at most %d", b.ID, n, maxEverWriters)
+		}
+	}
 	for i := range b.Members {
 		if b.Members[i].Account == m.Account {
+			if b.Members[i].Role.CanWrite() && !m.Role.CanWrite() {
+				noteFormerWriter(b, m.Account)
+			}
 			if m.Role == "" {
 				b.Members = append(b.Members[:i], b.Members[i+1:]...)
 			} else {
@@ -260,6 +292,18 @@ func setBucketMember(op string, b *wire.Bucket, m wire.Member) error {
 	}
 	b.Members = append(b.Members, m)
 	return nil
+}
+
+// noteFormerWriter records that a lost the writer role: leaves it signed
+// while it could write stay valid (wire.Bucket.LeafSigner). Each account
+// is listed once.
+func noteFormerWriter(b *wire.Bucket, a core.AccountID) {
+	for _, f := range b.FormerWriters {
+		if f == a {
+			return
+		}
+	}
+	b.FormerWriters = append(b.FormerWriters, a)
 }
 
 func (s *state) adminBucket(op string, signer core.AccountID, id core.BucketID) (*wire.Bucket, error) {
@@ -296,7 +340,8 @@ func (s *state) newAgreement(op string, payer core.AccountID, bucket core.Bucket
 	if duration <= 0 {
 		return core.Errorf(op, core.Invalid, "duration must be > 0 blocks")
 	}
-	if _, ok := s.provider(provider); !ok {
+	prec, ok := s.provider(provider)
+	if !ok {
 		return core.Errorf(op, core.NotFound, "%s is not a registered provider", provider.Short())
 	}
 	if a, ok := s.agreement(bucket, provider); ok && s.height < a.ExpiryHeight {
@@ -305,6 +350,15 @@ func (s *state) newAgreement(op string, payer core.AccountID, bucket core.Bucket
 	expiry := s.height + duration
 	if expiry < s.height {
 		return core.Errorf(op, core.Invalid, "duration overflows")
+	}
+	idx := s.provIndex(provider)
+	idx.prune(s.height)
+	idx.remove(bucket) // an expired agreement on this bucket being renewed
+	if len(idx.Entries) >= maxProviderAgreements {
+		return core.Errorf(op, core.Conflict, "provider %s holds %d active agreements, at most %d", provider.Short(), len(idx.Entries), maxProviderAgreements)
+	}
+	if err := meetsTerms(op, provider, prec, offer{role: role, maxBytes: maxBytes, duration: duration, payment: payment}, idx.Committed); err != nil {
+		return err
 	}
 	if payment > 0 && payer != provider {
 		if err := s.debit(op, payer, payment); err != nil {
@@ -315,6 +369,8 @@ func (s *state) newAgreement(op string, payer core.AccountID, bucket core.Bucket
 		}
 	}
 	s.putJSON(agreementKey(bucket, provider), agreementRecord{Role: role, MaxBytes: maxBytes, ExpiryHeight: expiry, Payment: payment})
+	idx.add(provIdxEntry{Bucket: bucket, MaxBytes: maxBytes, ExpiryHeight: expiry})
+	s.putProvIndex(provider, idx)
 	s.emit(wire.EventAgreementCreated, "bucket", bucket.String(), "provider", provider.String(), "role", string(role),
 		"max_bytes", itoa(maxBytes), "expiry_height", itoa64(expiry), "payment", itoa(payment))
 	return nil
@@ -340,7 +396,21 @@ func (s *state) endAgreement(signer core.AccountID, c wire.EndAgreement) error {
 	if _, ok := s.agreement(c.Bucket, c.Provider); !ok {
 		return core.Errorf(op, core.NotFound, "no agreement between bucket %s and provider %s", c.Bucket, c.Provider.Short())
 	}
+	// A provider may not walk away from a challenge; an admin who ends
+	// the agreement voids the challenges it backed.
+	if open := s.openOnBucket(c.Bucket, c.Provider); len(open) > 0 {
+		if signer == c.Provider && b.Role(signer) != wire.Admin {
+			return core.Errorf(op, core.Conflict, "%d challenges against provider %s on bucket %s are open: it cannot end the agreement before they close", len(open), c.Provider.Short(), c.Bucket)
+		}
+		if err := s.voidChallenges(op, c.Bucket, c.Provider); err != nil {
+			return err
+		}
+	}
 	s.o.del(agreementKey(c.Bucket, c.Provider))
+	idx := s.provIndex(c.Provider)
+	if idx.remove(c.Bucket) {
+		s.putProvIndex(c.Provider, idx)
+	}
 	s.emit(wire.EventAgreementEnded, "bucket", c.Bucket.String(), "provider", c.Provider.String(), "by", signer.String())
 	return nil
 }

@@ -20,6 +20,13 @@ var updateCorpus = flag.Bool("update-corpus", false, "rewrite testdata/fuzz/Fuzz
 // fuzz chain's state (bucket 1 with alice as admin, bob a provider).
 func fuzzSeeds() []string {
 	alice, bob := devKey("alice").Account(), devKey("bob").Account()
+	leaf := func(data string) core.Leaf {
+		return core.Leaf{Seq: 0, ContentHash: core.Sum256([]byte(data)), Size: uint64(len(data))}
+	}
+	signed := func(data string) core.SignedLeaf {
+		sl, _ := core.SignLeaf(devKey("alice"), DevChainID, 1, leaf(data))
+		return sl
+	}
 	calls := []wire.Call{
 		wire.Transfer{To: bob, Amount: 5},
 		wire.CreateBucket{Quorum: 1, Members: []wire.Member{{Account: bob, Role: wire.Writer}}},
@@ -33,6 +40,12 @@ func fuzzSeeds() []string {
 		wire.ShareDrive{Drive: 1, Member: wire.Member{Account: alice, Role: wire.Writer}},
 		wire.DeleteDrive{Drive: 1},
 		wire.WithdrawStake{Amount: 1},
+		// Signed leaves: an answer to the open challenge 1, and two leaves
+		// alice (bucket 1's admin) signed at one seq.
+		wire.RespondChallenge{Challenge: 1, Leaf: signed(""), Data: []byte{}},
+		wire.ReportEquivocation{Bucket: 1, A: signed("a"), B: signed("b")},
+		wire.EndAgreement{Bucket: 1, Provider: bob},
+		wire.RegisterProvider{Endpoint: "http://a", Stake: 1_000_000, Capacity: 1, Terms: wire.ProviderTerms{Accepting: true, PricePerGiBBlock: 1, MaxDuration: 1, Roles: []wire.Role{wire.Replica}}},
 	}
 	var out []string
 	for _, c := range calls {
@@ -85,6 +98,7 @@ func (a *App) discardPending() {
 	defer a.mu.Unlock()
 	a.pending, a.pendingHash, a.pendingHeight = nil, nil, 0
 	a.checkNonces = map[core.AccountID]uint64{}
+	a.checkFees = map[core.AccountID]uint64{}
 	a.checked = map[core.H256]struct{}{}
 }
 
@@ -112,7 +126,7 @@ func fuzzChain(t testing.TB) *App {
 		return b
 	}
 	txs := [][]byte{
-		mk("bob", 0, wire.RegisterProvider{Endpoint: "http://b", Stake: 5_000_000}),
+		mk("bob", 0, wire.RegisterProvider{Endpoint: "http://b", Stake: 5_000_000, Capacity: 1 << 40, Terms: wire.ProviderTerms{Accepting: true}}),
 		mk("alice", 0, wire.CreateBucket{Quorum: 1}),
 		mk("alice", 1, wire.CreateAgreement{Bucket: 1, Provider: bob.Account(), Role: wire.Primary, Duration: 100}),
 		mk("alice", 2, wire.CreateDrive{Name: "d", Providers: []core.AccountID{bob.Account()}, Duration: 100, Strategy: wire.CommitStrategy{Kind: wire.StrategyManual}}),

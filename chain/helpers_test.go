@@ -117,11 +117,21 @@ func (e env) newAccount(balance uint64) core.PrivateKey {
 
 const providerStake = 10_000_000
 
-// newProvider makes a registered provider with providerStake staked.
+// openTerms accept any agreement: free, any role, any duration.
+var openTerms = wire.ProviderTerms{Accepting: true}
+
+// newProvider makes a registered provider with providerStake staked that
+// accepts any agreement (openTerms) up to 1 TiB.
 func (e env) newProvider() core.PrivateKey {
 	e.t.Helper()
+	return e.newProviderTerms(openTerms)
+}
+
+// newProviderTerms makes a registered provider publishing terms.
+func (e env) newProviderTerms(terms wire.ProviderTerms) core.PrivateKey {
+	e.t.Helper()
 	k := e.newAccount(providerStake + 1_000_000)
-	e.ok(k, wire.RegisterProvider{Endpoint: "/ip4/127.0.0.1/tcp/4001/http", Stake: providerStake, Capacity: 1 << 40})
+	e.ok(k, wire.RegisterProvider{Endpoint: "/ip4/127.0.0.1/tcp/4001/http", Stake: providerStake, Capacity: 1 << 40, Terms: terms})
 	return k
 }
 
@@ -174,6 +184,15 @@ func (l *log) write(blobs ...[]byte) uint64 {
 		l.leaves = append(l.leaves, leaf)
 	}
 	return uint64(len(l.leaves))
+}
+
+// signed returns leaf i signed by writer k for bucket.
+func (l *log) signed(i uint64, chainID string, bucket core.BucketID, k core.PrivateKey) core.SignedLeaf {
+	sl, err := core.SignLeaf(k, chainID, bucket, l.leaves[i])
+	if err != nil {
+		l.t.Fatal(err)
+	}
+	return sl
 }
 
 func (l *log) root(count uint64) core.H256 {

@@ -22,6 +22,8 @@ func parsePath(path string) parsedPath {
 	switch {
 	case parts[0] == "bucket" && len(parts) == 3:
 		out.kind = parts[2]
+	case parts[0] == "provider" && len(parts) == 3:
+		out.kind = "provider_" + parts[2]
 	default:
 		out.kind = parts[0]
 	}

@@ -30,6 +30,12 @@ var scenarios = []struct {
 	{"challenge expired", scenarioChallengeExpired},
 	{"challenge evidence", scenarioChallengeEvidence},
 	{"queries", scenarioQueries},
+	{"provider agreements", scenarioProviderAgreements},
+	{"terms", scenarioTerms},
+	{"leaf writer", scenarioLeafWriter},
+	{"former writers", scenarioFormerWriters},
+	{"end agreement challenged", scenarioEndAgreementChallenged},
+	{"equivocation", scenarioEquivocation},
 }
 
 // TestScenariosDirect runs the scenarios against the application alone,
@@ -345,17 +351,24 @@ func scenarioStartSeq(e env) {
 	lower := newLog(e.t, 9)
 	lower.write([]byte("z"), []byte("a"), []byte("b"), []byte("c"), []byte("d"), []byte("e"))
 	e.fail(f.owner, lower.checkpoint(id, f.bucket, 6, f.p1), core.Conflict, 0)
-	// Advancing start_seq: a new MMR; its end must not move back.
+	// Nor does it advance, however many primaries sign: truncation is not
+	// offered, so a quorum cannot rewrite history under a new start_seq.
 	pruned := newLog(e.t, 12)
-	pruned.write([]byte("c"))
-	e.fail(f.owner, pruned.checkpoint(id, f.bucket, 1, f.p1), core.Conflict, 0) // ends at 13 < 14
-	pruned.write([]byte("d"), []byte("e"))
-	e.ok(f.owner, pruned.checkpoint(id, f.bucket, 3, f.p1)) // [12, 15): no proof needed
+	pruned.write([]byte("c"), []byte("d"), []byte("e"))
+	te := e.fail(f.owner, pruned.checkpoint(id, f.bucket, 3, f.p1, f.p2, f.p3), core.Conflict, 0)
+	if !strings.Contains(te.Log, "truncation is not offered") {
+		e.t.Errorf("refusal does not say why: %s", te.Log)
+	}
 	var latest wire.Checkpoint
 	e.q(wire.PathCheckpoint(f.bucket), &latest)
-	if latest.StartSeq != 12 || latest.LeafCount != 3 {
+	if latest.StartSeq != 10 || latest.LeafCount != 4 || latest.MMRRoot != l.root(n) {
 		e.t.Fatalf("latest %+v", latest)
 	}
+	// The same log, grown, is accepted with its proof.
+	m := l.write([]byte("e"))
+	cp := l.checkpoint(id, f.bucket, m, f.p1)
+	cp.Consistency = l.consistency(n, m)
+	e.ok(f.owner, cp)
 }
 
 func scenarioDrives(e env) {
@@ -512,13 +525,14 @@ func scenarioDriveRoot(e env) {
 // a three-leaf log.
 type challengeFixture struct {
 	owner, provider, challenger core.PrivateKey
+	chainID                     string
 	bucket                      core.BucketID
 	log                         *log
 	count                       uint64
 }
 
 func newChallengeFixture(e env) challengeFixture {
-	f := challengeFixture{owner: e.newAccount(100_000), provider: e.newProvider(), challenger: e.newAccount(50_000)}
+	f := challengeFixture{owner: e.newAccount(100_000), provider: e.newProvider(), challenger: e.newAccount(50_000), chainID: e.b.chainID()}
 	res := e.ok(f.owner, wire.CreateBucket{Quorum: 1})
 	f.bucket = core.BucketID(attrID(e.t, res, wire.EventBucketCreated, "bucket"))
 	e.ok(f.owner, wire.CreateAgreement{Bucket: f.bucket, Provider: f.provider.Account(), Role: wire.Primary, MaxBytes: 1 << 20, Duration: 10_000})
@@ -534,8 +548,10 @@ func (f challengeFixture) open(e env, leaf uint64, deposit uint64) (core.Challen
 	return core.ChallengeID(attrID(e.t, res, wire.EventChallengeOpened, "id")), res
 }
 
+// answer is the provider's answer to challenge id on leaf, the leaf signed
+// by the bucket's owner (a writer).
 func (f challengeFixture) answer(leaf uint64, id core.ChallengeID) wire.RespondChallenge {
-	return wire.RespondChallenge{Challenge: id, Leaf: core.SignedLeaf{Leaf: f.log.leaves[leaf]}, Data: f.log.blobs[leaf], Proof: f.log.proof(leaf, f.count)}
+	return wire.RespondChallenge{Challenge: id, Leaf: f.log.signed(leaf, f.chainID, f.bucket, f.owner), Data: f.log.blobs[leaf], Proof: f.log.proof(leaf, f.count)}
 }
 
 func scenarioChallengeAnswered(e env) {
@@ -660,24 +676,33 @@ func scenarioChallengeEvidence(e env) {
 	both := open(sc, 0)
 	both.Evidence.FromCheckpoint = true
 	e.fail(f.challenger, both, core.Invalid, 0)
-	e.fail(f.challenger, wire.OpenChallenge{Provider: other.Account(), Bucket: f.bucket, Evidence: wire.ChallengeEvidence{FromCheckpoint: true}, Deposit: 1_000}, core.Invalid, 0) // did not sign it
-	e.fail(f.provider, wire.OpenChallenge{Provider: f.provider.Account(), Bucket: f.bucket, Evidence: wire.ChallengeEvidence{FromCheckpoint: true}, Deposit: 1_000}, core.Invalid, 0)
-	// A replica that did not sign is not bound by the checkpoint...
+	fromCP := func(p core.PrivateKey) wire.OpenChallenge {
+		return wire.OpenChallenge{Provider: p.Account(), Bucket: f.bucket, LeafIndex: 1, Evidence: wire.ChallengeEvidence{FromCheckpoint: true}, Deposit: 1_000}
+	}
+	e.fail(f.challenger, fromCP(other), core.Unauthorized, 0) // no agreement, did not sign it
+	e.fail(f.provider, fromCP(f.provider), core.Invalid, 0)   // nobody challenges itself
+	// Only the checkpoint's signers are bound by it: neither a replica nor
+	// a primary under an active agreement that did not sign is.
 	e.ok(f.owner, wire.CreateAgreement{Bucket: f.bucket, Provider: other.Account(), Role: wire.Replica, MaxBytes: 1 << 20, Duration: 10_000})
-	e.fail(f.challenger, wire.OpenChallenge{Provider: other.Account(), Bucket: f.bucket, Evidence: wire.ChallengeEvidence{FromCheckpoint: true}, Deposit: 1_000}, core.Invalid, 0)
-	// ...but a primary under an active agreement is, signer or not: it must
-	// hold the bucket's checkpointed data (it may have been down, or have
-	// diverged, when the others signed).
+	e.fail(f.challenger, fromCP(other), core.Unauthorized, 0)
 	primary := e.newProvider()
 	e.ok(f.owner, wire.CreateAgreement{Bucket: f.bucket, Provider: primary.Account(), Role: wire.Primary, MaxBytes: 1 << 20, Duration: 10_000})
-	e.ok(f.challenger, wire.OpenChallenge{Provider: primary.Account(), Bucket: f.bucket, LeafIndex: 1, Evidence: wire.ChallengeEvidence{FromCheckpoint: true}, Deposit: 1_000})
+	e.fail(f.challenger, fromCP(primary), core.Unauthorized, 0)
+	// Nor is a provider bound, even by its own signature, once it holds no
+	// active agreement on the bucket.
+	ended := e.newProvider()
+	e.ok(f.owner, wire.CreateAgreement{Bucket: f.bucket, Provider: ended.Account(), Role: wire.Primary, MaxBytes: 1 << 20, Duration: 10_000})
+	e.ok(ended, wire.EndAgreement{Bucket: f.bucket, Provider: ended.Account()})
+	endedSC, _ := com.Sign(ended)
+	e.fail(f.challenger, wire.OpenChallenge{Provider: ended.Account(), Bucket: f.bucket, Evidence: wire.ChallengeEvidence{Commitment: &endedSC}, Deposit: 1_000}, core.Unauthorized, 0)
 	res := e.ok(f.challenger, open(sc, 3))
 	cid := core.ChallengeID(attrID(e.t, res, wire.EventChallengeOpened, "id"))
 	c := e.challenge(cid)
 	if c.LeafCount != 4 || c.MMRRoot != com.MMRRoot {
 		e.t.Fatalf("challenge %+v", c)
 	}
-	e.ok(f.provider, wire.RespondChallenge{Challenge: cid, Leaf: core.SignedLeaf{Leaf: f.log.leaves[3]}, Data: f.log.blobs[3], Proof: f.log.proof(3, n)})
+	f.count = n
+	e.ok(f.provider, f.answer(3, cid))
 }
 
 func scenarioQueries(e env) {

@@ -21,18 +21,23 @@ const (
 	keySeqDrive    = "seq/drive"
 	keySeqChalleng = "seq/challenge"
 
-	pAccount    = "acct/"  // + account -> wire.Account
-	pProvider   = "prov/"  // + account -> providerRecord
-	pBucket     = "bkt/"   // + bucket -> wire.Bucket
-	pAgreement  = "agr/"   // + bucket + provider -> agreementRecord
-	pCheckpoint = "cp/"    // + bucket + index -> wire.Checkpoint
-	pCPCount    = "cpn/"   // + bucket -> u64 count
-	pChallenge  = "chal/"  // + id -> wire.Challenge
-	pChalByProv = "chalp/" // + provider + id -> ""
-	pChalByBkt  = "chalb/" // + bucket + id -> ""
-	pOpenChal   = "open/"  // + provider -> u64 open challenges
-	pDrive      = "drv/"   // + drive -> wire.Drive
-	pDriveOwner = "drvo/"  // + owner + drive -> ""
+	pAccount     = "acct/"  // + account -> wire.Account
+	pProvider    = "prov/"  // + account -> providerRecord
+	pBucket      = "bkt/"   // + bucket -> wire.Bucket
+	pAgreement   = "agr/"   // + bucket + provider -> agreementRecord
+	pProvAgr     = "agrp/"  // + provider -> provIndex (its agreements)
+	pCheckpoint  = "cp/"    // + bucket + index -> wire.Checkpoint
+	pCPCount     = "cpn/"   // + bucket -> u64 count
+	pChallenge   = "chal/"  // + id -> wire.Challenge
+	pChalByProv  = "chalp/" // + provider + id -> ""
+	pChalByBkt   = "chalb/" // + bucket + id -> ""
+	pChalByState = "chals/" // + state + "/" + id -> ""
+	pChalByPS    = "chalq/" // + provider + state + "/" + id -> ""
+	pOpenChal    = "open/"  // + provider -> u64 open challenges
+	pOpenBkt     = "openb/" // + bucket + provider -> []ChallengeID open against it there
+	pEquivoc     = "equiv/" // + bucket + seq -> wire.Equivocation
+	pDrive       = "drv/"   // + drive -> wire.Drive
+	pDriveOwner  = "drvo/"  // + owner + drive -> ""
 
 	// Not part of the hashed state: written at Commit.
 	keyMetaHeight  = "meta/height"
@@ -50,9 +55,10 @@ func acctKey(p string, a core.AccountID) string { return p + string(a[:]) }
 // providerRecord is what the chain stores of a provider; the stake lives
 // in the account.
 type providerRecord struct {
-	Endpoint         string `json:"endpoint"`
-	Capacity         uint64 `json:"capacity"`
-	RegisteredHeight int64  `json:"registered_height"`
+	Endpoint         string             `json:"endpoint"`
+	Capacity         uint64             `json:"capacity"`
+	Terms            wire.ProviderTerms `json:"terms"`
+	RegisteredHeight int64              `json:"registered_height"`
 }
 
 // agreementRecord is a stored agreement; Active is computed when read.
@@ -141,8 +147,11 @@ func (s *state) bucket(id core.BucketID) (*wire.Bucket, bool) {
 
 func (s *state) putBucket(b *wire.Bucket) { s.putJSON(pBucket+u64(uint64(b.ID)), b) }
 
-func agreementKey(b core.BucketID, p core.AccountID) string {
-	return pAgreement + u64(uint64(b)) + string(p[:])
+func agreementKey(b core.BucketID, p core.AccountID) string { return agreementKeyP(pAgreement, b, p) }
+
+// agreementKeyP is prefix + bucket + provider.
+func agreementKeyP(prefix string, b core.BucketID, p core.AccountID) string {
+	return prefix + u64(uint64(b)) + string(p[:])
 }
 
 func (s *state) agreement(b core.BucketID, p core.AccountID) (agreementRecord, bool) {

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"errors"
 	"fmt"
+	"io"
 	"sort"
 
 	"github.com/cockroachdb/pebble"
@@ -14,9 +15,16 @@ type reader interface {
 	get(key string) (val []byte, ok bool)
 }
 
+// pebbleReader is what reads committed state: the database, or a
+// snapshot of it that queries read without the app's lock.
+type pebbleReader interface {
+	Get(key []byte) ([]byte, io.Closer, error)
+	NewIter(o *pebble.IterOptions) (*pebble.Iterator, error)
+}
+
 // dbReader reads the committed state in Pebble. A storage failure is a
 // broken invariant for a replicated state machine: it panics.
-type dbReader struct{ db *pebble.DB }
+type dbReader struct{ db pebbleReader }
 
 func (r dbReader) get(key string) ([]byte, bool) {
 	v, closer, err := r.db.Get([]byte(key))
@@ -91,7 +99,7 @@ func prefixEnd(p []byte) []byte {
 
 // scan calls fn for each committed key with the prefix, in order, until fn
 // returns false.
-func scan(db *pebble.DB, prefix string, fn func(key string, val []byte) bool) error {
+func scan(db pebbleReader, prefix string, fn func(key string, val []byte) bool) error {
 	it, err := db.NewIter(&pebble.IterOptions{LowerBound: []byte(prefix), UpperBound: prefixEnd([]byte(prefix))})
 	if err != nil {
 		return err

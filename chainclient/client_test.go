@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"net"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -29,6 +30,20 @@ func timeout(t *testing.T, d time.Duration) context.Context {
 	return ctx
 }
 
+// txFee is the fee a committed transaction burned (its cairn.tx event).
+func txFee(t *testing.T, res *wire.TxResult) uint64 {
+	for _, ev := range res.Events {
+		if ev.Type == wire.EventTx {
+			f, err := strconv.ParseUint(ev.Attributes["fee"], 10, 64)
+			if err == nil {
+				return f
+			}
+		}
+	}
+	t.Errorf("no fee in the events of %s", res.Hash)
+	return 0
+}
+
 // TestConcurrentSubmitters: many goroutines, one signer, one client:
 // every transaction commits, each with its own nonce.
 func TestConcurrentSubmitters(t *testing.T) {
@@ -40,6 +55,7 @@ func TestConcurrentSubmitters(t *testing.T) {
 	var wg sync.WaitGroup
 	errs := make(chan error, workers*each)
 	heights := make(chan int64, workers*each)
+	fees := make(chan uint64, workers*each)
 	for range workers {
 		wg.Add(1)
 		go func() {
@@ -51,12 +67,14 @@ func TestConcurrentSubmitters(t *testing.T) {
 					return
 				}
 				heights <- res.Height
+				fees <- txFee(t, res)
 			}
 		}()
 	}
 	wg.Wait()
 	close(errs)
 	close(heights)
+	close(fees)
 	for err := range errs {
 		t.Fatal(err)
 	}
@@ -64,9 +82,13 @@ func TestConcurrentSubmitters(t *testing.T) {
 	for h := range heights {
 		blocks[h]++
 	}
+	var paid uint64
+	for f := range fees {
+		paid += f
+	}
 	a, err := c.Account(ctx, dev("alice").Account())
-	if err != nil || a.Nonce != workers*each || a.Balance != chain.DevBalance-workers*each {
-		t.Fatalf("alice %+v %v", a, err)
+	if err != nil || a.Nonce != workers*each || a.Balance != chain.DevBalance-workers*each-paid || paid == 0 {
+		t.Fatalf("alice %+v %v (fees paid %d)", a, err, paid)
 	}
 	t.Logf("%d txs in %d blocks", workers*each, len(blocks))
 }

@@ -71,7 +71,8 @@ func (c *Client) BucketAgreements(ctx context.Context, b core.BucketID) ([]wire.
 }
 
 // ProviderAgreements returns the agreements a provider holds, ordered by
-// bucket, expired ones included (Active says which are in force). It is
+// bucket. An expired one stays listed (Active false) until the provider's
+// next agreement prunes it from the chain's index; an ended one is gone. It is
 // an indexed query: its cost grows with the provider's own agreements,
 // not with the chain.
 func (c *Client) ProviderAgreements(ctx context.Context, p core.AccountID) ([]wire.Agreement, error) {
@@ -92,6 +93,14 @@ func (c *Client) LatestCheckpoint(ctx context.Context, b core.BucketID) (wire.Ch
 func (c *Client) CheckpointHistory(ctx context.Context, b core.BucketID) ([]wire.Checkpoint, error) {
 	var v []wire.Checkpoint
 	err := c.query(ctx, "chainclient.CheckpointHistory", wire.PathCheckpoints(b), &v)
+	return v, err
+}
+
+// Equivocations returns the equivocations recorded on a bucket (two
+// writer-signed leaves at one seq), ordered by seq.
+func (c *Client) Equivocations(ctx context.Context, b core.BucketID) ([]wire.Equivocation, error) {
+	var v []wire.Equivocation
+	err := c.query(ctx, "chainclient.Equivocations", wire.PathEquivocations(b), &v)
 	return v, err
 }
 

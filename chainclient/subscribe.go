@@ -155,6 +155,9 @@ func (c *Client) followHeights(ctx context.Context, emit func(int64)) {
 	}
 }
 
+// maxWSMessage bounds one websocket message from the node.
+const maxWSMessage = 1 << 20
+
 // wsHeights subscribes to new block headers over the node's websocket
 // and emits their heights until the connection fails or ctx ends.
 func (c *Client) wsHeights(ctx context.Context, emit func(int64)) error {
@@ -167,6 +170,9 @@ func (c *Client) wsHeights(ctx context.Context, emit func(int64)) error {
 	stop := context.AfterFunc(ctx, func() { conn.Close() })
 	defer stop()
 	defer conn.Close()
+	// A node (or whatever answers at its address) cannot make the client
+	// buffer an endless message: a header event is a few KiB.
+	conn.SetReadLimit(maxWSMessage)
 	sub := map[string]any{"jsonrpc": "2.0", "id": 1, "method": "subscribe",
 		"params": map[string]string{"query": "tm.event='NewBlockHeader'"}}
 	conn.SetWriteDeadline(time.Now().Add(5 * time.Second))

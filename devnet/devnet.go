@@ -269,15 +269,21 @@ func (n *Network) StartProvider(ctx context.Context, i int) error {
 	return n.writeManifest()
 }
 
+// devTerms are the terms devnet providers publish: free and open, so a dev
+// network's drives are made in one command.
+func devTerms() wire.ProviderTerms { return wire.ProviderTerms{Accepting: true} }
+
 // register funds the provider's account from the faucet and registers it,
 // or updates its endpoint if it is registered elsewhere.
 func (n *Network) register(ctx context.Context, m *member) error {
 	p, err := n.chain.Provider(ctx, m.entry.Account)
 	switch {
-	case err == nil && p.Endpoint == m.entry.Endpoint:
+	case err == nil && p.Endpoint == m.entry.Endpoint && p.Terms.Accepting:
 		return nil
 	case err == nil:
-		_, err = n.chain.Submit(ctx, m.key, &wire.UpdateProvider{Endpoint: m.entry.Endpoint, Capacity: p.Capacity})
+		// A new endpoint, or a registration from before terms existed:
+		// publish the devnet's open terms with it.
+		_, err = n.chain.Submit(ctx, m.key, &wire.UpdateProvider{Endpoint: m.entry.Endpoint, Capacity: p.Capacity, Terms: devTerms()})
 		return err
 	case core.KindOf(err) != core.NotFound:
 		return err
@@ -289,7 +295,8 @@ func (n *Network) register(ctx context.Context, m *member) error {
 	if _, err := n.chain.Submit(ctx, faucet, &wire.Transfer{To: m.entry.Account, Amount: n.cfg.Fund}); err != nil {
 		return err
 	}
-	_, err = n.chain.Submit(ctx, m.key, &wire.RegisterProvider{Endpoint: m.entry.Endpoint, Stake: n.cfg.Stake, Capacity: 1 << 40})
+	_, err = n.chain.Submit(ctx, m.key, &wire.RegisterProvider{Endpoint: m.entry.Endpoint, Stake: n.cfg.Stake, Capacity: 1 << 40,
+		Terms: devTerms()})
 	return err
 }
 

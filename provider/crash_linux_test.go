@@ -123,7 +123,8 @@ func TestKill9MidWrite(t *testing.T) {
 	data := filepath.Join(dir, "data")
 	chainURL := e.chain.URL()
 	c := startChild(t, bin, chainURL, data, keyFile)
-	e.submit(charlie, chainwire.RegisterProvider{Endpoint: c.url, Stake: chainwire.DefaultParams().MinProviderStake, Capacity: 1 << 40})
+	e.submit(charlie, chainwire.RegisterProvider{Endpoint: c.url, Stake: chainwire.DefaultParams().MinProviderStake, Capacity: 1 << 40,
+		Terms: chainwire.ProviderTerms{Accepting: true}})
 	b := e.bucket(alice, chainwire.Member{Account: bob.Account(), Role: chainwire.Writer})
 	e.submit(alice, chainwire.CreateAgreement{Bucket: b, Provider: charlie.Account(), Role: chainwire.Primary, MaxBytes: 1 << 40, Duration: 1_000_000})
 

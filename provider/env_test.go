@@ -118,7 +118,8 @@ func (e *env) startProvider(name string, o ...providerOpts) *testProvider {
 	p := startServer(e.t, cfg, provider.Deps{Key: key, Store: st, Chain: e.chain, HTTPClient: opts.hc}, !opts.noStart)
 	if !opts.noRegist {
 		_, port, _ := net.SplitHostPort(p.url[len("http://"):])
-		e.submit(key, chainwire.RegisterProvider{Endpoint: fmt.Sprintf("/ip4/127.0.0.1/tcp/%s/http", port), Stake: chainwire.DefaultParams().MinProviderStake, Capacity: 1 << 40})
+		e.submit(key, chainwire.RegisterProvider{Endpoint: fmt.Sprintf("/ip4/127.0.0.1/tcp/%s/http", port), Stake: chainwire.DefaultParams().MinProviderStake, Capacity: 1 << 40,
+			Terms: chainwire.ProviderTerms{Accepting: true}})
 	}
 	return p
 }

@@ -350,6 +350,8 @@ func deref(c Call) Call {
 		return *v
 	case *ResolveChallenge:
 		return *v
+	case *ReportEquivocation:
+		return *v
 	case *CreateDrive:
 		return *v
 	case *SetCommitStrategy:

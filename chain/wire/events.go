@@ -25,7 +25,7 @@ type Event struct {
 // Event types. The attributes each carries are listed in docs/api.md;
 // account ids and hashes are hex, ids and amounts decimal.
 const (
-	EventTx                  = "cairn.tx" // signer, nonce, call: every executed tx, failed or not
+	EventTx                  = "cairn.tx" // signer, nonce, call, fee: every executed tx, failed or not
 	EventTransfer            = "transfer"
 	EventStakeAdded          = "stake.added"
 	EventStakeWithdrawn      = "stake.withdrawn"
@@ -40,6 +40,8 @@ const (
 	EventChallengeOpened     = "challenge.opened"
 	EventChallengeAnswered   = "challenge.answered"
 	EventChallengeResolved   = "challenge.resolved"
+	EventChallengeVoided     = "challenge.voided"
+	EventWriterEquivocated   = "writer.equivocated"
 	EventDriveCreated        = "drive.created"
 	EventDriveRootUpdated    = "drive.root_updated"
 	EventDriveStrategySet    = "drive.strategy_set"

@@ -15,12 +15,14 @@ import (
 //	/account/{hex}                   Account (zero values for an unknown account)
 //	/nonce/{hex}                     NextNonce
 //	/provider/{hex}                  Provider
-//	/provider/{hex}/agreements       []Agreement, by bucket (an index: cost grows with the provider's own)
+//	/provider/{hex}/agreements       []Agreement, by bucket (an index: cost grows with the provider's own;
+//	                                 an expired one is listed until the provider's next agreement prunes it)
 //	/providers                       []Provider, by account
 //	/bucket/{id}                     Bucket
 //	/bucket/{id}/agreements          []Agreement, by provider
 //	/bucket/{id}/checkpoint          Checkpoint, the latest (NotFound if none)
 //	/bucket/{id}/checkpoints         []Checkpoint, oldest first
+//	/bucket/{id}/equivocations       []Equivocation, by seq
 //	/challenge/{id}                  Challenge
 //	/challenges?provider=&bucket=&state=   []Challenge, by id (filters optional)
 //	/drive/{id}                      Drive
@@ -39,14 +41,17 @@ func PathAgreements(b core.BucketID) string   { return "/bucket/" + b.String() +
 func PathCheckpoint(b core.BucketID) string   { return "/bucket/" + b.String() + "/checkpoint" }
 func PathCheckpoints(b core.BucketID) string  { return "/bucket/" + b.String() + "/checkpoints" }
 func PathChallenge(c core.ChallengeID) string { return "/challenge/" + c.String() }
-func PathDrive(d core.DriveID) string         { return "/drive/" + d.String() }
-func PathDrives(owner core.AccountID) string  { return "/drives?owner=" + owner.String() }
+func PathEquivocations(b core.BucketID) string {
+	return "/bucket/" + b.String() + "/equivocations"
+}
+func PathDrive(d core.DriveID) string        { return "/drive/" + d.String() }
+func PathDrives(owner core.AccountID) string { return "/drives?owner=" + owner.String() }
 
 // ChallengeFilter selects challenges; zero fields match everything.
 type ChallengeFilter struct {
 	Provider *core.AccountID
 	Bucket   core.BucketID
-	State    string // open | answered | slashed
+	State    string // open | answered | slashed | void
 }
 
 // PathChallenges is the query path for the challenges f selects.

@@ -38,8 +38,9 @@ func sampleCalls(t testing.TB) []Call {
 	cp, _ := m.ConsistencyProof(3, 5)
 	leaf := core.Leaf{Seq: 2, ContentHash: core.Sum256([]byte("blob")), Size: 4}
 	return []Call{
-		RegisterProvider{Endpoint: "/ip4/127.0.0.1/tcp/4001/http", Stake: 5, Capacity: 6},
-		UpdateProvider{Endpoint: "http://p.example", Capacity: 7},
+		RegisterProvider{Endpoint: "/ip4/127.0.0.1/tcp/4001/http", Stake: 5, Capacity: 6,
+			Terms: ProviderTerms{Accepting: true, PricePerGiBBlock: 3, MaxDuration: 100, Roles: []Role{Primary}}},
+		UpdateProvider{Endpoint: "http://p.example", Capacity: 7, Terms: ProviderTerms{Accepting: true}},
 		AddStake{Amount: 8},
 		WithdrawStake{Amount: 9},
 		Transfer{To: bob, Amount: 10},
@@ -77,6 +78,9 @@ func TestCallRoundTrip(t *testing.T) {
 			back, err := UnmarshalCall(b)
 			if err != nil {
 				t.Fatalf("unmarshal %s: %v", b, err)
+			}
+			if reflect.TypeOf(back) != reflect.TypeOf(c) {
+				t.Fatalf("unmarshal gives a %T, want a %T", back, c)
 			}
 			if !reflect.DeepEqual(normalize(back), normalize(c)) {
 				t.Fatalf("round trip\n got %#v\nwant %#v", back, c)

@@ -162,13 +162,17 @@ const (
 	ChallengeOpen     = "open"
 	ChallengeAnswered = "answered"
 	ChallengeSlashed  = "slashed"
+	// ChallengeVoid: the bucket's admin ended the agreement while the
+	// challenge was open; the deposit went back, nobody was slashed.
+	ChallengeVoid = "void"
 )
 
 // Challenge asks Provider to prove it holds leaf LeafIndex (counted from
 // StartSeq, so the leaf's seq is StartSeq+LeafIndex) under the commitment
 // (MMRRoot, StartSeq, LeafCount) it signed. It must answer at a height <=
 // Deadline. Deposit is the challenger's stake in the challenge: returned if
-// the provider fails, paid to the provider if it answers.
+// the provider fails or the challenge is voided (the bucket's admin ended
+// the agreement), paid to the provider if it answers.
 type Challenge struct {
 	ID           core.ChallengeID `json:"id"`
 	Bucket       core.BucketID    `json:"bucket"`
@@ -180,13 +184,25 @@ type Challenge struct {
 	LeafIndex    uint64           `json:"leaf_index"`
 	Deadline     int64            `json:"deadline"`
 	Deposit      uint64           `json:"deposit"`
-	State        string           `json:"state"` // open | answered | slashed
+	State        string           `json:"state"` // open | answered | slashed | void
 	OpenedHeight int64            `json:"opened_height"`
-	// ClosedHeight is the height at which the challenge was answered or
-	// slashed; 0 while open.
+	// ClosedHeight is the height at which the challenge was answered,
+	// slashed or voided; 0 while open.
 	ClosedHeight int64 `json:"closed_height,omitempty"`
 	// Slashed is the amount taken from the provider's stake (state slashed).
 	Slashed uint64 `json:"slashed,omitempty"`
+}
+
+// Equivocation is a recorded report_equivocation: two different leaves at
+// one seq of a bucket's log, each signed by an account that is or was a
+// writer of the bucket. It is the writers' fault, not a provider's.
+type Equivocation struct {
+	Bucket   core.BucketID   `json:"bucket"`
+	Seq      uint64          `json:"seq"`
+	A        core.SignedLeaf `json:"a"`
+	B        core.SignedLeaf `json:"b"`
+	Reporter core.AccountID  `json:"reporter"`
+	Height   int64           `json:"height"`
 }
 
 // Commit strategy kinds.
@@ -253,6 +269,13 @@ type Params struct {
 	MinProviderStake uint64 `json:"min_provider_stake"`
 	// MinChallengeDeposit is the least deposit a challenge carries.
 	MinChallengeDeposit uint64 `json:"min_challenge_deposit"`
+	// TxFeeBase and TxFeePerKiB price a transaction: base x the call's
+	// weight (docs/chain.md, "Fees") plus per KiB of the transaction's
+	// bytes, rounded up. The fee is burned whether the call succeeds or
+	// fails; a signer that cannot pay it has its transaction refused
+	// with no state change.
+	TxFeeBase   uint64 `json:"tx_fee_base"`
+	TxFeePerKiB uint64 `json:"tx_fee_per_kib"`
 }
 
 // DefaultParams are the dev chain's parameters.
@@ -263,6 +286,8 @@ func DefaultParams() Params {
 		ChallengerRewardBps: 5000,
 		MinProviderStake:    1_000_000,
 		MinChallengeDeposit: 1_000,
+		TxFeeBase:           10,
+		TxFeePerKiB:         1,
 	}
 }
 

@@ -149,6 +149,11 @@ type ProviderRegisterOptions struct {
 	Stake    uint64
 	Capacity uint64
 	Data     string // read the key from DATA/provider.key instead of --signer
+	// The terms published with the registration: agreements that meet
+	// them bind the provider (its consent).
+	Price       uint64 // least payment per GiB of max_bytes per block
+	MaxDuration int64  // longest agreement in blocks; 0: no limit
+	Accepting   bool
 }
 
 // AddFlags registers the options' flags.
@@ -158,26 +163,37 @@ func (o *ProviderRegisterOptions) AddFlags(cmd *cobra.Command) {
 	f.Uint64Var(&o.Stake, "stake", chainwire.DefaultParams().MinProviderStake, "stake to lock")
 	f.Uint64Var(&o.Capacity, "capacity", 1<<40, "bytes offered")
 	f.StringVar(&o.Data, "data", "", "provider data directory whose provider.key signs (instead of --signer)")
+	f.Uint64Var(&o.Price, "price", 0, "terms: least payment per GiB of max_bytes per block of duration")
+	f.Int64Var(&o.MaxDuration, "max-duration", 0, "terms: longest agreement in blocks (0: no limit)")
+	f.BoolVar(&o.Accepting, "accepting", true, "terms: accept new agreements that meet them")
+}
+
+// Terms returns the terms the options publish.
+func (o ProviderRegisterOptions) Terms() chainwire.ProviderTerms {
+	return chainwire.ProviderTerms{Accepting: o.Accepting, PricePerGiBBlock: o.Price, MaxDuration: o.MaxDuration}
 }
 
 // ProviderRegistered is what `cairn provider register` reports.
 type ProviderRegistered struct {
-	Account  core.AccountID `json:"account"`
-	Endpoint string         `json:"endpoint"`
-	Stake    uint64         `json:"stake"`
-	Capacity uint64         `json:"capacity"`
-	Height   int64          `json:"height"`
-	TxHash   core.H256      `json:"tx_hash"`
+	Account  core.AccountID          `json:"account"`
+	Endpoint string                  `json:"endpoint"`
+	Stake    uint64                  `json:"stake"`
+	Capacity uint64                  `json:"capacity"`
+	Terms    chainwire.ProviderTerms `json:"terms"`
+	Height   int64                   `json:"height"`
+	TxHash   core.H256               `json:"tx_hash"`
 }
 
 func newProviderRegisterCmd(g *Globals) *cobra.Command {
 	var o ProviderRegisterOptions
 	cmd := &cobra.Command{
-		Use:   "register --endpoint URL [--stake N] [--capacity N] [--data DIR | --signer KEY]",
+		Use:   "register --endpoint URL [--stake N] [--capacity N] [--price N] [--max-duration BLOCKS] [--accepting=false] [--data DIR | --signer KEY]",
 		Short: "Register the provider's account on chain",
-		Long: `Register a provider on chain with its endpoint, stake and capacity, signed by the
-provider's own key: DATA/provider.key with --data, else --signer/--key. The account needs
-the stake in its balance.
+		Long: `Register a provider on chain with its endpoint, stake, capacity and terms, signed by
+the provider's own key: DATA/provider.key with --data, else --signer/--key. The account needs
+the stake in its balance. The terms (--price, --max-duration, --accepting) are the provider's
+consent: the chain makes an agreement with it only if the agreement meets them and fits in
+the capacity left. By default it accepts any agreement, free, of any duration.
 ` + exitStatusHelp,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
@@ -218,9 +234,10 @@ func runProviderRegister(ctx context.Context, g *Globals, o ProviderRegisterOpti
 	defer cc.Close()
 	ctx, cancel := context.WithTimeout(ctx, time.Minute)
 	defer cancel()
-	res, err := cc.Submit(ctx, key, chainwire.RegisterProvider{Endpoint: o.Endpoint, Stake: o.Stake, Capacity: o.Capacity})
+	res, err := cc.Submit(ctx, key, chainwire.RegisterProvider{Endpoint: o.Endpoint, Stake: o.Stake, Capacity: o.Capacity, Terms: o.Terms()})
 	if err != nil {
 		return r, err
 	}
-	return ProviderRegistered{Account: key.Account(), Endpoint: o.Endpoint, Stake: o.Stake, Capacity: o.Capacity, Height: res.Height, TxHash: res.Hash}, nil
+	return ProviderRegistered{Account: key.Account(), Endpoint: o.Endpoint, Stake: o.Stake, Capacity: o.Capacity, Terms: o.Terms(),
+		Height: res.Height, TxHash: res.Hash}, nil
 }
