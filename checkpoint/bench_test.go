@@ -242,7 +242,10 @@ func startBenchProviders(b *testing.B, n, leaves int) *benchChain {
 		st := store.NewMemory(store.Options{})
 		for seq := 0; seq < leaves; seq++ {
 			data := []byte(fmt.Sprintf("leaf %d", seq))
-			lf := core.Leaf{Seq: uint64(seq), ContentHash: core.Sum256(data), Size: uint64(len(data))}
+			lf, err := core.SignLeaf(alice, fc.chainID, fc.bucket, core.Leaf{Seq: uint64(seq), ContentHash: core.Sum256(data), Size: uint64(len(data))})
+			if err != nil {
+				b.Fatal(err)
+			}
 			if _, err := st.Append(fc.bucket, store.Write{Leaf: lf, Data: bytes.NewReader(data), MaxBytes: 1 << 40}); err != nil {
 				b.Fatal(err)
 			}

@@ -166,7 +166,7 @@ func bigLog(b *testing.B) store.Store {
 		empty := core.Sum256(nil)
 		start := time.Now()
 		for i := range uint64(bigLeaves) {
-			if _, err := bigStore.Append(1, store.Write{Leaf: core.Leaf{Seq: i, ContentHash: empty}, Data: bytes.NewReader(nil), MaxBytes: 1}); err != nil {
+			if _, err := bigStore.Append(1, store.Write{Leaf: core.SignedLeaf{Leaf: core.Leaf{Seq: i, ContentHash: empty}}, Data: bytes.NewReader(nil), MaxBytes: 1}); err != nil {
 				bigErr = err
 				return
 			}

@@ -278,7 +278,7 @@ func (s *Server) handleProof(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	return writeJSON(w, http.StatusOK, wire.Proof{Bucket: q.Bucket, StartSeq: st.StartSeq, Leaf: core.SignedLeaf{Leaf: lf}, LeafIndex: q.Leaf, LeafCount: n, Root: core.H256(root), Proof: *p})
+	return writeJSON(w, http.StatusOK, wire.Proof{Bucket: q.Bucket, StartSeq: st.StartSeq, Leaf: lf, LeafIndex: q.Leaf, LeafCount: n, Root: core.H256(root), Proof: *p})
 }
 
 func (s *Server) handleConsistency(w http.ResponseWriter, r *http.Request) error {
@@ -334,9 +334,7 @@ func (s *Server) handleLeaves(w http.ResponseWriter, r *http.Request) error {
 		if err != nil {
 			return err
 		}
-		for _, lf := range leaves {
-			out.Leaves = append(out.Leaves, core.SignedLeaf{Leaf: lf})
-		}
+		out.Leaves = leaves
 	}
 	return writeJSON(w, http.StatusOK, out)
 }
@@ -388,7 +386,7 @@ func (s *Server) handleWrite(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	res, err := s.st.Append(sw.Bucket, store.Write{
-		Leaf:     core.Leaf{Seq: sw.Seq, ContentHash: sw.ContentHash, Size: sw.Size},
+		Leaf:     core.SignedLeaf{Leaf: core.Leaf{Seq: sw.Seq, ContentHash: sw.ContentHash, Size: sw.Size}},
 		Data:     bytes.NewReader(data),
 		MaxBytes: a.MaxBytes,
 		Nonce:    &store.Nonce{Writer: sw.Writer, Value: sw.Nonce, Expiry: sw.Expiry},

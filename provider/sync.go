@@ -315,7 +315,7 @@ func (s *Server) pull(ctx context.Context, b core.BucketID, p peerCommitment, ma
 			}
 		}
 		for _, lf := range leaves {
-			if err := s.pullLeaf(ctx, b, p, lf.Leaf, maxBytes); err != nil {
+			if err := s.pullLeaf(ctx, b, p, lf, maxBytes); err != nil {
 				return err
 			}
 			s.m.synced.Inc()
@@ -325,11 +325,13 @@ func (s *Server) pull(ctx context.Context, b core.BucketID, p peerCommitment, ma
 	return nil
 }
 
-// pullLeaf appends one verified leaf, fetching its blob unless stored.
-func (s *Server) pullLeaf(ctx context.Context, b core.BucketID, p peerCommitment, lf core.Leaf, maxBytes uint64) error {
+// pullLeaf appends one verified leaf, fetching its blob unless this
+// bucket's log already holds it (a blob held for another bucket is not
+// enough: its bytes were never proved for this one).
+func (s *Server) pullLeaf(ctx context.Context, b core.BucketID, p peerCommitment, lf core.SignedLeaf, maxBytes uint64) error {
 	const op = "provider.pull"
 	w := store.Write{Leaf: lf, MaxBytes: maxBytes}
-	has, err := s.st.HasBlob(lf.ContentHash)
+	has, err := s.st.HasBlob(b, lf.ContentHash)
 	if err != nil {
 		return err
 	}
