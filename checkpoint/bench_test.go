@@ -110,8 +110,10 @@ func BenchmarkCheckpointCollect(b *testing.B) {
 			tr.MaxIdleConns = 0 // no global limit: one idle connection per provider
 			b.Cleanup(tr.CloseIdleConnections)
 			hc := &http.Client{Transport: tr}
+			owner, _ := core.DevKey("alice")
 			dial := func(baseURL string) (checkpoint.Provider, error) {
-				c, err := providerclient.New(baseURL, providerclient.Options{HTTPClient: hc, ChainID: fc.chainID, Timeout: time.Hour})
+				// Leaves and proofs are private: the bucket's owner signs.
+				c, err := providerclient.New(baseURL, providerclient.Options{HTTPClient: hc, Signer: owner, ChainID: fc.chainID, Timeout: time.Hour})
 				if err != nil {
 					return nil, err
 				}

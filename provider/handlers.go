@@ -255,6 +255,9 @@ func (s *Server) handleProof(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
+	if err := s.authorizeRead(r, op, q.Bucket, wire.ReadResource(wire.PathProof, v)); err != nil {
+		return err
+	}
 	st, err := s.st.State(q.Bucket)
 	if err != nil {
 		return err
@@ -282,12 +285,16 @@ func (s *Server) handleProof(w http.ResponseWriter, r *http.Request) error {
 }
 
 func (s *Server) handleConsistency(w http.ResponseWriter, r *http.Request) error {
+	const op = "provider.consistency"
 	v, err := query(r)
 	if err != nil {
 		return err
 	}
 	q, err := wire.ParseConsistencyQuery(v)
 	if err != nil {
+		return err
+	}
+	if err := s.authorizeRead(r, op, q.Bucket, wire.ReadResource(wire.PathConsistency, v)); err != nil {
 		return err
 	}
 	st, err := s.st.State(q.Bucket)
@@ -314,12 +321,16 @@ func (s *Server) handleConsistency(w http.ResponseWriter, r *http.Request) error
 }
 
 func (s *Server) handleLeaves(w http.ResponseWriter, r *http.Request) error {
+	const op = "provider.leaves"
 	v, err := query(r)
 	if err != nil {
 		return err
 	}
 	q, err := wire.ParseLeavesQuery(v)
 	if err != nil {
+		return err
+	}
+	if err := s.authorizeRead(r, op, q.Bucket, wire.ReadResource(wire.PathLeaves, v)); err != nil {
 		return err
 	}
 	st, err := s.st.State(q.Bucket)
@@ -365,6 +376,12 @@ func (s *Server) handleWrite(w http.ResponseWriter, r *http.Request) error {
 	if err := sw.Verify(sw.Writer, sw.Signature); err != nil {
 		return err
 	}
+	// The leaf's own signature, by a writer of the bucket: it is stored
+	// with the leaf and answers a challenge, so nothing is stored without it.
+	leaf := sw.SignedLeaf()
+	if err := leaf.Verify(sw.ChainID, sw.Bucket); err != nil {
+		return core.E(op, core.Unauthorized, err)
+	}
 	bi, a, err := s.agreement(r, op, sw.Bucket)
 	if err != nil {
 		return err
@@ -374,6 +391,9 @@ func (s *Server) handleWrite(w http.ResponseWriter, r *http.Request) error {
 	}
 	if !bi.bucket.Role(sw.Writer).CanWrite() {
 		return wire.Forbidden(op, "%s is not a writer of bucket %s", sw.Writer.Short(), sw.Bucket)
+	}
+	if !bi.bucket.LeafSigner(leaf.Writer) {
+		return wire.Forbidden(op, "the leaf is signed by %s, who never wrote to bucket %s", leaf.Writer.Short(), sw.Bucket)
 	}
 	s.track(sw.Bucket)
 	// Read the body before the store takes the bucket's write lock, so a
@@ -386,7 +406,7 @@ func (s *Server) handleWrite(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	res, err := s.st.Append(sw.Bucket, store.Write{
-		Leaf:     core.SignedLeaf{Leaf: core.Leaf{Seq: sw.Seq, ContentHash: sw.ContentHash, Size: sw.Size}},
+		Leaf:     leaf,
 		Data:     bytes.NewReader(data),
 		MaxBytes: a.MaxBytes,
 		Nonce:    &store.Nonce{Writer: sw.Writer, Value: sw.Nonce, Expiry: sw.Expiry},
@@ -421,7 +441,33 @@ func (s *Server) writeError(op string, b core.BucketID, err error) error {
 
 func (s *Server) handleBlob(w http.ResponseWriter, r *http.Request) error {
 	const op = "provider.blob"
-	sr, err := wire.ParseRead(r.PathValue("id"), r.PathValue("hash"), r.Header)
+	b, hash, err := wire.ParseBlobPath(r.PathValue("id"), r.PathValue("hash"))
+	if err != nil {
+		return err
+	}
+	if err := s.authorizeRead(r, op, b, wire.BlobPath(b, hash)); err != nil {
+		return err
+	}
+	blob, err := s.st.OpenBlob(b, hash)
+	if err != nil {
+		return err
+	}
+	defer blob.Close()
+	w.Header().Set("Content-Type", "application/octet-stream")
+	w.Header().Set("ETag", `"`+hash.String()+`"`)
+	w.Header().Set("Cache-Control", "private, max-age=31536000, immutable")
+	http.ServeContent(w, r, "", time.Time{}, blob)
+	return nil
+}
+
+// authorizeRead checks a signed read of resource in bucket b: the
+// signature by a member of the bucket (any role) or a provider with an
+// active agreement on it, over this chain, bucket and resource, not
+// expired and with a nonce never used before (nonces are kept by the
+// store, so a restart does not make a captured read replayable). A
+// missing or bad signature gives kind unauthorized.
+func (s *Server) authorizeRead(r *http.Request, op string, b core.BucketID, resource string) error {
+	sr, err := wire.ParseReadHeaders(b, resource, r.Header)
 	if err != nil {
 		return err
 	}
@@ -434,25 +480,16 @@ func (s *Server) handleBlob(w http.ResponseWriter, r *http.Request) error {
 	if err := sr.Verify(sr.Reader, sr.Signature); err != nil {
 		return err
 	}
-	bi, err := s.cache.Bucket(r.Context(), sr.Bucket)
+	bi, err := s.cache.Bucket(r.Context(), b)
 	if err != nil {
 		return core.E(op, core.KindOf(err), err)
 	}
 	if !mayRead(bi, sr.Reader) {
-		return wire.Forbidden(op, "%s is neither a member nor a provider of bucket %s", sr.Reader.Short(), sr.Bucket)
+		return wire.Forbidden(op, "%s is neither a member nor a provider of bucket %s", sr.Reader.Short(), b)
 	}
-	if !s.readNonces.use(sr.Reader, sr.Nonce, sr.Expiry) {
-		return core.Errorf(op, core.Unauthorized, "nonce %x was already used", sr.Nonce)
+	if err := s.st.UseNonce(b, store.Nonce{Writer: sr.Reader, Value: sr.Nonce, Expiry: sr.Expiry}); err != nil {
+		return core.E(op, core.KindOf(err), err)
 	}
-	blob, err := s.st.OpenBlob(sr.Bucket, sr.ContentHash)
-	if err != nil {
-		return err
-	}
-	defer blob.Close()
-	w.Header().Set("Content-Type", "application/octet-stream")
-	w.Header().Set("ETag", `"`+sr.ContentHash.String()+`"`)
-	w.Header().Set("Cache-Control", "private, max-age=31536000, immutable")
-	http.ServeContent(w, r, "", time.Time{}, blob)
 	return nil
 }
 

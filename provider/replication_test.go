@@ -80,7 +80,7 @@ func TestReplication(t *testing.T) {
 
 	write := func(p *testProvider, seq int) (wire.WriteResult, error) {
 		data := blob(100+seq, 500+seq*37)
-		return p.client.Write(ctx, b, uint64(seq), bytes.NewReader(data), uint64(len(data)), core.Sum256(data), bob)
+		return put(ctx, p.client, b, uint64(seq), data, bob)
 	}
 	const n = 12
 	for i := range n {
@@ -179,7 +179,7 @@ func TestChallengeAnswered(t *testing.T) {
 	ctx := e.ctx
 	for i := range 5 {
 		data := blob(i, 10_000*(i+1))
-		if _, err := p.client.Write(ctx, b, uint64(i), bytes.NewReader(data), uint64(len(data)), core.Sum256(data), bob); err != nil {
+		if _, err := put(ctx, p.client, b, uint64(i), data, bob); err != nil {
 			t.Fatal(err)
 		}
 	}

@@ -32,8 +32,6 @@ type Server struct {
 	m     *metrics
 	mux   *http.ServeMux
 
-	readNonces *nonceSet
-
 	commitMu sync.Mutex
 	commits  map[core.BucketID]core.SignedCommitment // last signed, reused while the log is unchanged
 
@@ -85,14 +83,13 @@ func New(cfg Config, d Deps) (*Server, error) {
 		cfg: cfg, key: d.Key, acct: d.Key.Account(), st: d.Store, chain: d.Chain,
 		cache: newChainCache(d.Chain, cfg.ChainCacheTTL, d.Now),
 		hc:    d.HTTPClient, log: d.Logger.With("provider", d.Key.Account().Short()), now: d.Now,
-		m:          newMetrics(),
-		readNonces: newNonceSet(),
-		commits:    make(map[core.BucketID]core.SignedCommitment),
-		tracked:    make(map[core.BucketID]bool),
-		lag:        make(map[core.BucketID]uint64),
-		kick:       make(chan core.BucketID, 64),
-		peers:      make(map[string]*providerclient.Client),
-		ctx:        ctx, cancel: cancel,
+		m:       newMetrics(),
+		commits: make(map[core.BucketID]core.SignedCommitment),
+		tracked: make(map[core.BucketID]bool),
+		lag:     make(map[core.BucketID]uint64),
+		kick:    make(chan core.BucketID, 64),
+		peers:   make(map[string]*providerclient.Client),
+		ctx:     ctx, cancel: cancel,
 	}
 	bs, err := s.st.Buckets()
 	if err != nil {
@@ -255,48 +252,10 @@ func (s *Server) nonceLoop(ctx context.Context) {
 		case <-t.C:
 			now := s.now()
 			if n, err := s.st.PruneNonces(now); err != nil {
-				s.log.Warn("pruning write nonces", "err", err)
+				s.log.Warn("pruning request nonces", "err", err)
 			} else if n > 0 {
-				s.log.Debug("pruned write nonces", "count", n)
+				s.log.Debug("pruned request nonces", "count", n)
 			}
-			s.readNonces.prune(now.Unix())
-		}
-	}
-}
-
-// nonceSet remembers blob-read nonces until their expiry, in memory: a
-// replayed read only repeats a read, so a restart forgetting them costs
-// little (write nonces are kept durably by the store).
-type nonceSet struct {
-	mu sync.Mutex
-	m  map[nonceKey]int64 // -> expiry
-}
-
-type nonceKey struct {
-	account core.AccountID
-	nonce   [16]byte
-}
-
-func newNonceSet() *nonceSet { return &nonceSet{m: make(map[nonceKey]int64)} }
-
-// use records the nonce and reports whether it was fresh.
-func (n *nonceSet) use(a core.AccountID, nonce [16]byte, expiry int64) bool {
-	n.mu.Lock()
-	defer n.mu.Unlock()
-	k := nonceKey{a, nonce}
-	if _, seen := n.m[k]; seen {
-		return false
-	}
-	n.m[k] = expiry
-	return true
-}
-
-func (n *nonceSet) prune(now int64) {
-	n.mu.Lock()
-	defer n.mu.Unlock()
-	for k, exp := range n.m {
-		if exp < now {
-			delete(n.m, k)
 		}
 	}
 }

@@ -7,6 +7,7 @@ import (
 	"errors"
 	"net/http"
 	"net/http/httptest"
+	"net/url"
 	"strings"
 	"testing"
 	"time"
@@ -166,17 +167,22 @@ func FuzzServer(f *testing.F) {
 	bob, alice := devKey("bob"), devKey("alice")
 	w := writeReq(f, "", bob, "fake-chain", 1, 0, []byte("seed"), func(a *wire.WriteAuth) { a.Expiry = time.Now().Add(9 * time.Minute).Unix() }, nil)
 	f.Add("PUT", "/buckets/1/writes/0", "", headerText(w.Header), []byte("seed"))
-	n, _ := wire.NewNonce(nil)
 	h := core.Sum256([]byte("seed"))
-	sr, _ := wire.NewSignedRead(wire.ReadAuth{ChainID: "fake-chain", Bucket: 1, ContentHash: h, Nonce: n, Expiry: time.Now().Add(9 * time.Minute).Unix()}, alice)
-	rh := http.Header{}
-	sr.SetHeaders(rh)
-	f.Add("GET", "/buckets/1/blobs/"+h.String(), "", headerText(rh), []byte(nil))
+	signed := func(path, rawQuery string) string {
+		n, _ := wire.NewNonce(nil)
+		v, _ := url.ParseQuery(rawQuery)
+		sr, _ := wire.NewSignedRead(wire.ReadAuth{ChainID: "fake-chain", Bucket: 1, Resource: wire.ReadResource(path, v), Nonce: n, Expiry: time.Now().Add(9 * time.Minute).Unix()}, alice)
+		rh := http.Header{}
+		sr.SetHeaders(rh)
+		return headerText(rh)
+	}
+	f.Add("GET", "/buckets/1/blobs/"+h.String(), "", signed("/buckets/1/blobs/"+h.String(), ""), []byte(nil))
 	for _, q := range [][2]string{
 		{"/commitment", "bucket_id=1"}, {"/proof", "bucket_id=1&leaf=0&leaf_count=1"}, {"/proof/consistency", "bucket_id=1&old=0"},
 		{"/leaves", "bucket_id=1&from=0&limit=3"}, {"/health", ""}, {"/leaves", "bucket_id=2"},
 	} {
 		f.Add("GET", q[0], q[1], "", []byte(nil))
+		f.Add("GET", q[0], q[1], signed(q[0], q[1]), []byte(nil))
 	}
 	f.Fuzz(func(t *testing.T, method, path, rawQuery, headers string, body []byte) {
 		if !strings.HasPrefix(path, "/") {
