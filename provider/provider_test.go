@@ -212,6 +212,12 @@ func TestWritesAndReads(t *testing.T) {
 		}
 	}
 
+	// The provider may have cached "no such bucket" for the unserved
+	// bucket just before it was created (for up to the cache's TTL).
+	eventually(t, 5*time.Second, "the provider to see the unserved bucket", func() bool {
+		status, _ := do(t, writeReq(t, p.url, bob, chainID, unserved, 0, []byte("x"), nil, nil))
+		return status == 403
+	})
 	t.Run("WriteRefusals", func(t *testing.T) {
 		data := []byte("refused")
 		next := uint64(5)

@@ -40,8 +40,9 @@ type Server struct {
 	lag     map[core.BucketID]uint64
 	kick    chan core.BucketID // sync a bucket now
 
-	peerMu sync.Mutex
-	peers  map[string]*providerclient.Client
+	peerMu    sync.Mutex
+	peers     map[string]*providerclient.Client
+	peerFails map[core.AccountID]*peerRecord
 
 	ctx     context.Context // cancelled by Close
 	cancel  context.CancelFunc
@@ -83,13 +84,14 @@ func New(cfg Config, d Deps) (*Server, error) {
 		cfg: cfg, key: d.Key, acct: d.Key.Account(), st: d.Store, chain: d.Chain,
 		cache: newChainCache(d.Chain, cfg.ChainCacheTTL, d.Now),
 		hc:    d.HTTPClient, log: d.Logger.With("provider", d.Key.Account().Short()), now: d.Now,
-		m:       newMetrics(),
-		commits: make(map[core.BucketID]core.SignedCommitment),
-		tracked: make(map[core.BucketID]bool),
-		lag:     make(map[core.BucketID]uint64),
-		kick:    make(chan core.BucketID, 64),
-		peers:   make(map[string]*providerclient.Client),
-		ctx:     ctx, cancel: cancel,
+		m:         newMetrics(),
+		commits:   make(map[core.BucketID]core.SignedCommitment),
+		tracked:   make(map[core.BucketID]bool),
+		lag:       make(map[core.BucketID]uint64),
+		kick:      make(chan core.BucketID, 64),
+		peers:     make(map[string]*providerclient.Client),
+		peerFails: make(map[core.AccountID]*peerRecord),
+		ctx:       ctx, cancel: cancel,
 	}
 	bs, err := s.st.Buckets()
 	if err != nil {
