@@ -200,6 +200,17 @@ func (c *benchChain) BucketAgreements(_ context.Context, id core.BucketID) ([]wi
 	return out, nil
 }
 
+func (c *benchChain) ProviderAgreements(ctx context.Context, a core.AccountID) ([]wire.Agreement, error) {
+	ags, _ := c.BucketAgreements(ctx, c.bucket)
+	var out []wire.Agreement
+	for _, ag := range ags {
+		if ag.Provider == a {
+			out = append(out, ag)
+		}
+	}
+	return out, nil
+}
+
 func (c *benchChain) Provider(_ context.Context, a core.AccountID) (wire.Provider, error) {
 	for _, p := range c.providers {
 		if p.Account == a {

@@ -2,6 +2,7 @@ package provider
 
 import (
 	"bytes"
+	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -26,23 +27,26 @@ type handler func(w http.ResponseWriter, r *http.Request) error
 
 func (s *Server) routes() {
 	mux := http.NewServeMux()
-	handle := func(pattern, route string, methods []string, h handler) {
-		mux.Handle(pattern, s.instrument(route, methods, h))
+	// Every route has a deadline: RequestTimeout for those that answer
+	// at once, BodyTimeout for those that stream a blob in or out.
+	handle := func(pattern, route string, methods []string, deadline time.Duration, h handler) {
+		mux.Handle(pattern, s.instrument(route, methods, deadline, h))
 	}
 	get := []string{http.MethodGet, http.MethodHead}
-	handle(wire.PathHealth, "health", get, s.handleHealth)
-	handle(wire.PathCommitment, "commitment", get, s.handleCommitment)
-	handle(wire.PathProof, "proof", get, s.handleProof)
-	handle(wire.PathConsistency, "consistency", get, s.handleConsistency)
-	handle(wire.PathLeaves, "leaves", get, s.handleLeaves)
-	handle("/buckets/{id}/writes/{seq}", "write", []string{http.MethodPut}, s.handleWrite)
-	handle("/buckets/{id}/blobs/{hash}", "blob", get, s.handleBlob)
+	quick, stream := s.cfg.RequestTimeout, s.cfg.BodyTimeout
+	handle(wire.PathHealth, "health", get, quick, s.handleHealth)
+	handle(wire.PathCommitment, "commitment", get, quick, s.handleCommitment)
+	handle(wire.PathProof, "proof", get, quick, s.handleProof)
+	handle(wire.PathConsistency, "consistency", get, quick, s.handleConsistency)
+	handle(wire.PathLeaves, "leaves", get, quick, s.handleLeaves)
+	handle("/buckets/{id}/writes/{seq}", "write", []string{http.MethodPut}, stream, s.handleWrite)
+	handle("/buckets/{id}/blobs/{hash}", "blob", get, stream, s.handleBlob)
 	metrics := promhttp.HandlerFor(s.m.reg, promhttp.HandlerOpts{})
-	handle(wire.PathMetrics, "metrics", get, func(w http.ResponseWriter, r *http.Request) error {
+	handle(wire.PathMetrics, "metrics", get, quick, func(w http.ResponseWriter, r *http.Request) error {
 		metrics.ServeHTTP(w, r)
 		return nil
 	})
-	handle("/", "other", nil, func(w http.ResponseWriter, r *http.Request) error {
+	handle("/", "other", nil, quick, func(w http.ResponseWriter, r *http.Request) error {
 		return core.Errorf("provider", core.NotFound, "no route %s", r.URL.Path)
 	})
 	s.mux = mux
@@ -64,6 +68,9 @@ func (w *statusWriter) WriteHeader(code int) {
 	w.ResponseWriter.WriteHeader(code)
 }
 
+// Unwrap lets http.ResponseController reach the connection (deadlines).
+func (w *statusWriter) Unwrap() http.ResponseWriter { return w.ResponseWriter }
+
 func (w *statusWriter) Write(b []byte) (int, error) {
 	if w.status == 0 {
 		w.status = http.StatusOK
@@ -71,12 +78,20 @@ func (w *statusWriter) Write(b []byte) (int, error) {
 	return w.ResponseWriter.Write(b)
 }
 
-// instrument checks the method, turns errors and panics into JSON answers,
-// and records the request in the metrics.
-func (s *Server) instrument(route string, methods []string, h handler) http.Handler {
+// instrument checks the method, bounds the request by deadline (its
+// context, and the connection's read and write deadlines), turns errors
+// and panics into JSON answers, and records the request in the metrics.
+func (s *Server) instrument(route string, methods []string, deadline time.Duration, h handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		start := time.Now()
+		ctx, cancel := context.WithTimeout(r.Context(), deadline)
+		defer cancel()
+		r = r.WithContext(ctx)
 		sw := &statusWriter{ResponseWriter: w}
+		rc := http.NewResponseController(sw)
+		// Errors mean a writer without deadlines (a test recorder).
+		_ = rc.SetReadDeadline(start.Add(deadline))
+		_ = rc.SetWriteDeadline(start.Add(deadline))
 		defer func() {
 			if p := recover(); p != nil {
 				if p == http.ErrAbortHandler {
@@ -397,10 +412,8 @@ func (s *Server) handleWrite(w http.ResponseWriter, r *http.Request) error {
 	}
 	s.track(sw.Bucket)
 	// Read the body before the store takes the bucket's write lock, so a
-	// slow sender holds up only itself; it is at most MaxBlobSize bytes.
-	if err := http.NewResponseController(w).SetReadDeadline(s.now().Add(s.cfg.BodyTimeout)); err != nil {
-		s.log.Debug("no read deadline", "err", err)
-	}
+	// slow sender holds up only itself (until BodyTimeout, set by
+	// instrument); it is at most MaxBlobSize bytes.
 	data, err := readFull(op, http.MaxBytesReader(w, r.Body, int64(sw.Size)), sw.Size)
 	if err != nil {
 		return err

@@ -11,6 +11,8 @@ import (
 	"sync"
 	"time"
 
+	"golang.org/x/net/netutil"
+
 	"github.com/cairn-storage/cairn/core"
 	"github.com/cairn-storage/cairn/provider/store"
 	"github.com/cairn-storage/cairn/providerclient"
@@ -82,7 +84,7 @@ func New(cfg Config, d Deps) (*Server, error) {
 	ctx, cancel := context.WithCancel(context.Background())
 	s := &Server{
 		cfg: cfg, key: d.Key, acct: d.Key.Account(), st: d.Store, chain: d.Chain,
-		cache: newChainCache(d.Chain, cfg.ChainCacheTTL, d.Now),
+		cache: newChainCache(d.Chain, cfg.ChainCacheTTL, cfg.ChainCacheSize, d.Now),
 		hc:    d.HTTPClient, log: d.Logger.With("provider", d.Key.Account().Short()), now: d.Now,
 		m:         newMetrics(),
 		commits:   make(map[core.BucketID]core.SignedCommitment),
@@ -137,11 +139,12 @@ func (s *Server) goLoop(name string, f func(ctx context.Context)) {
 
 // Serve serves the API on l until Close. It returns nil after Close.
 func (s *Server) Serve(l net.Listener) error {
+	l = netutil.LimitListener(l, s.cfg.MaxConns)
 	hs := &http.Server{
 		Handler:           s,
 		ReadHeaderTimeout: s.cfg.ReadHeaderTimeout,
 		IdleTimeout:       s.cfg.IdleTimeout,
-		MaxHeaderBytes:    64 << 10,
+		MaxHeaderBytes:    s.cfg.MaxHeaderBytes,
 		ErrorLog:          slog.NewLogLogger(s.log.Handler(), slog.LevelDebug),
 		ConnState:         s.conns.track,
 	}

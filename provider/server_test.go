@@ -1,10 +1,13 @@
 package provider_test
 
 import (
+	"bufio"
 	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
+	"io"
+	"net"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
@@ -33,6 +36,12 @@ func TestConfigValidate(t *testing.T) {
 		"no peer timeout":          func(c *provider.Config) { c.PeerTimeout = 0 },
 		"sync page too large":      func(c *provider.Config) { c.SyncPage = 10001 },
 		"negative chain cache ttl": func(c *provider.Config) { c.ChainCacheTTL = -1 },
+		"no read header timeout":   func(c *provider.Config) { c.ReadHeaderTimeout = 0 },
+		"no idle timeout":          func(c *provider.Config) { c.IdleTimeout = 0 },
+		"no request timeout":       func(c *provider.Config) { c.RequestTimeout = 0 },
+		"no header limit":          func(c *provider.Config) { c.MaxHeaderBytes = 0 },
+		"no connection limit":      func(c *provider.Config) { c.MaxConns = 0 },
+		"unbounded chain cache":    func(c *provider.Config) { c.ChainCacheSize = 0 },
 	} {
 		c := provider.DefaultConfig()
 		edit(&c)
@@ -132,6 +141,75 @@ func TestAnswerChallenge(t *testing.T) {
 	if len(fc.calls) != 1 {
 		t.Fatalf("%d calls submitted", len(fc.calls))
 	}
+}
+
+// Serve bounds what a client can hold: headers past MaxHeaderBytes are
+// refused, a connection that never finishes its headers is closed after
+// ReadHeaderTimeout, and past MaxConns connections wait until one closes.
+func TestServerBounds(t *testing.T) {
+	cfg := provider.DefaultConfig()
+	cfg.MaxHeaderBytes = 4 << 10
+	cfg.ReadHeaderTimeout = 200 * time.Millisecond
+	cfg.MaxConns = 2
+	p := startServer(t, cfg, provider.Deps{Key: devKey("charlie"), Store: store.NewMemory(store.Options{}), Chain: newFakeChain()}, false)
+	addr := strings.TrimPrefix(p.url, "http://")
+
+	req, _ := http.NewRequest("GET", p.url+"/health", nil)
+	req.Header.Set("X-Big", strings.Repeat("a", 64<<10))
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusRequestHeaderFieldsTooLarge {
+		t.Fatalf("64 KiB of headers: %d", resp.StatusCode)
+	}
+
+	// A slow sender of headers is cut off.
+	slow, err := net.Dial("tcp", addr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer slow.Close()
+	io.WriteString(slow, "GET /health HTTP/1.1\r\nHost: x\r\n")
+	slow.SetReadDeadline(time.Now().Add(10 * time.Second))
+	if _, err := io.ReadAll(slow); err != nil {
+		t.Fatalf("connection with unfinished headers: %v, want it closed by the server", err)
+	}
+
+	// Two idle connections hold both slots: a third is not served until
+	// one of them closes.
+	var held []net.Conn
+	for range 2 {
+		c, err := net.Dial("tcp", addr)
+		if err != nil {
+			t.Fatal(err)
+		}
+		io.WriteString(c, "GET /health HTTP/1.1\r\nHost: x\r\n\r\n") // answered, then kept alive
+		if _, err := http.ReadResponse(bufio.NewReader(c), nil); err != nil {
+			t.Fatal(err)
+		}
+		held = append(held, c)
+	}
+	third := make(chan error, 1)
+	go func() {
+		c := &http.Client{Transport: &http.Transport{DisableKeepAlives: true}}
+		resp, err := c.Get(p.url + "/health")
+		if err == nil {
+			resp.Body.Close()
+		}
+		third <- err
+	}()
+	select {
+	case err := <-third:
+		t.Fatalf("a third connection was served while two were held: %v", err)
+	case <-time.After(300 * time.Millisecond): // a bounded check that nothing happens
+	}
+	held[0].Close()
+	if err := <-third; err != nil {
+		t.Fatalf("third connection after one closed: %v", err)
+	}
+	held[1].Close()
 }
 
 // Close stops every goroutine Start and Serve began.

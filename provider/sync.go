@@ -44,9 +44,9 @@ func (s *Server) syncOne(ctx context.Context, b core.BucketID) {
 	}
 }
 
-// discoveryLoop finds the buckets this provider has agreements for: a scan
-// of the chain's buckets at start and each DiscoveryInterval, and the
-// agreement.created events in between.
+// discoveryLoop finds the buckets this provider has agreements for: the
+// chain's list of this provider's agreements at start and each
+// DiscoveryInterval, and the agreement.created events in between.
 func (s *Server) discoveryLoop(ctx context.Context) {
 	var events <-chan chainwire.Event
 	subscribe := func() {
@@ -86,28 +86,28 @@ func (s *Server) discoveryLoop(ctx context.Context) {
 	}
 }
 
-// discover scans buckets 1, 2, ... until the chain knows no more (bucket
-// ids are dense) and tracks those with an active agreement for this
-// provider. It costs one query per bucket: a chain index of agreements by
-// provider would replace it.
+// discover asks the chain for this provider's agreements (an indexed
+// query: its cost grows with this provider's agreements, never with the
+// chain) and tracks the buckets of the active ones.
 func (s *Server) discover(ctx context.Context) {
-	for b := core.BucketID(1); ctx.Err() == nil; b++ {
-		bi, err := s.cache.Bucket(ctx, b)
-		if core.KindOf(err) == core.NotFound {
-			return
+	ags, err := s.chain.ProviderAgreements(ctx, s.acct)
+	if err != nil {
+		if ctx.Err() == nil {
+			s.log.Debug("listing this provider's agreements", "err", err)
 		}
-		if err != nil {
-			s.log.Debug("discovering buckets", "bucket", b, "err", err)
-			return
+		return
+	}
+	for _, a := range ags {
+		if !a.Active || a.Provider != s.acct || a.Bucket == 0 {
+			continue
 		}
-		if a := bi.agreement(s.acct); a != nil && a.Active {
-			s.trackMu.Lock()
-			known := s.tracked[b]
-			s.trackMu.Unlock()
-			if !known {
-				s.log.Info("serving bucket", "bucket", b, "role", a.Role)
-				s.SyncNow(b)
-			}
+		s.trackMu.Lock()
+		known := s.tracked[a.Bucket]
+		s.trackMu.Unlock()
+		if !known {
+			s.log.Info("serving bucket", "bucket", a.Bucket, "role", a.Role)
+			s.cache.forget(a.Bucket)
+			s.SyncNow(a.Bucket)
 		}
 	}
 }
