@@ -127,6 +127,10 @@ func TestAnswerChallenge(t *testing.T) {
 	if err := p.Verify(roots[2]); err != nil || ans.Challenge != 7 || core.Sum256(ans.Data) != ans.Leaf.ContentHash || uint64(len(ans.Data)) != ans.Leaf.Size || ans.Leaf.Seq != 1 {
 		t.Fatalf("answer %+v: %v", ans.Leaf, err)
 	}
+	// The answer carries the writer's signature stored with the leaf.
+	if err := ans.Leaf.Verify("fake-chain", 1); err != nil || ans.Leaf.Writer != bob.Account() {
+		t.Fatalf("answer's leaf is not signed by its writer bob: %+v %v", ans.Leaf, err)
+	}
 	// A root this provider never had, or a log it does not hold yet, gets no answer.
 	bad := ch
 	bad.MMRRoot = roots[1]
