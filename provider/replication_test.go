@@ -93,6 +93,13 @@ func TestReplication(t *testing.T) {
 			}
 		}
 	}
+	// Leaf lists are private: the late primary's reads are authorised by
+	// a's view of the chain, which may predate late's agreement for up to
+	// its cache TTL.
+	eventually(t, 5*time.Second, "a to authorise late's reads", func() bool {
+		_, err := a.clientAs(t, late.key).Leaves(ctx, b, 0, 1)
+		return err == nil
+	})
 	// The next write finds the late primary behind: 409 with its count.
 	_, err := write(late, n)
 	var re *wire.RemoteError

@@ -293,3 +293,42 @@ func FuzzServer(f *testing.F) {
 		}
 	})
 }
+
+// A writer catching a lagging provider up forwards another writer's
+// signed leaf: the request is alice's, the leaf stays bob's. A leaf
+// signed by someone who never wrote to the bucket is refused even when a
+// writer forwards it.
+func TestWriteForwardsAnotherWritersLeaf(t *testing.T) {
+	srv, _ := fakeServer(t)
+	defer srv.Close()
+	alice, bob, eve := devKey("alice"), devKey("bob"), devKey("eve")
+	data := []byte("bob's chunk")
+	send := func(leafKey core.PrivateKey) *httptest.ResponseRecorder {
+		sl, err := core.SignLeaf(leafKey, "fake-chain", 1, core.Leaf{Seq: 0, ContentHash: core.Sum256(data), Size: uint64(len(data))})
+		if err != nil {
+			t.Fatal(err)
+		}
+		r := writeReq(t, "", alice, "fake-chain", 1, 0, data, nil, func(r *http.Request) {
+			r.Header.Set(wire.HeaderLeafWriter, sl.Writer.String())
+			r.Header.Set(wire.HeaderLeafSignature, sl.Signature.String())
+		})
+		rec := httptest.NewRecorder()
+		srv.ServeHTTP(rec, r)
+		return rec
+	}
+	if rec := send(eve); rec.Code != 403 {
+		t.Fatalf("a non-writer's leaf forwarded by a writer: %d %s", rec.Code, rec.Body)
+	}
+	if rec := send(bob); rec.Code != 201 {
+		t.Fatalf("bob's leaf forwarded by alice: %d %s", rec.Code, rec.Body)
+	}
+	rec := httptest.NewRecorder()
+	srv.ServeHTTP(rec, signedGet(t, "", alice, "fake-chain", 1, wire.PathLeaves, "bucket_id=1", nil))
+	var ls wire.Leaves
+	if err := json.Unmarshal(rec.Body.Bytes(), &ls); err != nil || len(ls.Leaves) != 1 {
+		t.Fatalf("leaves: %d %s", rec.Code, rec.Body)
+	}
+	if l := ls.Leaves[0]; l.Writer != bob.Account() || l.Verify("fake-chain", 1) != nil {
+		t.Fatalf("stored leaf %+v is not bob's signed leaf", l)
+	}
+}

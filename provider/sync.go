@@ -155,7 +155,9 @@ func (s *Server) Sync(ctx context.Context, b core.BucketID) (lag uint64, err err
 		}
 		if err := s.pull(ctx, b, p, bi, chainID, mine.MaxBytes); err != nil {
 			errs = append(errs, core.E(op, core.KindOf(err), err))
-			if ctx.Err() == nil {
+			// A conflict is this log moving on under the sync (a write
+			// landed meanwhile), not the peer's fault.
+			if ctx.Err() == nil && core.KindOf(err) != core.Conflict {
 				s.peerFailed(p.account)
 			}
 			s.log.Warn("pulling from peer", "bucket", b, "peer", p.account.Short(), "err", err)
