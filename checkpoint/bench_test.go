@@ -110,8 +110,10 @@ func BenchmarkCheckpointCollect(b *testing.B) {
 			tr.MaxIdleConns = 0 // no global limit: one idle connection per provider
 			b.Cleanup(tr.CloseIdleConnections)
 			hc := &http.Client{Transport: tr}
+			owner, _ := core.DevKey("alice")
 			dial := func(baseURL string) (checkpoint.Provider, error) {
-				c, err := providerclient.New(baseURL, providerclient.Options{HTTPClient: hc, ChainID: fc.chainID, Timeout: time.Hour})
+				// Leaves and proofs are private: the bucket's owner signs.
+				c, err := providerclient.New(baseURL, providerclient.Options{HTTPClient: hc, Signer: owner, ChainID: fc.chainID, Timeout: time.Hour})
 				if err != nil {
 					return nil, err
 				}
@@ -198,6 +200,17 @@ func (c *benchChain) BucketAgreements(_ context.Context, id core.BucketID) ([]wi
 	return out, nil
 }
 
+func (c *benchChain) ProviderAgreements(ctx context.Context, a core.AccountID) ([]wire.Agreement, error) {
+	ags, _ := c.BucketAgreements(ctx, c.bucket)
+	var out []wire.Agreement
+	for _, ag := range ags {
+		if ag.Provider == a {
+			out = append(out, ag)
+		}
+	}
+	return out, nil
+}
+
 func (c *benchChain) Provider(_ context.Context, a core.AccountID) (wire.Provider, error) {
 	for _, p := range c.providers {
 		if p.Account == a {
@@ -242,7 +255,10 @@ func startBenchProviders(b *testing.B, n, leaves int) *benchChain {
 		st := store.NewMemory(store.Options{})
 		for seq := 0; seq < leaves; seq++ {
 			data := []byte(fmt.Sprintf("leaf %d", seq))
-			lf := core.Leaf{Seq: uint64(seq), ContentHash: core.Sum256(data), Size: uint64(len(data))}
+			lf, err := core.SignLeaf(alice, fc.chainID, fc.bucket, core.Leaf{Seq: uint64(seq), ContentHash: core.Sum256(data), Size: uint64(len(data))})
+			if err != nil {
+				b.Fatal(err)
+			}
 			if _, err := st.Append(fc.bucket, store.Write{Leaf: lf, Data: bytes.NewReader(data), MaxBytes: 1 << 40}); err != nil {
 				b.Fatal(err)
 			}

@@ -320,12 +320,16 @@ func (tn *testnet) nextSeq(i int) uint64 {
 // alice, in parallel; it returns each provider's error.
 func (tn *testnet) write(seq uint64, data []byte, is ...int) []error {
 	errs := make([]error, len(is))
+	leaf, err := core.SignLeaf(tn.alice, tn.chainID, tn.bucket(), core.Leaf{Seq: seq, ContentHash: core.Sum256(data), Size: uint64(len(data))})
+	if err != nil {
+		tn.t.Fatal(err)
+	}
 	var wg sync.WaitGroup
 	for k, i := range is {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			_, errs[k] = tn.raw[i].Write(tn.ctx, tn.bucket(), seq, bytes.NewReader(data), uint64(len(data)), core.Sum256(data), tn.alice)
+			_, errs[k] = tn.raw[i].Write(tn.ctx, tn.bucket(), leaf, bytes.NewReader(data), tn.alice)
 		}()
 	}
 	wg.Wait()

@@ -42,8 +42,8 @@ type httpStorage struct {
 	key core.PrivateKey
 }
 
-func (s *httpStorage) Write(ctx context.Context, bucket core.BucketID, seq uint64, data []byte) (core.Leaf, error) {
-	r, err := s.c.Write(ctx, bucket, seq, bytes.NewReader(data), uint64(len(data)), core.Sum256(data), s.key)
+func (s *httpStorage) Write(ctx context.Context, bucket core.BucketID, leaf core.SignedLeaf, data []byte) (core.Leaf, error) {
+	r, err := s.c.Write(ctx, bucket, leaf, bytes.NewReader(data), s.key)
 	var re *wire.RemoteError
 	if errors.As(err, &re) && re.LeafCount != nil {
 		return r.Leaf, core.E("fs.write", core.KindOf(err), errors.Join(err, &BehindError{LeafCount: *re.LeafCount}))

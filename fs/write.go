@@ -16,10 +16,12 @@ import (
 // Storage is one provider's blob API as the file system uses it; the
 // adapter over providerclient signs writes and reads with the client's key.
 type Storage interface {
-	// Write appends data as the blob at seq of the bucket's log and
-	// returns the leaf once the provider holds it durably. A repeated write
-	// of the same blob at the same seq succeeds again.
-	Write(ctx context.Context, bucket core.BucketID, seq uint64, data []byte) (core.Leaf, error)
+	// Write appends data as the blob of leaf (signed by the bucket writer
+	// who wrote it, which may be another writer when a lagging provider is
+	// caught up) at leaf.Seq of the bucket's log and returns the leaf once
+	// the provider holds it durably. A repeated write of the same blob at
+	// the same seq succeeds again.
+	Write(ctx context.Context, bucket core.BucketID, leaf core.SignedLeaf, data []byte) (core.Leaf, error)
 	// Blob streams a blob by its SHA-256.
 	Blob(ctx context.Context, bucket core.BucketID, hash core.H256) (io.ReadCloser, error)
 	// Leaves lists up to limit leaves of the log from seq from on.
@@ -66,6 +68,7 @@ type session struct {
 	bucket   core.BucketID
 	ctx      context.Context
 	cancel   context.CancelFunc
+	chainID  string // leaves are signed for it
 	required int
 	workers  []*worker
 	next     uint64
@@ -84,7 +87,7 @@ type worker struct {
 }
 
 type pendingWrite struct {
-	leaf  core.Leaf
+	leaf  core.SignedLeaf // signed once, sent to every provider
 	data  []byte
 	acks  atomic.Int32
 	fails atomic.Int32
@@ -126,8 +129,12 @@ func (c *Client) newSession(ctx context.Context, bucket core.BucketID) (*session
 	if err != nil {
 		return nil, err
 	}
+	chainID, err := c.chain.ChainID(ctx)
+	if err != nil {
+		return nil, core.E(op, core.KindOf(err), err)
+	}
 	sctx, cancel := context.WithCancel(ctx)
-	s := &session{c: c, bucket: bucket, ctx: sctx, cancel: cancel, next: next,
+	s := &session{c: c, bucket: bucket, ctx: sctx, cancel: cancel, next: next, chainID: chainID,
 		required: required}
 	for _, p := range ps {
 		w := &worker{p: p, queue: make(chan *pendingWrite, c.cfg.WriteWindow)}
@@ -159,18 +166,18 @@ func (s *session) run(w *worker) {
 			continue
 		}
 		ctx, cancel := context.WithTimeout(s.ctx, s.c.cfg.WriteTimeout)
-		leaf, err := w.st.Write(ctx, s.bucket, pw.leaf.Seq, pw.data)
+		leaf, err := w.st.Write(ctx, s.bucket, pw.leaf, pw.data)
 		var behind *BehindError
 		if errors.As(err, &behind) && behind.LeafCount < pw.leaf.Seq && pw.leaf.Seq-behind.LeafCount <= maxCatchUp {
 			// The provider missed earlier writes (it was down, or an
 			// upload failed after some providers took a blob). Copy the
 			// missing leaves from a provider that has them, then retry.
 			if err = s.catchUp(ctx, w, behind.LeafCount, pw.leaf.Seq); err == nil {
-				leaf, err = w.st.Write(ctx, s.bucket, pw.leaf.Seq, pw.data)
+				leaf, err = w.st.Write(ctx, s.bucket, pw.leaf, pw.data)
 			}
 		}
 		cancel()
-		if err == nil && leaf != pw.leaf {
+		if err == nil && leaf != pw.leaf.Leaf {
 			err = core.Errorf("fs.write", core.Corrupt, "provider %s stored %+v for %+v", w.p.Account.Short(), leaf, pw.leaf)
 		}
 		if err != nil {
@@ -219,7 +226,9 @@ func (s *session) catchUp(ctx context.Context, w *worker, from, to uint64) error
 			if err != nil {
 				return err
 			}
-			if _, err := w.st.Write(ctx, s.bucket, l.Seq, data); err != nil {
+			// The leaf goes on with its writer's signature as read: the
+			// provider checks it, whoever signed it.
+			if _, err := w.st.Write(ctx, s.bucket, l, data); err != nil {
 				return err
 			}
 			seq++
@@ -290,7 +299,11 @@ func (s *session) put(data []byte) (core.Leaf, error) {
 	if s.live() < s.required {
 		return core.Leaf{}, s.noQuorum("too many providers failed")
 	}
-	pw := &pendingWrite{leaf: core.Leaf{Seq: s.next, ContentHash: core.Sum256(data), Size: uint64(len(data))},
+	sl, err := core.SignLeaf(s.c.signer, s.chainID, s.bucket, core.Leaf{Seq: s.next, ContentHash: core.Sum256(data), Size: uint64(len(data))})
+	if err != nil {
+		return core.Leaf{}, core.E("fs.write", core.KindOf(err), err)
+	}
+	pw := &pendingWrite{leaf: sl,
 		data: data, done: make(chan struct{}), need: int32(s.required), total: int32(len(s.workers))}
 	s.next++
 	for _, w := range s.workers {
@@ -306,7 +319,7 @@ func (s *session) put(data []byte) (core.Leaf, error) {
 		}
 	}
 	s.inflight = append(s.inflight, pw)
-	return pw.leaf, nil
+	return pw.leaf.Leaf, nil
 }
 
 func (s *session) settleOldest() error {

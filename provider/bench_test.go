@@ -56,7 +56,7 @@ func BenchmarkWrite(b *testing.B) {
 				t0 := time.Now()
 				for off := 0; off < size; off += len(chunk) {
 					chunk[0], chunk[1], chunk[2] = byte(seq), byte(seq>>8), byte(seq>>16) // fresh content: no dedup
-					if _, err := p.client.Write(ctx, 1, seq, bytes.NewReader(chunk), uint64(len(chunk)), core.Sum256(chunk), bob); err != nil {
+					if _, err := put(ctx, p.client, 1, seq, chunk, bob); err != nil {
 						b.Fatal(err)
 					}
 					seq++
@@ -117,7 +117,7 @@ func BenchmarkCommitment(b *testing.B) {
 	ctx := context.Background()
 	for i := range 10 {
 		d := blob(i, 1000)
-		if _, err := p.client.Write(ctx, 1, uint64(i), bytes.NewReader(d), uint64(len(d)), core.Sum256(d), bob); err != nil {
+		if _, err := put(ctx, p.client, 1, uint64(i), d, bob); err != nil {
 			b.Fatal(err)
 		}
 	}
@@ -166,7 +166,7 @@ func bigLog(b *testing.B) store.Store {
 		empty := core.Sum256(nil)
 		start := time.Now()
 		for i := range uint64(bigLeaves) {
-			if _, err := bigStore.Append(1, store.Write{Leaf: core.Leaf{Seq: i, ContentHash: empty}, Data: bytes.NewReader(nil), MaxBytes: 1}); err != nil {
+			if _, err := bigStore.Append(1, store.Write{Leaf: core.SignedLeaf{Leaf: core.Leaf{Seq: i, ContentHash: empty}}, Data: bytes.NewReader(nil), MaxBytes: 1}); err != nil {
 				bigErr = err
 				return
 			}

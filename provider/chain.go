@@ -5,6 +5,8 @@ import (
 	"sync"
 	"time"
 
+	lru "github.com/hashicorp/golang-lru/v2"
+
 	chainwire "github.com/cairn-storage/cairn/chain/wire"
 	"github.com/cairn-storage/cairn/core"
 )
@@ -16,6 +18,10 @@ type ChainReader interface {
 	Bucket(ctx context.Context, id core.BucketID) (chainwire.Bucket, error)
 	BucketAgreements(ctx context.Context, id core.BucketID) ([]chainwire.Agreement, error)
 	Provider(ctx context.Context, account core.AccountID) (chainwire.Provider, error)
+	// ProviderAgreements lists the agreements a provider holds: an indexed
+	// query, so finding its own buckets costs the provider work in
+	// proportion to its agreements, not to the chain.
+	ProviderAgreements(ctx context.Context, account core.AccountID) ([]chainwire.Agreement, error)
 }
 
 // ChallengeBoard lists challenges and announces new ones.
@@ -39,8 +45,11 @@ type Chain interface {
 }
 
 // chainCache keeps chain reads for a short TTL, so a burst of writes costs
-// one chain query per bucket, not one per write. A bucket that does not
-// exist is cached too; a chain that cannot be reached is not.
+// one chain query per bucket, not one per write. It holds at most size
+// buckets and size providers (least recently used go first), so requests
+// naming many bucket ids cannot grow it. A bucket or provider that does
+// not exist is cached only for negativeTTL; a chain that cannot be
+// reached is not cached.
 type chainCache struct {
 	chain ChainReader
 	ttl   time.Duration
@@ -49,8 +58,8 @@ type chainCache struct {
 	mu        sync.Mutex
 	chainID   string
 	height    cached[int64]
-	buckets   map[core.BucketID]*cached[bucketInfo]
-	providers map[core.AccountID]*cached[chainwire.Provider]
+	buckets   *lru.Cache[core.BucketID, *cached[bucketInfo]]
+	providers *lru.Cache[core.AccountID, *cached[chainwire.Provider]]
 }
 
 type cached[T any] struct {
@@ -74,14 +83,25 @@ func (b *bucketInfo) agreement(p core.AccountID) *chainwire.Agreement {
 	return nil
 }
 
-func newChainCache(c ChainReader, ttl time.Duration, now func() time.Time) *chainCache {
-	return &chainCache{chain: c, ttl: ttl, now: now,
-		buckets:   make(map[core.BucketID]*cached[bucketInfo]),
-		providers: make(map[core.AccountID]*cached[chainwire.Provider]),
+func newChainCache(c ChainReader, ttl time.Duration, size int, now func() time.Time) *chainCache {
+	buckets, err := lru.New[core.BucketID, *cached[bucketInfo]](size)
+	if err != nil {
+		panic(err) // size is positive: Config.Validate
 	}
+	providers, err := lru.New[core.AccountID, *cached[chainwire.Provider]](size)
+	if err != nil {
+		panic(err)
+	}
+	return &chainCache{chain: c, ttl: ttl, now: now, buckets: buckets, providers: providers}
 }
 
 func (c *chainCache) fresh(at time.Time) bool { return c.now().Sub(at) < c.ttl }
+
+// usable reports whether an entry cached at at, with error err, may be
+// reused: a found one for the TTL, a missing one for negativeTTL at most.
+func (c *chainCache) usable(at time.Time, err error) bool {
+	return c.fresh(at) && (err == nil || c.now().Sub(at) < negativeTTL)
+}
 
 // ChainID is read once: a chain's id never changes.
 func (c *chainCache) ChainID(ctx context.Context) (string, error) {
@@ -119,13 +139,11 @@ func (c *chainCache) Height(ctx context.Context) (int64, error) {
 }
 
 func (c *chainCache) Bucket(ctx context.Context, id core.BucketID) (bucketInfo, error) {
-	c.mu.Lock()
-	e := c.buckets[id]
-	c.mu.Unlock()
+	e, _ := c.buckets.Get(id)
 	// A bucket not found is remembered only briefly: it may be created in
 	// the next block (a client creates a drive, then writes at once), and
 	// a stale "no such bucket" would refuse its first writes for a whole TTL.
-	if e != nil && c.fresh(e.at) && (e.err == nil || c.now().Sub(e.at) < negativeTTL) {
+	if e != nil && c.usable(e.at, e.err) {
 		return e.v, e.err
 	}
 	var bi bucketInfo
@@ -137,48 +155,39 @@ func (c *chainCache) Bucket(ctx context.Context, id core.BucketID) (bucketInfo, 
 	if err != nil && core.KindOf(err) != core.NotFound {
 		return bi, core.E("provider.bucket", unavailableUnlessKnown(err), err)
 	}
-	c.mu.Lock()
-	c.buckets[id] = &cached[bucketInfo]{v: bi, err: err, at: c.now()}
-	c.mu.Unlock()
+	c.buckets.Add(id, &cached[bucketInfo]{v: bi, err: err, at: c.now()})
 	return bi, err
 }
 
-// negativeTTL bounds how long a "no such bucket" answer is reused.
+// negativeTTL bounds how long a "no such bucket" (or provider) answer is
+// reused.
 const negativeTTL = 200 * time.Millisecond
 
 // cachedBucket returns what the cache holds, fresh or not, without asking.
 func (c *chainCache) cachedBucket(id core.BucketID) (bucketInfo, bool) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	e := c.buckets[id]
-	if e == nil || e.err != nil {
+	e, ok := c.buckets.Peek(id)
+	if !ok || e.err != nil {
 		return bucketInfo{}, false
 	}
 	return e.v, true
 }
 
 func (c *chainCache) Provider(ctx context.Context, a core.AccountID) (chainwire.Provider, error) {
-	c.mu.Lock()
-	e := c.providers[a]
-	c.mu.Unlock()
-	if e != nil && c.fresh(e.at) {
+	e, _ := c.providers.Get(a)
+	if e != nil && c.usable(e.at, e.err) {
 		return e.v, e.err
 	}
 	p, err := c.chain.Provider(ctx, a)
 	if err != nil && core.KindOf(err) != core.NotFound {
 		return p, core.E("provider.provider", unavailableUnlessKnown(err), err)
 	}
-	c.mu.Lock()
-	c.providers[a] = &cached[chainwire.Provider]{v: p, err: err, at: c.now()}
-	c.mu.Unlock()
+	c.providers.Add(a, &cached[chainwire.Provider]{v: p, err: err, at: c.now()})
 	return p, err
 }
 
 // forget drops a bucket's entry, so the next read asks the chain.
 func (c *chainCache) forget(id core.BucketID) {
-	c.mu.Lock()
-	delete(c.buckets, id)
-	c.mu.Unlock()
+	c.buckets.Remove(id)
 }
 
 // unavailableUnlessKnown keeps a classified chain error's kind and calls

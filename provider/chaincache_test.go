@@ -14,6 +14,7 @@ import (
 type bucketsOnly struct {
 	mu      sync.Mutex
 	buckets map[core.BucketID]chainwire.Bucket
+	queries int // BucketAgreements calls: one per bucket fetched
 }
 
 func (f *bucketsOnly) ChainID(context.Context) (string, error) { return "x", nil }
@@ -33,7 +34,60 @@ func (f *bucketsOnly) Bucket(_ context.Context, id core.BucketID) (chainwire.Buc
 }
 
 func (f *bucketsOnly) BucketAgreements(_ context.Context, id core.BucketID) ([]chainwire.Agreement, error) {
+	f.mu.Lock()
+	f.queries++
+	f.mu.Unlock()
 	return []chainwire.Agreement{{Bucket: id, Role: chainwire.Primary}}, nil
+}
+
+func (f *bucketsOnly) ProviderAgreements(context.Context, core.AccountID) ([]chainwire.Agreement, error) {
+	return nil, nil
+}
+
+// The cache holds at most its size: requests naming ever new bucket ids
+// (found or not) evict the least recently used, and what it keeps is still
+// answered without asking the chain.
+func TestChainCacheIsBounded(t *testing.T) {
+	f := &bucketsOnly{buckets: map[core.BucketID]chainwire.Bucket{}}
+	for id := core.BucketID(1); id <= 10; id++ {
+		f.buckets[id] = chainwire.Bucket{ID: id}
+	}
+	now := time.Unix(1000, 0)
+	const size = 4
+	c := newChainCache(f, time.Hour, size, func() time.Time { return now })
+	ctx := context.Background()
+	for id := core.BucketID(1); id <= 10_000; id++ {
+		c.Bucket(ctx, id) // ids past 10 do not exist
+	}
+	if n := c.buckets.Len(); n != size {
+		t.Fatalf("cache holds %d buckets after 10 000 ids, want at most %d", n, size)
+	}
+	if _, ok := c.cachedBucket(1); ok {
+		t.Fatal("the least recently used bucket was kept")
+	}
+	// Found buckets are reused for the TTL: no new chain query.
+	c.Bucket(ctx, 5)
+	f.mu.Lock()
+	before := f.queries
+	f.mu.Unlock()
+	if _, err := c.Bucket(ctx, 5); err != nil {
+		t.Fatal(err)
+	}
+	f.mu.Lock()
+	after := f.queries
+	f.mu.Unlock()
+	if after != before {
+		t.Fatalf("a cached bucket cost %d chain queries", after-before)
+	}
+	// A missing provider is remembered only briefly, like a missing bucket.
+	a := core.AccountID{1}
+	if _, err := c.Provider(ctx, a); core.KindOf(err) != core.NotFound {
+		t.Fatalf("unknown provider: %v", err)
+	}
+	now = now.Add(negativeTTL)
+	if e, _ := c.providers.Get(a); e == nil || c.usable(e.at, e.err) {
+		t.Fatalf("a missing provider is still reused after %s", negativeTTL)
+	}
 }
 
 // A bucket created just after a provider looked it up must be found on
@@ -42,7 +96,7 @@ func (f *bucketsOnly) BucketAgreements(_ context.Context, id core.BucketID) ([]c
 func TestChainCacheForgetsMissingBucketsQuickly(t *testing.T) {
 	f := &bucketsOnly{buckets: map[core.BucketID]chainwire.Bucket{}}
 	now := time.Unix(1000, 0)
-	c := newChainCache(f, 3*time.Second, func() time.Time { return now })
+	c := newChainCache(f, 3*time.Second, 16, func() time.Time { return now })
 	ctx := context.Background()
 	if _, err := c.Bucket(ctx, 7); core.KindOf(err) != core.NotFound {
 		t.Fatalf("unknown bucket: %v", err)

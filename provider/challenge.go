@@ -114,7 +114,7 @@ func (s *Server) Answer(ctx context.Context, ch chainwire.Challenge) error {
 	if err != nil {
 		return core.E(op, core.Internal, err)
 	}
-	_, err = s.chain.Submit(ctx, s.key, chainwire.RespondChallenge{Challenge: ch.ID, Leaf: core.SignedLeaf{Leaf: lf}, Data: data, Proof: *proof})
+	_, err = s.chain.Submit(ctx, s.key, chainwire.RespondChallenge{Challenge: ch.ID, Leaf: lf, Data: data, Proof: *proof})
 	if err != nil {
 		return core.E(op, core.KindOf(err), err)
 	}

@@ -23,8 +23,8 @@ type Config struct {
 	// SyncInterval is how often every bucket is compared with its other
 	// providers and missing leaves are pulled.
 	SyncInterval time.Duration
-	// DiscoveryInterval is how often the chain is scanned for buckets this
-	// provider has an agreement for (events are watched in between).
+	// DiscoveryInterval is how often the chain is asked for this
+	// provider's agreements (events are watched in between).
 	DiscoveryInterval time.Duration
 	// ChallengePollInterval is how often open challenges are listed (the
 	// challenge.opened event is only a hint).
@@ -37,6 +37,19 @@ type Config struct {
 	SyncPage int
 	// ReadHeaderTimeout and IdleTimeout configure Serve's HTTP server.
 	ReadHeaderTimeout, IdleTimeout time.Duration
+	// MaxHeaderBytes bounds a request's headers.
+	MaxHeaderBytes int
+	// MaxConns bounds the connections Serve holds open at once; more wait
+	// in the listen queue.
+	MaxConns int
+	// RequestTimeout bounds the routes that answer without streaming
+	// (health, commitment, leaves, proofs, metrics): their context is
+	// cancelled and their write deadline set after it. Writes are bounded
+	// by BodyTimeout, blob answers too.
+	RequestTimeout time.Duration
+	// ChainCacheSize bounds the buckets and providers the chain cache
+	// keeps (least recently used go first).
+	ChainCacheSize int
 }
 
 // MaxBlobLimit is the largest MaxBlobSize: a challenge answer carries the
@@ -57,6 +70,10 @@ func DefaultConfig() Config {
 		SyncPage:              1000,
 		ReadHeaderTimeout:     10 * time.Second,
 		IdleTimeout:           2 * time.Minute,
+		MaxHeaderBytes:        64 << 10,
+		MaxConns:              1024,
+		RequestTimeout:        30 * time.Second,
+		ChainCacheSize:        4096,
 	}
 }
 
@@ -74,6 +91,12 @@ func (c Config) Validate() error {
 		return core.Errorf(op, core.Invalid, "peer and body timeouts must be positive")
 	case c.SyncPage < 1 || c.SyncPage > 10000:
 		return core.Errorf(op, core.Invalid, "sync page must be 1..10000 leaves, got %d", c.SyncPage)
+	case c.ReadHeaderTimeout <= 0 || c.IdleTimeout <= 0 || c.RequestTimeout <= 0:
+		return core.Errorf(op, core.Invalid, "read header, idle and request timeouts must be positive")
+	case c.MaxHeaderBytes <= 0 || c.MaxConns <= 0:
+		return core.Errorf(op, core.Invalid, "header size and connection limits must be positive")
+	case c.ChainCacheSize <= 0:
+		return core.Errorf(op, core.Invalid, "chain cache size must be positive")
 	}
 	return nil
 }

@@ -147,7 +147,7 @@ func TestKill9MidWrite(t *testing.T) {
 			seq := acked
 			for ctx.Err() == nil {
 				d := content(seq)
-				if _, err := pc.Write(ctx, b, seq, bytes.NewReader(d), uint64(len(d)), core.Sum256(d), bob); err != nil {
+				if _, err := put(ctx, pc, b, seq, d, bob); err != nil {
 					break
 				}
 				seq++

@@ -1,6 +1,7 @@
 package provider_test
 
 import (
+	"bytes"
 	"context"
 	"fmt"
 	"net"
@@ -163,6 +164,20 @@ func (p *testProvider) clientAs(t *testing.T, k core.PrivateKey) *providerclient
 		t.Fatal(err)
 	}
 	return c
+}
+
+// put writes data at seq of bucket b through c, the leaf and the request
+// both signed by k for the chain c is bound to.
+func put(ctx context.Context, c *providerclient.Client, b core.BucketID, seq uint64, data []byte, k core.PrivateKey) (providerclient.WriteResult, error) {
+	chainID, err := c.ChainID(ctx)
+	if err != nil {
+		return providerclient.WriteResult{}, err
+	}
+	leaf, err := core.SignLeaf(k, chainID, b, core.Leaf{Seq: seq, ContentHash: core.Sum256(data), Size: uint64(len(data))})
+	if err != nil {
+		return providerclient.WriteResult{}, err
+	}
+	return c.Write(ctx, b, leaf, bytes.NewReader(data), k)
 }
 
 // eventually polls cond until it holds or the deadline passes.

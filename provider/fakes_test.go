@@ -78,6 +78,23 @@ func (f *fakeChain) Provider(_ context.Context, a core.AccountID) (chainwire.Pro
 	return p, nil
 }
 
+func (f *fakeChain) ProviderAgreements(_ context.Context, p core.AccountID) ([]chainwire.Agreement, error) {
+	if err := f.err("ProviderAgreements"); err != nil {
+		return nil, err
+	}
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	var out []chainwire.Agreement
+	for _, ags := range f.agreements {
+		for _, a := range ags {
+			if a.Provider == p {
+				out = append(out, a)
+			}
+		}
+	}
+	return out, nil
+}
+
 func (f *fakeChain) Challenges(context.Context, chainwire.ChallengeFilter) ([]chainwire.Challenge, error) {
 	return nil, f.err("Challenges")
 }

@@ -2,6 +2,7 @@ package provider
 
 import (
 	"bytes"
+	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -26,23 +27,26 @@ type handler func(w http.ResponseWriter, r *http.Request) error
 
 func (s *Server) routes() {
 	mux := http.NewServeMux()
-	handle := func(pattern, route string, methods []string, h handler) {
-		mux.Handle(pattern, s.instrument(route, methods, h))
+	// Every route has a deadline: RequestTimeout for those that answer
+	// at once, BodyTimeout for those that stream a blob in or out.
+	handle := func(pattern, route string, methods []string, deadline time.Duration, h handler) {
+		mux.Handle(pattern, s.instrument(route, methods, deadline, h))
 	}
 	get := []string{http.MethodGet, http.MethodHead}
-	handle(wire.PathHealth, "health", get, s.handleHealth)
-	handle(wire.PathCommitment, "commitment", get, s.handleCommitment)
-	handle(wire.PathProof, "proof", get, s.handleProof)
-	handle(wire.PathConsistency, "consistency", get, s.handleConsistency)
-	handle(wire.PathLeaves, "leaves", get, s.handleLeaves)
-	handle("/buckets/{id}/writes/{seq}", "write", []string{http.MethodPut}, s.handleWrite)
-	handle("/buckets/{id}/blobs/{hash}", "blob", get, s.handleBlob)
+	quick, stream := s.cfg.RequestTimeout, s.cfg.BodyTimeout
+	handle(wire.PathHealth, "health", get, quick, s.handleHealth)
+	handle(wire.PathCommitment, "commitment", get, quick, s.handleCommitment)
+	handle(wire.PathProof, "proof", get, quick, s.handleProof)
+	handle(wire.PathConsistency, "consistency", get, quick, s.handleConsistency)
+	handle(wire.PathLeaves, "leaves", get, quick, s.handleLeaves)
+	handle("/buckets/{id}/writes/{seq}", "write", []string{http.MethodPut}, stream, s.handleWrite)
+	handle("/buckets/{id}/blobs/{hash}", "blob", get, stream, s.handleBlob)
 	metrics := promhttp.HandlerFor(s.m.reg, promhttp.HandlerOpts{})
-	handle(wire.PathMetrics, "metrics", get, func(w http.ResponseWriter, r *http.Request) error {
+	handle(wire.PathMetrics, "metrics", get, quick, func(w http.ResponseWriter, r *http.Request) error {
 		metrics.ServeHTTP(w, r)
 		return nil
 	})
-	handle("/", "other", nil, func(w http.ResponseWriter, r *http.Request) error {
+	handle("/", "other", nil, quick, func(w http.ResponseWriter, r *http.Request) error {
 		return core.Errorf("provider", core.NotFound, "no route %s", r.URL.Path)
 	})
 	s.mux = mux
@@ -64,6 +68,9 @@ func (w *statusWriter) WriteHeader(code int) {
 	w.ResponseWriter.WriteHeader(code)
 }
 
+// Unwrap lets http.ResponseController reach the connection (deadlines).
+func (w *statusWriter) Unwrap() http.ResponseWriter { return w.ResponseWriter }
+
 func (w *statusWriter) Write(b []byte) (int, error) {
 	if w.status == 0 {
 		w.status = http.StatusOK
@@ -71,12 +78,20 @@ func (w *statusWriter) Write(b []byte) (int, error) {
 	return w.ResponseWriter.Write(b)
 }
 
-// instrument checks the method, turns errors and panics into JSON answers,
-// and records the request in the metrics.
-func (s *Server) instrument(route string, methods []string, h handler) http.Handler {
+// instrument checks the method, bounds the request by deadline (its
+// context, and the connection's read and write deadlines), turns errors
+// and panics into JSON answers, and records the request in the metrics.
+func (s *Server) instrument(route string, methods []string, deadline time.Duration, h handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		start := time.Now()
+		ctx, cancel := context.WithTimeout(r.Context(), deadline)
+		defer cancel()
+		r = r.WithContext(ctx)
 		sw := &statusWriter{ResponseWriter: w}
+		rc := http.NewResponseController(sw)
+		// Errors mean a writer without deadlines (a test recorder).
+		_ = rc.SetReadDeadline(start.Add(deadline))
+		_ = rc.SetWriteDeadline(start.Add(deadline))
 		defer func() {
 			if p := recover(); p != nil {
 				if p == http.ErrAbortHandler {
@@ -255,6 +270,9 @@ func (s *Server) handleProof(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
+	if err := s.authorizeRead(r, op, q.Bucket, wire.ReadResource(wire.PathProof, v)); err != nil {
+		return err
+	}
 	st, err := s.st.State(q.Bucket)
 	if err != nil {
 		return err
@@ -278,16 +296,20 @@ func (s *Server) handleProof(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	return writeJSON(w, http.StatusOK, wire.Proof{Bucket: q.Bucket, StartSeq: st.StartSeq, Leaf: core.SignedLeaf{Leaf: lf}, LeafIndex: q.Leaf, LeafCount: n, Root: core.H256(root), Proof: *p})
+	return writeJSON(w, http.StatusOK, wire.Proof{Bucket: q.Bucket, StartSeq: st.StartSeq, Leaf: lf, LeafIndex: q.Leaf, LeafCount: n, Root: core.H256(root), Proof: *p})
 }
 
 func (s *Server) handleConsistency(w http.ResponseWriter, r *http.Request) error {
+	const op = "provider.consistency"
 	v, err := query(r)
 	if err != nil {
 		return err
 	}
 	q, err := wire.ParseConsistencyQuery(v)
 	if err != nil {
+		return err
+	}
+	if err := s.authorizeRead(r, op, q.Bucket, wire.ReadResource(wire.PathConsistency, v)); err != nil {
 		return err
 	}
 	st, err := s.st.State(q.Bucket)
@@ -314,12 +336,16 @@ func (s *Server) handleConsistency(w http.ResponseWriter, r *http.Request) error
 }
 
 func (s *Server) handleLeaves(w http.ResponseWriter, r *http.Request) error {
+	const op = "provider.leaves"
 	v, err := query(r)
 	if err != nil {
 		return err
 	}
 	q, err := wire.ParseLeavesQuery(v)
 	if err != nil {
+		return err
+	}
+	if err := s.authorizeRead(r, op, q.Bucket, wire.ReadResource(wire.PathLeaves, v)); err != nil {
 		return err
 	}
 	st, err := s.st.State(q.Bucket)
@@ -334,9 +360,7 @@ func (s *Server) handleLeaves(w http.ResponseWriter, r *http.Request) error {
 		if err != nil {
 			return err
 		}
-		for _, lf := range leaves {
-			out.Leaves = append(out.Leaves, core.SignedLeaf{Leaf: lf})
-		}
+		out.Leaves = leaves
 	}
 	return writeJSON(w, http.StatusOK, out)
 }
@@ -367,6 +391,12 @@ func (s *Server) handleWrite(w http.ResponseWriter, r *http.Request) error {
 	if err := sw.Verify(sw.Writer, sw.Signature); err != nil {
 		return err
 	}
+	// The leaf's own signature, by a writer of the bucket: it is stored
+	// with the leaf and answers a challenge, so nothing is stored without it.
+	leaf := sw.SignedLeaf()
+	if err := leaf.Verify(sw.ChainID, sw.Bucket); err != nil {
+		return core.E(op, core.Unauthorized, err)
+	}
 	bi, a, err := s.agreement(r, op, sw.Bucket)
 	if err != nil {
 		return err
@@ -377,18 +407,19 @@ func (s *Server) handleWrite(w http.ResponseWriter, r *http.Request) error {
 	if !bi.bucket.Role(sw.Writer).CanWrite() {
 		return wire.Forbidden(op, "%s is not a writer of bucket %s", sw.Writer.Short(), sw.Bucket)
 	}
+	if !bi.bucket.LeafSigner(leaf.Writer) {
+		return wire.Forbidden(op, "the leaf is signed by %s, who never wrote to bucket %s", leaf.Writer.Short(), sw.Bucket)
+	}
 	s.track(sw.Bucket)
 	// Read the body before the store takes the bucket's write lock, so a
-	// slow sender holds up only itself; it is at most MaxBlobSize bytes.
-	if err := http.NewResponseController(w).SetReadDeadline(s.now().Add(s.cfg.BodyTimeout)); err != nil {
-		s.log.Debug("no read deadline", "err", err)
-	}
+	// slow sender holds up only itself (until BodyTimeout, set by
+	// instrument); it is at most MaxBlobSize bytes.
 	data, err := readFull(op, http.MaxBytesReader(w, r.Body, int64(sw.Size)), sw.Size)
 	if err != nil {
 		return err
 	}
 	res, err := s.st.Append(sw.Bucket, store.Write{
-		Leaf:     core.Leaf{Seq: sw.Seq, ContentHash: sw.ContentHash, Size: sw.Size},
+		Leaf:     leaf,
 		Data:     bytes.NewReader(data),
 		MaxBytes: a.MaxBytes,
 		Nonce:    &store.Nonce{Writer: sw.Writer, Value: sw.Nonce, Expiry: sw.Expiry},
@@ -423,7 +454,33 @@ func (s *Server) writeError(op string, b core.BucketID, err error) error {
 
 func (s *Server) handleBlob(w http.ResponseWriter, r *http.Request) error {
 	const op = "provider.blob"
-	sr, err := wire.ParseRead(r.PathValue("id"), r.PathValue("hash"), r.Header)
+	b, hash, err := wire.ParseBlobPath(r.PathValue("id"), r.PathValue("hash"))
+	if err != nil {
+		return err
+	}
+	if err := s.authorizeRead(r, op, b, wire.BlobPath(b, hash)); err != nil {
+		return err
+	}
+	blob, err := s.st.OpenBlob(b, hash)
+	if err != nil {
+		return err
+	}
+	defer blob.Close()
+	w.Header().Set("Content-Type", "application/octet-stream")
+	w.Header().Set("ETag", `"`+hash.String()+`"`)
+	w.Header().Set("Cache-Control", "private, max-age=31536000, immutable")
+	http.ServeContent(w, r, "", time.Time{}, blob)
+	return nil
+}
+
+// authorizeRead checks a signed read of resource in bucket b: the
+// signature by a member of the bucket (any role) or a provider with an
+// active agreement on it, over this chain, bucket and resource, not
+// expired and with a nonce never used before (nonces are kept by the
+// store, so a restart does not make a captured read replayable). A
+// missing or bad signature gives kind unauthorized.
+func (s *Server) authorizeRead(r *http.Request, op string, b core.BucketID, resource string) error {
+	sr, err := wire.ParseReadHeaders(b, resource, r.Header)
 	if err != nil {
 		return err
 	}
@@ -436,25 +493,16 @@ func (s *Server) handleBlob(w http.ResponseWriter, r *http.Request) error {
 	if err := sr.Verify(sr.Reader, sr.Signature); err != nil {
 		return err
 	}
-	bi, err := s.cache.Bucket(r.Context(), sr.Bucket)
+	bi, err := s.cache.Bucket(r.Context(), b)
 	if err != nil {
 		return core.E(op, core.KindOf(err), err)
 	}
 	if !mayRead(bi, sr.Reader) {
-		return wire.Forbidden(op, "%s is neither a member nor a provider of bucket %s", sr.Reader.Short(), sr.Bucket)
+		return wire.Forbidden(op, "%s is neither a member nor a provider of bucket %s", sr.Reader.Short(), b)
 	}
-	if !s.readNonces.use(sr.Reader, sr.Nonce, sr.Expiry) {
-		return core.Errorf(op, core.Unauthorized, "nonce %x was already used", sr.Nonce)
+	if err := s.st.UseNonce(b, store.Nonce{Writer: sr.Reader, Value: sr.Nonce, Expiry: sr.Expiry}); err != nil {
+		return core.E(op, core.KindOf(err), err)
 	}
-	blob, err := s.st.OpenBlob(sr.Bucket, sr.ContentHash)
-	if err != nil {
-		return err
-	}
-	defer blob.Close()
-	w.Header().Set("Content-Type", "application/octet-stream")
-	w.Header().Set("ETag", `"`+sr.ContentHash.String()+`"`)
-	w.Header().Set("Cache-Control", "private, max-age=31536000, immutable")
-	http.ServeContent(w, r, "", time.Time{}, blob)
 	return nil
 }
 

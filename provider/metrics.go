@@ -10,14 +10,17 @@ import (
 // metrics live in a registry of their own per server, so two servers in one
 // process (tests, devnet) never share or collide.
 type metrics struct {
-	reg        *prometheus.Registry
-	requests   *prometheus.CounterVec   // route, code
-	latency    *prometheus.HistogramVec // route
-	bytes      *prometheus.GaugeVec     // bucket
-	leaves     *prometheus.GaugeVec     // bucket
-	syncLag    *prometheus.GaugeVec     // bucket
-	synced     prometheus.Counter
-	challenges *prometheus.CounterVec // result
+	reg      *prometheus.Registry
+	requests *prometheus.CounterVec   // route, code
+	latency  *prometheus.HistogramVec // route
+	bytes    *prometheus.GaugeVec     // bucket
+	leaves   *prometheus.GaugeVec     // bucket
+	syncLag  *prometheus.GaugeVec     // bucket
+	synced   prometheus.Counter
+	// peerFailures counts failed syncs from peers (garbage, hangs, lies);
+	// per peer they live in Server.peerFails, not in labels.
+	peerFailures prometheus.Counter
+	challenges   *prometheus.CounterVec // result
 }
 
 func newMetrics() *metrics {
@@ -42,11 +45,14 @@ func newMetrics() *metrics {
 		synced: prometheus.NewCounter(prometheus.CounterOpts{
 			Name: "cairn_provider_sync_leaves_total", Help: "Leaves pulled from peers.",
 		}),
+		peerFailures: prometheus.NewCounter(prometheus.CounterOpts{
+			Name: "cairn_provider_sync_peer_failures_total", Help: "Failed syncs from peers (bad answers, timeouts, refusals).",
+		}),
 		challenges: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "cairn_provider_challenges_total", Help: "Challenge answers by result (answered, failed).",
 		}, []string{"result"}),
 	}
-	m.reg.MustRegister(m.requests, m.latency, m.bytes, m.leaves, m.syncLag, m.synced, m.challenges,
+	m.reg.MustRegister(m.requests, m.latency, m.bytes, m.leaves, m.syncLag, m.synced, m.peerFailures, m.challenges,
 		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	return m
 }

@@ -31,7 +31,12 @@ func writeReq(t testing.TB, url string, k core.PrivateKey, chainID string, b cor
 	if edit != nil {
 		edit(&a)
 	}
-	sw, err := wire.NewSignedWrite(a, k)
+	lf := core.Leaf{Seq: a.Seq, ContentHash: a.ContentHash, Size: a.Size}
+	leaf, err := core.SignLeaf(k, a.ChainID, a.Bucket, lf)
+	if err != nil {
+		leaf = core.SignedLeaf{Leaf: lf, Writer: k.Account()} // a request the edit made unsignable
+	}
+	sw, err := wire.NewSignedWrite(a, leaf, k)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -101,7 +106,7 @@ func TestWritesAndReads(t *testing.T) {
 	ref, _ := mmr.New(mmr.NewMemStore())
 	for i, n := range []int{1000, 0, 1 << 20, 5, 3000} {
 		data := blob(i, n)
-		res, err := p.client.Write(ctx, b, uint64(i), bytes.NewReader(data), uint64(n), core.Sum256(data), bob)
+		res, err := put(ctx, p.client, b, uint64(i), data, bob)
 		if i == 2 {
 			// 1 MiB fits the blob limit but not the quota of 100 000 bytes.
 			var re *wire.RemoteError
@@ -109,7 +114,7 @@ func TestWritesAndReads(t *testing.T) {
 				t.Fatalf("write over quota: %v", err)
 			}
 			data = blob(i, 2000)
-			res, err = p.client.Write(ctx, b, uint64(i), bytes.NewReader(data), uint64(len(data)), core.Sum256(data), bob)
+			res, err = put(ctx, p.client, b, uint64(i), data, bob)
 		}
 		if err != nil {
 			t.Fatalf("write %d: %v", i, err)
@@ -132,31 +137,41 @@ func TestWritesAndReads(t *testing.T) {
 	if err := sc.VerifyBy(onChain.PublicKey); err != nil || sc.LeafCount != 5 || sc.MMRRoot != results[4].MMRRoot || sc.Provider != p.key.Account() {
 		t.Fatalf("commitment %+v: %v", sc, err)
 	}
-	// Every leaf proves under it; the log at 2 leaves extends to it.
+	// Every leaf proves under it; the log at 2 leaves extends to it. These
+	// reads are private: signed by a member.
+	ac := p.clientAs(t, alice)
 	for i := range leaves {
-		pr, err := p.client.ProofAt(ctx, b, uint64(i), 5)
+		pr, err := ac.ProofAt(ctx, b, uint64(i), 5)
 		if err != nil {
 			t.Fatal(err)
 		}
 		if err := pr.Verify(sc.MMRRoot); err != nil || pr.Leaf.Leaf != leaves[i] {
 			t.Fatalf("proof of %d: %v", i, err)
 		}
+		if err := pr.Leaf.Verify(chainID, b); err != nil || pr.Leaf.Writer != bob.Account() {
+			t.Fatalf("proof of %d carries no writer signature by bob: %+v %v", i, pr.Leaf, err)
+		}
 	}
-	if pr, err := p.client.ProofAt(ctx, b, 1, 0); err != nil || pr.LeafCount != 5 {
+	if pr, err := ac.ProofAt(ctx, b, 1, 0); err != nil || pr.LeafCount != 5 {
 		t.Fatalf("proof at the current count: %+v %v", pr, err)
 	}
-	cons, err := p.client.Consistency(ctx, b, 2, 5)
+	cons, err := ac.Consistency(ctx, b, 2, 5)
 	if err != nil {
 		t.Fatal(err)
 	}
 	if err := cons.Verify(results[1].MMRRoot, sc.MMRRoot); err != nil {
 		t.Fatal(err)
 	}
-	got, err := p.client.Leaves(ctx, b, 1, 3)
-	if err != nil || fmt.Sprint(got) != fmt.Sprint(leaves[1:4]) {
+	got, err := ac.Leaves(ctx, b, 1, 3)
+	if err != nil || len(got) != 3 {
 		t.Fatalf("leaves 1..4: %v %v", got, err)
 	}
-	if got, err := p.client.Leaves(ctx, b, 9, 0); err != nil || len(got) != 0 {
+	for i, sl := range got {
+		if sl.Leaf != leaves[1+i] || sl.Writer != bob.Account() || sl.Verify(chainID, b) != nil {
+			t.Fatalf("leaf %d: %+v, want %+v signed by bob", 1+i, sl, leaves[1+i])
+		}
+	}
+	if got, err := ac.Leaves(ctx, b, 9, 0); err != nil || len(got) != 0 {
 		t.Fatalf("leaves past the end: %v %v", got, err)
 	}
 
@@ -177,7 +192,7 @@ func TestWritesAndReads(t *testing.T) {
 	}
 
 	// A retry, signed afresh, gets the first answer and changes nothing.
-	res, err := p.client.Write(ctx, b, 3, bytes.NewReader(blob(3, 5)), 5, core.Sum256(blob(3, 5)), bob)
+	res, err := put(ctx, p.client, b, 3, blob(3, 5), bob)
 	if err != nil || res != results[3] {
 		t.Fatalf("retry: %+v %v", res, err)
 	}
@@ -197,6 +212,12 @@ func TestWritesAndReads(t *testing.T) {
 		}
 	}
 
+	// The provider may have cached "no such bucket" for the unserved
+	// bucket just before it was created (for up to the cache's TTL).
+	eventually(t, 5*time.Second, "the provider to see the unserved bucket", func() bool {
+		status, _ := do(t, writeReq(t, p.url, bob, chainID, unserved, 0, []byte("x"), nil, nil))
+		return status == 403
+	})
 	t.Run("WriteRefusals", func(t *testing.T) {
 		data := []byte("refused")
 		next := uint64(5)
@@ -229,6 +250,17 @@ func TestWritesAndReads(t *testing.T) {
 			{name: "seq taken by another write", seq: 1, status: 409, kind: core.Conflict},
 			{name: "seq past the log", seq: 50, status: 409, kind: core.Conflict},
 			{name: "bad seq", after: func(r *http.Request) { r.URL.Path = "/buckets/" + b.String() + "/writes/x" }, status: 400, kind: core.Invalid},
+			{name: "no leaf signature", after: func(r *http.Request) { r.Header.Del(wire.HeaderLeafSignature) }, status: 401, kind: core.Unauthorized},
+			{name: "leaf signature forged", after: func(r *http.Request) { r.Header.Set(wire.HeaderLeafWriter, alice.Account().String()) }, status: 401, kind: core.Unauthorized},
+			{name: "leaf signed for another bucket", after: func(r *http.Request) {
+				sl, _ := core.SignLeaf(bob, chainID, unserved, core.Leaf{Seq: next, ContentHash: core.Sum256(data), Size: uint64(len(data))})
+				r.Header.Set(wire.HeaderLeafSignature, sl.Signature.String())
+			}, status: 401, kind: core.Unauthorized},
+			{name: "leaf signed by a non-writer", after: func(r *http.Request) {
+				sl, _ := core.SignLeaf(ferdie, chainID, b, core.Leaf{Seq: next, ContentHash: core.Sum256(data), Size: uint64(len(data))})
+				r.Header.Set(wire.HeaderLeafWriter, sl.Writer.String())
+				r.Header.Set(wire.HeaderLeafSignature, sl.Signature.String())
+			}, status: 403, kind: core.Unauthorized},
 		} {
 			t.Run(tt.name, func(t *testing.T) {
 				key, bucket, seq, d := bob, b, next, data
@@ -269,12 +301,12 @@ func TestWritesAndReads(t *testing.T) {
 			t.Fatalf("replay: %d %+v", status, eb)
 		}
 		// Through the client, the kinds come back unchanged.
-		_, err := p.client.Write(ctx, b, 100, bytes.NewReader(data), uint64(len(data)), core.Sum256(data), bob)
+		_, err := put(ctx, p.client, b, 100, data, bob)
 		var re *wire.RemoteError
 		if core.KindOf(err) != core.Conflict || !errors.As(err, &re) || re.LeafCount == nil || *re.LeafCount != next+1 {
 			t.Fatalf("client write past the log: %v", err)
 		}
-		_, err = p.client.Write(ctx, b, next+1, bytes.NewReader(data), uint64(len(data)), core.Sum256(data), eve)
+		_, err = put(ctx, p.client, b, next+1, data, eve)
 		if !errors.Is(err, core.Unauthorized) {
 			t.Fatalf("client write by a non-member: %v", err)
 		}
@@ -287,7 +319,7 @@ func TestWritesAndReads(t *testing.T) {
 		h := leaves[0].ContentHash
 		readReq := func(k core.PrivateKey, bucket core.BucketID, hash core.H256) *http.Request {
 			n, _ := wire.NewNonce(nil)
-			sr, _ := wire.NewSignedRead(wire.ReadAuth{ChainID: chainID, Bucket: bucket, ContentHash: hash, Nonce: n, Expiry: time.Now().Add(time.Minute).Unix()}, k)
+			sr, _ := wire.NewSignedRead(wire.ReadAuth{ChainID: chainID, Bucket: bucket, Resource: wire.BlobPath(bucket, hash), Nonce: n, Expiry: time.Now().Add(time.Minute).Unix()}, k)
 			r, _ := http.NewRequest(http.MethodGet, p.url+wire.BlobPath(bucket, hash), nil)
 			sr.SetHeaders(r.Header)
 			return r
@@ -332,10 +364,11 @@ func TestWritesAndReads(t *testing.T) {
 			{"POST", "/commitment?bucket_id=1", 405},
 			{"DELETE", wire.WritePath(b, 0), 405},
 			{"GET", "/proof?bucket_id=1", 400},
-			{"GET", fmt.Sprintf("/proof?bucket_id=%d&leaf=99", b), 404},
-			{"GET", fmt.Sprintf("/proof?bucket_id=%d&leaf=1&leaf_count=99", b), 404},
+			// Well-formed but unsigned private reads are refused.
+			{"GET", fmt.Sprintf("/proof?bucket_id=%d&leaf=99", b), 401},
+			{"GET", fmt.Sprintf("/proof?bucket_id=%d&leaf=1&leaf_count=99", b), 401},
 			{"GET", fmt.Sprintf("/proof/consistency?bucket_id=%d&old=4&new=2", b), 400},
-			{"GET", fmt.Sprintf("/proof/consistency?bucket_id=%d&old=4&new=99", b), 404},
+			{"GET", fmt.Sprintf("/proof/consistency?bucket_id=%d&old=4&new=99", b), 401},
 			{"GET", "/leaves?bucket_id=1&limit=100000", 400},
 			{"GET", "/buckets/1/blobs/nothex", 400},
 			{"GET", "/nowhere", 404},

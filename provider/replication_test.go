@@ -80,7 +80,7 @@ func TestReplication(t *testing.T) {
 
 	write := func(p *testProvider, seq int) (wire.WriteResult, error) {
 		data := blob(100+seq, 500+seq*37)
-		return p.client.Write(ctx, b, uint64(seq), bytes.NewReader(data), uint64(len(data)), core.Sum256(data), bob)
+		return put(ctx, p.client, b, uint64(seq), data, bob)
 	}
 	const n = 12
 	for i := range n {
@@ -93,6 +93,13 @@ func TestReplication(t *testing.T) {
 			}
 		}
 	}
+	// Leaf lists are private: the late primary's reads are authorised by
+	// a's view of the chain, which may predate late's agreement for up to
+	// its cache TTL.
+	eventually(t, 5*time.Second, "a to authorise late's reads", func() bool {
+		_, err := a.clientAs(t, late.key).Leaves(ctx, b, 0, 1)
+		return err == nil
+	})
 	// The next write finds the late primary behind: 409 with its count.
 	_, err := write(late, n)
 	var re *wire.RemoteError
@@ -179,7 +186,7 @@ func TestChallengeAnswered(t *testing.T) {
 	ctx := e.ctx
 	for i := range 5 {
 		data := blob(i, 10_000*(i+1))
-		if _, err := p.client.Write(ctx, b, uint64(i), bytes.NewReader(data), uint64(len(data)), core.Sum256(data), bob); err != nil {
+		if _, err := put(ctx, p.client, b, uint64(i), data, bob); err != nil {
 			t.Fatal(err)
 		}
 	}

@@ -11,6 +11,8 @@ import (
 	"sync"
 	"time"
 
+	"golang.org/x/net/netutil"
+
 	"github.com/cairn-storage/cairn/core"
 	"github.com/cairn-storage/cairn/provider/store"
 	"github.com/cairn-storage/cairn/providerclient"
@@ -32,8 +34,6 @@ type Server struct {
 	m     *metrics
 	mux   *http.ServeMux
 
-	readNonces *nonceSet
-
 	commitMu sync.Mutex
 	commits  map[core.BucketID]core.SignedCommitment // last signed, reused while the log is unchanged
 
@@ -42,8 +42,9 @@ type Server struct {
 	lag     map[core.BucketID]uint64
 	kick    chan core.BucketID // sync a bucket now
 
-	peerMu sync.Mutex
-	peers  map[string]*providerclient.Client
+	peerMu    sync.Mutex
+	peers     map[string]*providerclient.Client
+	peerFails map[core.AccountID]*peerRecord
 
 	ctx     context.Context // cancelled by Close
 	cancel  context.CancelFunc
@@ -83,16 +84,16 @@ func New(cfg Config, d Deps) (*Server, error) {
 	ctx, cancel := context.WithCancel(context.Background())
 	s := &Server{
 		cfg: cfg, key: d.Key, acct: d.Key.Account(), st: d.Store, chain: d.Chain,
-		cache: newChainCache(d.Chain, cfg.ChainCacheTTL, d.Now),
+		cache: newChainCache(d.Chain, cfg.ChainCacheTTL, cfg.ChainCacheSize, d.Now),
 		hc:    d.HTTPClient, log: d.Logger.With("provider", d.Key.Account().Short()), now: d.Now,
-		m:          newMetrics(),
-		readNonces: newNonceSet(),
-		commits:    make(map[core.BucketID]core.SignedCommitment),
-		tracked:    make(map[core.BucketID]bool),
-		lag:        make(map[core.BucketID]uint64),
-		kick:       make(chan core.BucketID, 64),
-		peers:      make(map[string]*providerclient.Client),
-		ctx:        ctx, cancel: cancel,
+		m:         newMetrics(),
+		commits:   make(map[core.BucketID]core.SignedCommitment),
+		tracked:   make(map[core.BucketID]bool),
+		lag:       make(map[core.BucketID]uint64),
+		kick:      make(chan core.BucketID, 64),
+		peers:     make(map[string]*providerclient.Client),
+		peerFails: make(map[core.AccountID]*peerRecord),
+		ctx:       ctx, cancel: cancel,
 	}
 	bs, err := s.st.Buckets()
 	if err != nil {
@@ -138,11 +139,12 @@ func (s *Server) goLoop(name string, f func(ctx context.Context)) {
 
 // Serve serves the API on l until Close. It returns nil after Close.
 func (s *Server) Serve(l net.Listener) error {
+	l = netutil.LimitListener(l, s.cfg.MaxConns)
 	hs := &http.Server{
 		Handler:           s,
 		ReadHeaderTimeout: s.cfg.ReadHeaderTimeout,
 		IdleTimeout:       s.cfg.IdleTimeout,
-		MaxHeaderBytes:    64 << 10,
+		MaxHeaderBytes:    s.cfg.MaxHeaderBytes,
 		ErrorLog:          slog.NewLogLogger(s.log.Handler(), slog.LevelDebug),
 		ConnState:         s.conns.track,
 	}
@@ -255,48 +257,10 @@ func (s *Server) nonceLoop(ctx context.Context) {
 		case <-t.C:
 			now := s.now()
 			if n, err := s.st.PruneNonces(now); err != nil {
-				s.log.Warn("pruning write nonces", "err", err)
+				s.log.Warn("pruning request nonces", "err", err)
 			} else if n > 0 {
-				s.log.Debug("pruned write nonces", "count", n)
+				s.log.Debug("pruned request nonces", "count", n)
 			}
-			s.readNonces.prune(now.Unix())
-		}
-	}
-}
-
-// nonceSet remembers blob-read nonces until their expiry, in memory: a
-// replayed read only repeats a read, so a restart forgetting them costs
-// little (write nonces are kept durably by the store).
-type nonceSet struct {
-	mu sync.Mutex
-	m  map[nonceKey]int64 // -> expiry
-}
-
-type nonceKey struct {
-	account core.AccountID
-	nonce   [16]byte
-}
-
-func newNonceSet() *nonceSet { return &nonceSet{m: make(map[nonceKey]int64)} }
-
-// use records the nonce and reports whether it was fresh.
-func (n *nonceSet) use(a core.AccountID, nonce [16]byte, expiry int64) bool {
-	n.mu.Lock()
-	defer n.mu.Unlock()
-	k := nonceKey{a, nonce}
-	if _, seen := n.m[k]; seen {
-		return false
-	}
-	n.m[k] = expiry
-	return true
-}
-
-func (n *nonceSet) prune(now int64) {
-	n.mu.Lock()
-	defer n.mu.Unlock()
-	for k, exp := range n.m {
-		if exp < now {
-			delete(n.m, k)
 		}
 	}
 }

@@ -1,12 +1,16 @@
 package provider_test
 
 import (
+	"bufio"
 	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
+	"io"
+	"net"
 	"net/http"
 	"net/http/httptest"
+	"net/url"
 	"strings"
 	"testing"
 	"time"
@@ -32,6 +36,12 @@ func TestConfigValidate(t *testing.T) {
 		"no peer timeout":          func(c *provider.Config) { c.PeerTimeout = 0 },
 		"sync page too large":      func(c *provider.Config) { c.SyncPage = 10001 },
 		"negative chain cache ttl": func(c *provider.Config) { c.ChainCacheTTL = -1 },
+		"no read header timeout":   func(c *provider.Config) { c.ReadHeaderTimeout = 0 },
+		"no idle timeout":          func(c *provider.Config) { c.IdleTimeout = 0 },
+		"no request timeout":       func(c *provider.Config) { c.RequestTimeout = 0 },
+		"no header limit":          func(c *provider.Config) { c.MaxHeaderBytes = 0 },
+		"no connection limit":      func(c *provider.Config) { c.MaxConns = 0 },
+		"unbounded chain cache":    func(c *provider.Config) { c.ChainCacheSize = 0 },
 	} {
 		c := provider.DefaultConfig()
 		edit(&c)
@@ -117,6 +127,10 @@ func TestAnswerChallenge(t *testing.T) {
 	if err := p.Verify(roots[2]); err != nil || ans.Challenge != 7 || core.Sum256(ans.Data) != ans.Leaf.ContentHash || uint64(len(ans.Data)) != ans.Leaf.Size || ans.Leaf.Seq != 1 {
 		t.Fatalf("answer %+v: %v", ans.Leaf, err)
 	}
+	// The answer carries the writer's signature stored with the leaf.
+	if err := ans.Leaf.Verify("fake-chain", 1); err != nil || ans.Leaf.Writer != bob.Account() {
+		t.Fatalf("answer's leaf is not signed by its writer bob: %+v %v", ans.Leaf, err)
+	}
 	// A root this provider never had, or a log it does not hold yet, gets no answer.
 	bad := ch
 	bad.MMRRoot = roots[1]
@@ -131,6 +145,75 @@ func TestAnswerChallenge(t *testing.T) {
 	if len(fc.calls) != 1 {
 		t.Fatalf("%d calls submitted", len(fc.calls))
 	}
+}
+
+// Serve bounds what a client can hold: headers past MaxHeaderBytes are
+// refused, a connection that never finishes its headers is closed after
+// ReadHeaderTimeout, and past MaxConns connections wait until one closes.
+func TestServerBounds(t *testing.T) {
+	cfg := provider.DefaultConfig()
+	cfg.MaxHeaderBytes = 4 << 10
+	cfg.ReadHeaderTimeout = 200 * time.Millisecond
+	cfg.MaxConns = 2
+	p := startServer(t, cfg, provider.Deps{Key: devKey("charlie"), Store: store.NewMemory(store.Options{}), Chain: newFakeChain()}, false)
+	addr := strings.TrimPrefix(p.url, "http://")
+
+	req, _ := http.NewRequest("GET", p.url+"/health", nil)
+	req.Header.Set("X-Big", strings.Repeat("a", 64<<10))
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusRequestHeaderFieldsTooLarge {
+		t.Fatalf("64 KiB of headers: %d", resp.StatusCode)
+	}
+
+	// A slow sender of headers is cut off.
+	slow, err := net.Dial("tcp", addr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer slow.Close()
+	io.WriteString(slow, "GET /health HTTP/1.1\r\nHost: x\r\n")
+	slow.SetReadDeadline(time.Now().Add(10 * time.Second))
+	if _, err := io.ReadAll(slow); err != nil {
+		t.Fatalf("connection with unfinished headers: %v, want it closed by the server", err)
+	}
+
+	// Two idle connections hold both slots: a third is not served until
+	// one of them closes.
+	var held []net.Conn
+	for range 2 {
+		c, err := net.Dial("tcp", addr)
+		if err != nil {
+			t.Fatal(err)
+		}
+		io.WriteString(c, "GET /health HTTP/1.1\r\nHost: x\r\n\r\n") // answered, then kept alive
+		if _, err := http.ReadResponse(bufio.NewReader(c), nil); err != nil {
+			t.Fatal(err)
+		}
+		held = append(held, c)
+	}
+	third := make(chan error, 1)
+	go func() {
+		c := &http.Client{Transport: &http.Transport{DisableKeepAlives: true}}
+		resp, err := c.Get(p.url + "/health")
+		if err == nil {
+			resp.Body.Close()
+		}
+		third <- err
+	}()
+	select {
+	case err := <-third:
+		t.Fatalf("a third connection was served while two were held: %v", err)
+	case <-time.After(300 * time.Millisecond): // a bounded check that nothing happens
+	}
+	held[0].Close()
+	if err := <-third; err != nil {
+		t.Fatalf("third connection after one closed: %v", err)
+	}
+	held[1].Close()
 }
 
 // Close stops every goroutine Start and Serve began.
@@ -166,17 +249,22 @@ func FuzzServer(f *testing.F) {
 	bob, alice := devKey("bob"), devKey("alice")
 	w := writeReq(f, "", bob, "fake-chain", 1, 0, []byte("seed"), func(a *wire.WriteAuth) { a.Expiry = time.Now().Add(9 * time.Minute).Unix() }, nil)
 	f.Add("PUT", "/buckets/1/writes/0", "", headerText(w.Header), []byte("seed"))
-	n, _ := wire.NewNonce(nil)
 	h := core.Sum256([]byte("seed"))
-	sr, _ := wire.NewSignedRead(wire.ReadAuth{ChainID: "fake-chain", Bucket: 1, ContentHash: h, Nonce: n, Expiry: time.Now().Add(9 * time.Minute).Unix()}, alice)
-	rh := http.Header{}
-	sr.SetHeaders(rh)
-	f.Add("GET", "/buckets/1/blobs/"+h.String(), "", headerText(rh), []byte(nil))
+	signed := func(path, rawQuery string) string {
+		n, _ := wire.NewNonce(nil)
+		v, _ := url.ParseQuery(rawQuery)
+		sr, _ := wire.NewSignedRead(wire.ReadAuth{ChainID: "fake-chain", Bucket: 1, Resource: wire.ReadResource(path, v), Nonce: n, Expiry: time.Now().Add(9 * time.Minute).Unix()}, alice)
+		rh := http.Header{}
+		sr.SetHeaders(rh)
+		return headerText(rh)
+	}
+	f.Add("GET", "/buckets/1/blobs/"+h.String(), "", signed("/buckets/1/blobs/"+h.String(), ""), []byte(nil))
 	for _, q := range [][2]string{
 		{"/commitment", "bucket_id=1"}, {"/proof", "bucket_id=1&leaf=0&leaf_count=1"}, {"/proof/consistency", "bucket_id=1&old=0"},
 		{"/leaves", "bucket_id=1&from=0&limit=3"}, {"/health", ""}, {"/leaves", "bucket_id=2"},
 	} {
 		f.Add("GET", q[0], q[1], "", []byte(nil))
+		f.Add("GET", q[0], q[1], signed(q[0], q[1]), []byte(nil))
 	}
 	f.Fuzz(func(t *testing.T, method, path, rawQuery, headers string, body []byte) {
 		if !strings.HasPrefix(path, "/") {
@@ -204,4 +292,43 @@ func FuzzServer(f *testing.F) {
 			}
 		}
 	})
+}
+
+// A writer catching a lagging provider up forwards another writer's
+// signed leaf: the request is alice's, the leaf stays bob's. A leaf
+// signed by someone who never wrote to the bucket is refused even when a
+// writer forwards it.
+func TestWriteForwardsAnotherWritersLeaf(t *testing.T) {
+	srv, _ := fakeServer(t)
+	defer srv.Close()
+	alice, bob, eve := devKey("alice"), devKey("bob"), devKey("eve")
+	data := []byte("bob's chunk")
+	send := func(leafKey core.PrivateKey) *httptest.ResponseRecorder {
+		sl, err := core.SignLeaf(leafKey, "fake-chain", 1, core.Leaf{Seq: 0, ContentHash: core.Sum256(data), Size: uint64(len(data))})
+		if err != nil {
+			t.Fatal(err)
+		}
+		r := writeReq(t, "", alice, "fake-chain", 1, 0, data, nil, func(r *http.Request) {
+			r.Header.Set(wire.HeaderLeafWriter, sl.Writer.String())
+			r.Header.Set(wire.HeaderLeafSignature, sl.Signature.String())
+		})
+		rec := httptest.NewRecorder()
+		srv.ServeHTTP(rec, r)
+		return rec
+	}
+	if rec := send(eve); rec.Code != 403 {
+		t.Fatalf("a non-writer's leaf forwarded by a writer: %d %s", rec.Code, rec.Body)
+	}
+	if rec := send(bob); rec.Code != 201 {
+		t.Fatalf("bob's leaf forwarded by alice: %d %s", rec.Code, rec.Body)
+	}
+	rec := httptest.NewRecorder()
+	srv.ServeHTTP(rec, signedGet(t, "", alice, "fake-chain", 1, wire.PathLeaves, "bucket_id=1", nil))
+	var ls wire.Leaves
+	if err := json.Unmarshal(rec.Body.Bytes(), &ls); err != nil || len(ls.Leaves) != 1 {
+		t.Fatalf("leaves: %d %s", rec.Code, rec.Body)
+	}
+	if l := ls.Leaves[0]; l.Writer != bob.Account() || l.Verify("fake-chain", 1) != nil {
+		t.Fatalf("stored leaf %+v is not bob's signed leaf", l)
+	}
 }

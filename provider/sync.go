@@ -5,6 +5,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"sort"
 	"time"
 
@@ -43,9 +44,9 @@ func (s *Server) syncOne(ctx context.Context, b core.BucketID) {
 	}
 }
 
-// discoveryLoop finds the buckets this provider has agreements for: a scan
-// of the chain's buckets at start and each DiscoveryInterval, and the
-// agreement.created events in between.
+// discoveryLoop finds the buckets this provider has agreements for: the
+// chain's list of this provider's agreements at start and each
+// DiscoveryInterval, and the agreement.created events in between.
 func (s *Server) discoveryLoop(ctx context.Context) {
 	var events <-chan chainwire.Event
 	subscribe := func() {
@@ -85,28 +86,28 @@ func (s *Server) discoveryLoop(ctx context.Context) {
 	}
 }
 
-// discover scans buckets 1, 2, ... until the chain knows no more (bucket
-// ids are dense) and tracks those with an active agreement for this
-// provider. It costs one query per bucket: a chain index of agreements by
-// provider would replace it.
+// discover asks the chain for this provider's agreements (an indexed
+// query: its cost grows with this provider's agreements, never with the
+// chain) and tracks the buckets of the active ones.
 func (s *Server) discover(ctx context.Context) {
-	for b := core.BucketID(1); ctx.Err() == nil; b++ {
-		bi, err := s.cache.Bucket(ctx, b)
-		if core.KindOf(err) == core.NotFound {
-			return
+	ags, err := s.chain.ProviderAgreements(ctx, s.acct)
+	if err != nil {
+		if ctx.Err() == nil {
+			s.log.Debug("listing this provider's agreements", "err", err)
 		}
-		if err != nil {
-			s.log.Debug("discovering buckets", "bucket", b, "err", err)
-			return
+		return
+	}
+	for _, a := range ags {
+		if !a.Active || a.Provider != s.acct || a.Bucket == 0 {
+			continue
 		}
-		if a := bi.agreement(s.acct); a != nil && a.Active {
-			s.trackMu.Lock()
-			known := s.tracked[b]
-			s.trackMu.Unlock()
-			if !known {
-				s.log.Info("serving bucket", "bucket", b, "role", a.Role)
-				s.SyncNow(b)
-			}
+		s.trackMu.Lock()
+		known := s.tracked[a.Bucket]
+		s.trackMu.Unlock()
+		if !known {
+			s.log.Info("serving bucket", "bucket", a.Bucket, "role", a.Role)
+			s.cache.forget(a.Bucket)
+			s.SyncNow(a.Bucket)
 		}
 	}
 }
@@ -150,11 +151,18 @@ func (s *Server) Sync(ctx context.Context, b core.BucketID) (lag uint64, err err
 	var errs []error
 	for _, p := range peers {
 		if p.sc.LeafCount <= st.LeafCount {
-			break // sorted: nobody further holds more
+			continue // benched peers come after the rest: keep looking
 		}
-		if err := s.pull(ctx, b, p, mine.MaxBytes); err != nil {
+		if err := s.pull(ctx, b, p, bi, chainID, mine.MaxBytes); err != nil {
 			errs = append(errs, core.E(op, core.KindOf(err), err))
+			// A conflict is this log moving on under the sync (a write
+			// landed meanwhile), not the peer's fault.
+			if ctx.Err() == nil && core.KindOf(err) != core.Conflict {
+				s.peerFailed(p.account)
+			}
 			s.log.Warn("pulling from peer", "bucket", b, "peer", p.account.Short(), "err", err)
+		} else {
+			s.peerOK(p.account)
 		}
 		if st, err = s.st.State(b); err != nil {
 			return 0, err
@@ -208,16 +216,36 @@ func (s *Server) peerCommitments(ctx context.Context, b core.BucketID, bi bucket
 	for range n {
 		r := <-results
 		if r.err != nil {
+			if ctx.Err() == nil && core.KindOf(r.err) != core.NotFound {
+				s.peerFailed(r.p.account)
+			}
 			s.log.Debug("peer commitment", "bucket", b, "peer", r.p.account.Short(), "err", r.err)
 			continue
 		}
 		out = append(out, r.p)
 	}
+	// Benched peers (failed maxPeerFailures times in a row, within their
+	// back-off) come last: they are pulled from only when no other peer
+	// brought this log up to the most advanced signed count. Then the
+	// most advanced first, and of equals the one that failed least.
+	benched := make(map[core.AccountID]bool, len(out))
+	fails := make(map[core.AccountID]int, len(out))
+	for _, p := range out {
+		benched[p.account] = s.peerBenched(p.account)
+		fails[p.account] = s.PeerFailures(p.account)
+	}
 	sort.Slice(out, func(i, j int) bool {
-		if out[i].sc.LeafCount != out[j].sc.LeafCount {
-			return out[i].sc.LeafCount > out[j].sc.LeafCount
+		a, b := out[i], out[j]
+		if benched[a.account] != benched[b.account] {
+			return !benched[a.account]
 		}
-		return string(out[i].account[:]) < string(out[j].account[:])
+		if a.sc.LeafCount != b.sc.LeafCount {
+			return a.sc.LeafCount > b.sc.LeafCount
+		}
+		if fails[a.account] != fails[b.account] {
+			return fails[a.account] < fails[b.account]
+		}
+		return string(a.account[:]) < string(b.account[:])
 	})
 	return out
 }
@@ -266,14 +294,20 @@ func (s *Server) peer(endpoint, chainID string) (*providerclient.Client, error) 
 }
 
 // pull appends the peer's leaves from this provider's next seq up to the
-// peer's signed leaf count, a page at a time. Before it takes a page, it
-// computes the root its log would have with the page appended and checks,
-// with the peer's consistency proof, that this root is a prefix of the
-// peer's signed root: so the page is exactly the peer's signed leaves, and
-// this log (unless it diverged, which the check also catches) is a prefix
-// of the peer's. Then it fetches each blob it lacks (the store checks the
-// hash) and appends.
-func (s *Server) pull(ctx context.Context, b core.BucketID, p peerCommitment, maxBytes uint64) error {
+// peer's signed leaf count, a page at a time. Nothing a peer says is taken
+// on trust:
+//   - every leaf of a page must carry a valid signature of a writer (or
+//     former writer) of the bucket, and fit the blob limit and the
+//     agreement's remaining quota, before anything of the page is
+//     fetched, allocated or appended;
+//   - the root the log would have with the page appended must be a prefix
+//     of the peer's signed root (the peer's consistency proof), so the
+//     page is exactly the peer's signed leaves, and this log (unless it
+//     diverged, which the check also catches) is a prefix of the peer's;
+//   - each blob is fetched from the peer for this bucket, under the peer
+//     timeout and bounded to the leaf's size, unless this bucket's own
+//     log already holds it; the store checks its hash.
+func (s *Server) pull(ctx context.Context, b core.BucketID, p peerCommitment, bi bucketInfo, chainID string, maxBytes uint64) error {
 	const op = "provider.pull"
 	st, err := s.st.State(b)
 	if err != nil {
@@ -281,6 +315,7 @@ func (s *Server) pull(ctx context.Context, b core.BucketID, p peerCommitment, ma
 	}
 	target, root := p.sc.LeafCount, mmr.Hash(p.sc.MMRRoot)
 	end := st.StartSeq + target
+	used := st.Bytes
 	for next := st.NextSeq(); next < end; {
 		leaves, err := p.c.Leaves(ctx, b, next, int(min(uint64(s.cfg.SyncPage), end-next)))
 		if err != nil {
@@ -294,6 +329,10 @@ func (s *Server) pull(ctx context.Context, b core.BucketID, p peerCommitment, ma
 		}
 		plain := make([]core.Leaf, len(leaves))
 		for i, lf := range leaves {
+			if err := s.checkPeerLeaf(op, b, bi, chainID, lf, used, maxBytes); err != nil {
+				return err
+			}
+			used += lf.Size
 			plain[i] = lf.Leaf
 		}
 		pageRoot, err := s.st.RootAfter(b, plain)
@@ -315,7 +354,7 @@ func (s *Server) pull(ctx context.Context, b core.BucketID, p peerCommitment, ma
 			}
 		}
 		for _, lf := range leaves {
-			if err := s.pullLeaf(ctx, b, p, lf.Leaf, maxBytes); err != nil {
+			if err := s.pullLeaf(ctx, b, p, lf, maxBytes); err != nil {
 				return err
 			}
 			s.m.synced.Inc()
@@ -325,22 +364,51 @@ func (s *Server) pull(ctx context.Context, b core.BucketID, p peerCommitment, ma
 	return nil
 }
 
-// pullLeaf appends one verified leaf, fetching its blob unless stored.
-func (s *Server) pullLeaf(ctx context.Context, b core.BucketID, p peerCommitment, lf core.Leaf, maxBytes uint64) error {
+// checkPeerLeaf refuses a leaf from a peer that no writer of the bucket
+// signed (kind corrupt), or whose size passes the blob limit or the quota
+// left after used bytes (kind invalid): a provider never appends, and so
+// never signs a commitment over, a leaf it could not prove was written,
+// and never allocates a size a peer merely claims.
+func (s *Server) checkPeerLeaf(op string, b core.BucketID, bi bucketInfo, chainID string, lf core.SignedLeaf, used, maxBytes uint64) error {
+	switch {
+	case lf.Size > s.cfg.MaxBlobSize:
+		return core.Errorf(op, core.Invalid, "peer lists leaf %d of %d bytes, over the blob limit of %d", lf.Seq, lf.Size, s.cfg.MaxBlobSize)
+	case used > maxBytes || lf.Size > maxBytes-used:
+		return core.Errorf(op, core.Invalid, "peer lists leaf %d of %d bytes, past the quota of %d bytes (%d used)", lf.Seq, lf.Size, maxBytes, used)
+	}
+	if err := lf.Verify(chainID, b); err != nil {
+		return core.E(op, core.Corrupt, err)
+	}
+	if !bi.bucket.LeafSigner(lf.Writer) {
+		return core.Errorf(op, core.Corrupt, "peer lists leaf %d signed by %s, who never wrote to bucket %s", lf.Seq, lf.Writer.Short(), b)
+	}
+	return nil
+}
+
+// pullLeaf appends one verified leaf, fetching its blob unless this
+// bucket's log already holds it.
+func (s *Server) pullLeaf(ctx context.Context, b core.BucketID, p peerCommitment, lf core.SignedLeaf, maxBytes uint64) error {
 	const op = "provider.pull"
+	if lf.Size > s.cfg.MaxBlobSize {
+		return core.Errorf(op, core.Invalid, "leaf %d of %d bytes is over the blob limit of %d", lf.Seq, lf.Size, s.cfg.MaxBlobSize)
+	}
 	w := store.Write{Leaf: lf, MaxBytes: maxBytes}
-	has, err := s.st.HasBlob(lf.ContentHash)
+	has, err := s.st.HasBlob(b, lf.ContentHash)
 	if err != nil {
 		return err
 	}
 	if !has {
 		// Fetch before appending: the store holds the bucket's write lock
-		// while it reads, and a slow peer must not hold up writes.
-		rc, err := p.c.Blob(ctx, b, lf.ContentHash)
+		// while it reads, and a slow peer must not hold up writes. The
+		// client bounds the request by the peer timeout; the read is
+		// bounded by the leaf's size, checked above.
+		fctx, cancel := context.WithTimeout(ctx, s.cfg.PeerTimeout)
+		defer cancel()
+		rc, err := p.c.Blob(fctx, b, lf.ContentHash)
 		if err != nil {
 			return err
 		}
-		data, err := readFull(op, rc, lf.Size)
+		data, err := readFull(op, io.LimitReader(rc, int64(lf.Size)), lf.Size)
 		rc.Close()
 		if err != nil {
 			return err
@@ -349,4 +417,52 @@ func (s *Server) pullLeaf(ctx context.Context, b core.BucketID, p peerCommitment
 	}
 	_, err = s.st.Append(b, w)
 	return err
+}
+
+// peerRecord is a peer's recent failures: among peers with the same log, a
+// peer that sent garbage, hung or lied is pulled from last, and after
+// maxPeerFailures in a row it is benched until its back-off passes: pulled
+// from only when no other peer can bring the log up to date.
+type peerRecord struct {
+	failures int
+	until    time.Time
+}
+
+// maxPeerFailures is how many failures in a row bench a peer.
+const maxPeerFailures = 3
+
+func (s *Server) peerFailed(a core.AccountID) {
+	s.peerMu.Lock()
+	defer s.peerMu.Unlock()
+	r := s.peerFails[a]
+	if r == nil {
+		r = &peerRecord{}
+		s.peerFails[a] = r
+	}
+	r.failures++
+	r.until = s.now().Add(time.Duration(min(r.failures, 10)) * s.cfg.SyncInterval)
+	s.m.peerFailures.Inc()
+}
+
+func (s *Server) peerOK(a core.AccountID) {
+	s.peerMu.Lock()
+	delete(s.peerFails, a)
+	s.peerMu.Unlock()
+}
+
+// PeerFailures is how many times in a row peer a has failed this provider.
+func (s *Server) PeerFailures(a core.AccountID) int {
+	s.peerMu.Lock()
+	defer s.peerMu.Unlock()
+	if r := s.peerFails[a]; r != nil {
+		return r.failures
+	}
+	return 0
+}
+
+func (s *Server) peerBenched(a core.AccountID) bool {
+	s.peerMu.Lock()
+	defer s.peerMu.Unlock()
+	r := s.peerFails[a]
+	return r != nil && r.failures >= maxPeerFailures && s.now().Before(r.until)
 }

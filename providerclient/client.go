@@ -37,9 +37,9 @@ type Options struct {
 	// provider's /health on the first signed request, which trusts the
 	// provider to name its chain; set it to bind to the chain you trust.
 	ChainID string
-	// Signer signs blob reads (a bucket member, or a provider syncing a
-	// bucket it serves). Zero: blob reads go unsigned and providers refuse
-	// them.
+	// Signer signs reads of blobs, leaves and proofs (a bucket member, or
+	// a provider syncing a bucket it serves). Zero: these reads go unsigned
+	// and providers refuse them; commitments and health stay public.
 	Signer core.PrivateKey
 	// MaxBlobSize bounds a blob the client will read (default 64 MiB).
 	MaxBlobSize int64
@@ -92,7 +92,7 @@ func (c *Client) URL() string { return c.base }
 // Status returns the provider's GET /health answer.
 func (c *Client) Status(ctx context.Context) (Health, error) {
 	var h Health
-	err := c.getJSON(ctx, "providerclient.Status", wire.PathHealth, nil, &h)
+	err := c.getJSON(ctx, "providerclient.Status", wire.PathHealth, nil, 0, &h)
 	return h, err
 }
 
@@ -109,7 +109,7 @@ func (c *Client) Health(ctx context.Context) error {
 func (c *Client) Commitment(ctx context.Context, bucket core.BucketID) (core.SignedCommitment, error) {
 	const op = "providerclient.Commitment"
 	var sc core.SignedCommitment
-	if err := c.getJSON(ctx, op, wire.PathCommitment, wire.BucketQuery{Bucket: bucket}.Values(), &sc); err != nil {
+	if err := c.getJSON(ctx, op, wire.PathCommitment, wire.BucketQuery{Bucket: bucket}.Values(), 0, &sc); err != nil {
 		return sc, err
 	}
 	if sc.Bucket != bucket {
@@ -125,7 +125,7 @@ func (c *Client) ProofAt(ctx context.Context, bucket core.BucketID, leafIndex, l
 	const op = "providerclient.Proof"
 	q := wire.ProofQuery{Bucket: bucket, Leaf: leafIndex, LeafCount: leafCount}
 	var p wire.Proof
-	if err := c.getJSON(ctx, op, wire.PathProof, q.Values(), &p); err != nil {
+	if err := c.getJSON(ctx, op, wire.PathProof, q.Values(), bucket, &p); err != nil {
 		return nil, err
 	}
 	if p.Bucket != bucket || p.LeafIndex != leafIndex || (leafCount != 0 && p.LeafCount != leafCount) ||
@@ -151,7 +151,7 @@ func (c *Client) Consistency(ctx context.Context, bucket core.BucketID, oldCount
 	const op = "providerclient.ConsistencyProof"
 	q := wire.ConsistencyQuery{Bucket: bucket, Old: oldCount, New: newCount}
 	var r wire.Consistency
-	if err := c.getJSON(ctx, op, wire.PathConsistency, q.Values(), &r); err != nil {
+	if err := c.getJSON(ctx, op, wire.PathConsistency, q.Values(), bucket, &r); err != nil {
 		return nil, err
 	}
 	if r.Bucket != bucket || r.OldCount != oldCount || (newCount != 0 && r.NewCount != newCount) ||
@@ -177,7 +177,7 @@ func (c *Client) LeavesFrom(ctx context.Context, bucket core.BucketID, from uint
 	const op = "providerclient.Leaves"
 	q := wire.LeavesQuery{Bucket: bucket, From: from, Limit: limit}
 	var l wire.Leaves
-	if err := c.getJSON(ctx, op, wire.PathLeaves, q.Values(), &l); err != nil {
+	if err := c.getJSON(ctx, op, wire.PathLeaves, q.Values(), bucket, &l); err != nil {
 		return nil, err
 	}
 	if l.Bucket != bucket || l.From != from || (limit > 0 && len(l.Leaves) > limit) {
@@ -199,13 +199,15 @@ func (c *Client) Leaves(ctx context.Context, bucket core.BucketID, from uint64, 
 	return l.Leaves, nil
 }
 
-// Write appends the blob read from body (exactly size bytes hashing to
-// contentHash) at seq of the bucket's log, signed by signer, and returns
-// once the provider holds it durably. The body streams; nothing is
-// buffered. A write that already landed returns the same answer again. A
-// provider behind seq answers kind conflict with its leaf count in the
-// *wire.RemoteError.
-func (c *Client) Write(ctx context.Context, bucket core.BucketID, seq uint64, body io.Reader, size uint64, contentHash core.H256, signer core.PrivateKey) (WriteResult, error) {
+// Write appends the blob read from body (exactly leaf.Size bytes hashing
+// to leaf.ContentHash) at leaf.Seq of the bucket's log, and returns once
+// the provider holds it durably. The request is signed by signer, a writer
+// of the bucket; leaf carries the signature of the writer who wrote the
+// leaf (core.SignLeaf), who may be another writer whose leaf signer
+// forwards. The body streams; nothing is buffered. A write that already
+// landed returns the same answer again. A provider behind leaf.Seq answers
+// kind conflict with its leaf count in the *wire.RemoteError.
+func (c *Client) Write(ctx context.Context, bucket core.BucketID, leaf core.SignedLeaf, body io.Reader, signer core.PrivateKey) (WriteResult, error) {
 	const op = "providerclient.Write"
 	var res WriteResult
 	chainID, err := c.chain(ctx)
@@ -216,21 +218,22 @@ func (c *Client) Write(ctx context.Context, bucket core.BucketID, seq uint64, bo
 	if err != nil {
 		return res, err
 	}
-	auth := wire.WriteAuth{ChainID: chainID, Bucket: bucket, Seq: seq, ContentHash: contentHash, Size: size, Nonce: nonce, Expiry: c.o.Now().Add(RequestLifetime).Unix()}
-	sw, err := wire.NewSignedWrite(auth, signer)
+	lf := leaf.Leaf
+	auth := wire.WriteAuth{ChainID: chainID, Bucket: bucket, Seq: lf.Seq, ContentHash: lf.ContentHash, Size: lf.Size, Nonce: nonce, Expiry: c.o.Now().Add(RequestLifetime).Unix()}
+	sw, err := wire.NewSignedWrite(auth, leaf, signer)
 	if err != nil {
 		return res, core.E(op, core.KindOf(err), err)
 	}
 	ctx, cancel := c.reqCtx(ctx)
 	defer cancel()
-	if size == 0 {
+	if lf.Size == 0 {
 		body = http.NoBody
 	}
-	req, err := http.NewRequestWithContext(ctx, http.MethodPut, c.base+wire.WritePath(bucket, seq), body)
+	req, err := http.NewRequestWithContext(ctx, http.MethodPut, c.base+wire.WritePath(bucket, lf.Seq), body)
 	if err != nil {
 		return res, core.E(op, core.Invalid, err)
 	}
-	req.ContentLength = int64(size)
+	req.ContentLength = int64(lf.Size)
 	req.Header.Set("Content-Type", "application/octet-stream")
 	sw.SetHeaders(req.Header)
 	resp, err := c.hc.Do(req)
@@ -241,7 +244,7 @@ func (c *Client) Write(ctx context.Context, bucket core.BucketID, seq uint64, bo
 	if err := c.decode(op, resp, &res); err != nil {
 		return res, err
 	}
-	if res.Leaf != (core.Leaf{Seq: seq, ContentHash: contentHash, Size: size}) {
+	if res.Leaf != lf {
 		return res, core.Errorf(op, core.Corrupt, "provider acknowledged leaf %+v, not the write sent", res.Leaf)
 	}
 	return res, nil
@@ -285,20 +288,8 @@ func (c *Client) blobRequest(ctx context.Context, op, method string, bucket core
 	if err != nil {
 		return nil, core.E(op, core.Invalid, err)
 	}
-	if !c.o.Signer.IsZero() {
-		chainID, err := c.chain(ctx)
-		if err != nil {
-			return nil, core.E(op, core.KindOf(err), err)
-		}
-		nonce, err := wire.NewNonce(nil)
-		if err != nil {
-			return nil, err
-		}
-		sr, err := wire.NewSignedRead(wire.ReadAuth{ChainID: chainID, Bucket: bucket, ContentHash: hash, Nonce: nonce, Expiry: c.o.Now().Add(RequestLifetime).Unix()}, c.o.Signer)
-		if err != nil {
-			return nil, core.E(op, core.KindOf(err), err)
-		}
-		sr.SetHeaders(req.Header)
+	if err := c.signRead(ctx, op, req, bucket, wire.BlobPath(bucket, hash)); err != nil {
+		return nil, err
 	}
 	resp, err := c.hc.Do(req)
 	if err != nil {
@@ -310,6 +301,32 @@ func (c *Client) blobRequest(ctx context.Context, op, method string, bucket core
 	}
 	return resp, nil
 }
+
+// signRead signs req as a read of resource in bucket by Options.Signer;
+// without a signer the request goes unsigned (and a provider refuses it).
+func (c *Client) signRead(ctx context.Context, op string, req *http.Request, bucket core.BucketID, resource string) error {
+	if c.o.Signer.IsZero() {
+		return nil
+	}
+	chainID, err := c.chain(ctx)
+	if err != nil {
+		return core.E(op, core.KindOf(err), err)
+	}
+	nonce, err := wire.NewNonce(nil)
+	if err != nil {
+		return err
+	}
+	sr, err := wire.NewSignedRead(wire.ReadAuth{ChainID: chainID, Bucket: bucket, Resource: resource, Nonce: nonce, Expiry: c.o.Now().Add(RequestLifetime).Unix()}, c.o.Signer)
+	if err != nil {
+		return core.E(op, core.KindOf(err), err)
+	}
+	sr.SetHeaders(req.Header)
+	return nil
+}
+
+// ChainID returns the chain id the client's signed requests are bound to:
+// Options.ChainID, else the one the provider names in /health.
+func (c *Client) ChainID(ctx context.Context) (string, error) { return c.chain(ctx) }
 
 // chain returns the chain id that signed requests are bound to.
 func (c *Client) chain(ctx context.Context) (string, error) {
@@ -342,7 +359,9 @@ func (c *Client) reqCtx(ctx context.Context) (context.Context, context.CancelFun
 // maxJSON bounds a JSON answer (10 000 leaves are about 1.5 MB).
 const maxJSON = 16 << 20
 
-func (c *Client) getJSON(ctx context.Context, op, path string, q url.Values, out any) error {
+// getJSON gets path?q and decodes the JSON answer into out. A bucket other
+// than 0 makes it a private read of that bucket, signed (signRead).
+func (c *Client) getJSON(ctx context.Context, op, path string, q url.Values, bucket core.BucketID, out any) error {
 	ctx, cancel := c.reqCtx(ctx)
 	defer cancel()
 	u := c.base + path
@@ -354,6 +373,11 @@ func (c *Client) getJSON(ctx context.Context, op, path string, q url.Values, out
 		return core.E(op, core.Invalid, err)
 	}
 	req.Header.Set("Accept", "application/json")
+	if bucket != 0 {
+		if err := c.signRead(ctx, op, req, bucket, wire.ReadResource(path, q)); err != nil {
+			return err
+		}
+	}
 	resp, err := c.hc.Do(req)
 	if err != nil {
 		return transportError(op, err)

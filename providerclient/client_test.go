@@ -196,6 +196,7 @@ func TestBlobVerified(t *testing.T) {
 
 // Write streams its body and signs what it sends.
 func TestWriteSigned(t *testing.T) {
+	alice, _ := core.DevKey("alice")
 	bob, _ := core.DevKey("bob")
 	data := []byte("hello cairn")
 	h := core.Sum256(data)
@@ -210,7 +211,7 @@ func TestWriteSigned(t *testing.T) {
 		}
 		sw.ChainID = "test-chain"
 		body, _ := io.ReadAll(r.Body)
-		if err := sw.Verify(sw.Writer, sw.Signature); err != nil || sw.Writer != bob.Account() || sw.Seq != 7 || sw.Bucket != 3 || !bytes.Equal(body, data) || sw.ContentHash != h || r.ContentLength != int64(len(data)) {
+		if err := sw.Verify(sw.Writer, sw.Signature); err != nil || sw.SignedLeaf().Verify("test-chain", 3) != nil || sw.LeafWriter != alice.Account() || sw.Writer != bob.Account() || sw.Seq != 7 || sw.Bucket != 3 || !bytes.Equal(body, data) || sw.ContentHash != h || r.ContentLength != int64(len(data)) {
 			wire.WriteError(w, core.Errorf("fake", core.Invalid, "bad write %+v %v", sw, err))
 			return
 		}
@@ -221,12 +222,17 @@ func TestWriteSigned(t *testing.T) {
 		json.NewEncoder(w).Encode(wire.Health{ChainID: "test-chain"})
 	})
 	wc, _ := providerclient.New(srv.URL, providerclient.Options{}) // learns the chain id from /health
-	res, err := wc.Write(context.Background(), 3, 7, bytes.NewReader(data), uint64(len(data)), h, bob)
+	// bob forwards a leaf alice wrote (as when catching a provider up).
+	leaf, _ := core.SignLeaf(alice, "test-chain", 3, core.Leaf{Seq: 7, ContentHash: h, Size: uint64(len(data))})
+	res, err := wc.Write(context.Background(), 3, leaf, bytes.NewReader(data), bob)
 	if err != nil || res.LeafCount != 8 {
 		t.Fatalf("write: %+v %v", res, err)
 	}
 	// An acknowledgement of another leaf is corrupt.
-	if _, err := wc.Write(context.Background(), 3, 7, bytes.NewReader([]byte("other data!")), 11, core.Sum256([]byte("other data!")), bob); core.KindOf(err) == core.Other {
+	other := []byte("other data!")
+	leaf, _ = core.SignLeaf(alice, "test-chain", 3, core.Leaf{Seq: 7, ContentHash: core.Sum256(other), Size: uint64(len(other))})
+	if _, err := wc.Write(context.Background(), 3, leaf, bytes.NewReader(other), bob); core.KindOf(err) == core.Other {
 		t.Fatalf("mismatched acknowledgement accepted: %v", err)
 	}
+
 }

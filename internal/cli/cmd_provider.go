@@ -47,7 +47,7 @@ func (o *ProviderRunOptions) AddFlags(cmd *cobra.Command) {
 	f.Uint64Var(&o.Config.MaxBlobSize, "max-blob", o.Config.MaxBlobSize, "largest write accepted, bytes")
 	f.DurationVar(&o.Config.SyncInterval, "sync-interval", o.Config.SyncInterval, "how often buckets are synced from peers")
 	f.DurationVar(&o.Config.ChallengePollInterval, "challenge-poll", o.Config.ChallengePollInterval, "how often open challenges are listed")
-	f.DurationVar(&o.Config.DiscoveryInterval, "discovery-interval", o.Config.DiscoveryInterval, "how often the chain is scanned for this provider's buckets")
+	f.DurationVar(&o.Config.DiscoveryInterval, "discovery-interval", o.Config.DiscoveryInterval, "how often the chain is asked for this provider's agreements")
 }
 
 func newProviderRunCmd(g *Globals) *cobra.Command {

@@ -122,7 +122,15 @@ func runRawWrite(ctx context.Context, g *Globals, o RawWriteOptions) (RawWritten
 		}
 		seq = sc.StartSeq + sc.LeafCount
 	}
-	res, err := c.Write(ctx, bucket, seq, f, uint64(size), sum, signer)
+	chainID, err := c.ChainID(ctx)
+	if err != nil {
+		return r, err
+	}
+	leaf, err := core.SignLeaf(signer, chainID, bucket, core.Leaf{Seq: seq, ContentHash: sum, Size: uint64(size)})
+	if err != nil {
+		return r, err
+	}
+	res, err := c.Write(ctx, bucket, leaf, f, signer)
 	if err != nil {
 		return r, err
 	}

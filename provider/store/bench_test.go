@@ -22,7 +22,7 @@ func BenchmarkAppend1MiB(b *testing.B) {
 			b.SetBytes(int64(len(data)))
 			for i := 0; i < b.N; i++ {
 				data[0], data[1], data[2] = byte(i), byte(i>>8), byte(i>>16)
-				w := store.Write{Leaf: core.Leaf{Seq: uint64(i), ContentHash: core.Sum256(data), Size: uint64(len(data))}, Data: bytes.NewReader(data), MaxBytes: storetest.Unlimited}
+				w := store.Write{Leaf: core.SignedLeaf{Leaf: core.Leaf{Seq: uint64(i), ContentHash: core.Sum256(data), Size: uint64(len(data))}}, Data: bytes.NewReader(data), MaxBytes: storetest.Unlimited}
 				if _, err := s.Append(1, w); err != nil {
 					b.Fatal(err)
 				}

@@ -33,6 +33,8 @@ type db struct {
 
 	mu   sync.Mutex
 	logs map[core.BucketID]*bucketLog
+
+	nonceMu sync.Mutex // makes UseNonce's check and record one step
 }
 
 // bucketLog is one bucket's log: its committed state and its MMR.
@@ -42,7 +44,7 @@ type bucketLog struct {
 	mu    sync.RWMutex
 	state State // committed; guarded by mu
 	nodes *nodeStore
-	mmr   *mmr.MMR // guarded by wmu for appends; its own lock for reads
+	mmr   *mmr.MMR // appended to under wmu; the pointer is replaced under mu (see tree)
 	err   error    // set if the log could not be reopened after a failed commit
 }
 
@@ -136,6 +138,14 @@ func (d *db) log(b core.BucketID, create bool) *bucketLog {
 	return l
 }
 
+// tree returns the log's MMR. The pointer is read under mu because Append
+// replaces the MMR after a failed commit while readers may be proving.
+func (l *bucketLog) tree() *mmr.MMR {
+	l.mu.RLock()
+	defer l.mu.RUnlock()
+	return l.mmr
+}
+
 func (l *bucketLog) committed() State {
 	l.mu.RLock()
 	defer l.mu.RUnlock()
@@ -152,7 +162,8 @@ func (d *db) Append(b core.BucketID, w Write) (Appended, error) {
 	if b == 0 {
 		return Appended{}, core.Errorf(op, core.Invalid, "bucket id 0 is not a bucket")
 	}
-	lf := w.Leaf
+	sl := w.Leaf
+	lf := sl.Leaf
 	if lf.Size > d.opts.MaxBlobSize {
 		return Appended{}, core.Errorf(op, core.Invalid, "blob of %d bytes is over the store's limit of %d", lf.Size, d.opts.MaxBlobSize)
 	}
@@ -184,10 +195,12 @@ func (d *db) Append(b core.BucketID, w Write) (Appended, error) {
 		if err != nil {
 			return Appended{}, core.E(op, core.KindOf(err), err)
 		}
-		if have != lf {
+		// The same leaf signed again (or by another writer) is the same
+		// write: the first signature stays.
+		if have.Leaf != lf {
 			return Appended{}, core.Errorf(op, core.Conflict, "seq %d already holds blob %s of %d bytes, not %s of %d bytes", lf.Seq, have.ContentHash, have.Size, lf.ContentHash, lf.Size)
 		}
-		root, err := l.mmr.RootAt(index + 1)
+		root, err := l.tree().RootAt(index + 1)
 		if err != nil {
 			return Appended{}, core.E(op, core.Internal, err)
 		}
@@ -199,34 +212,44 @@ func (d *db) Append(b core.BucketID, w Write) (Appended, error) {
 		return Appended{}, core.E(op, core.Invalid, &QuotaError{Used: st.Bytes, Size: lf.Size, Max: w.MaxBytes})
 	}
 
+	// The data may be skipped only when this bucket's own log already
+	// holds a leaf with that hash, so its bytes were verified for this
+	// bucket. A blob stored for another bucket is not enough: a peer could
+	// list someone else's content hash in its own bucket's log and then
+	// read it through this one.
 	var bt batch
-	haveBlob, err := d.kv.has(blobKey(lf.ContentHash))
+	inBucket, err := d.kv.has(bucketBlobKey(b, lf.ContentHash))
 	if err != nil {
 		return Appended{}, core.E(op, core.Internal, err)
 	}
-	if w.Data == nil && !haveBlob {
-		return Appended{}, core.Errorf(op, core.Invalid, "no data for blob %s, which is not stored", lf.ContentHash)
+	if w.Data == nil && !inBucket {
+		return Appended{}, core.Errorf(op, core.Invalid, "no data for blob %s, which bucket %s does not hold", lf.ContentHash, b)
 	}
-	if w.Data != nil {
+	if !inBucket {
 		data, err := readBlob(w.Data, lf)
 		if err != nil {
 			return Appended{}, core.E(op, core.KindOf(err), err)
 		}
+		haveBlob, err := d.kv.has(blobKey(lf.ContentHash))
+		if err != nil {
+			return Appended{}, core.E(op, core.Internal, err)
+		}
 		if !haveBlob {
 			bt.set(blobKey(lf.ContentHash), data)
 		}
+		bt.set(bucketBlobKey(b, lf.ContentHash), nil)
 	}
-	bt.set(bucketBlobKey(b, lf.ContentHash), nil)
 	index := st.LeafCount
-	bt.set(leafKey(b, index), lf.Bytes())
-	if _, err := l.mmr.AppendHash(mmr.LeafHash(lf.Bytes())); err != nil {
+	bt.set(leafKey(b, index), encodeLeaf(sl))
+	m := l.tree()
+	if _, err := m.AppendHash(mmr.LeafHash(lf.Bytes())); err != nil {
 		l.nodes.discard()
 		return Appended{}, core.E(op, core.Invalid, err)
 	}
 	for i, h := range l.nodes.pending {
 		bt.set(nodeKey(b, l.nodes.committed+uint64(i)), h[:])
 	}
-	root, _ := l.mmr.Root()
+	root, _ := m.Root()
 	ns := State{Bucket: b, StartSeq: st.StartSeq, LeafCount: st.LeafCount + 1, Bytes: st.Bytes + lf.Size, Root: root}
 	bt.set(stateKey(b), encodeState(ns))
 	if nk != nil {
@@ -235,11 +258,15 @@ func (d *db) Append(b core.BucketID, w Write) (Appended, error) {
 	if err := d.kv.apply(&bt, !d.opts.NoSync); err != nil {
 		// Nothing was written: forget the nodes and rebuild the MMR's
 		// peaks from what is stored.
+		// Readers use the MMR without the append lock, so the
+		// rebuilt one is swapped in under l.mu.
 		l.nodes.discard()
 		if m, rerr := mmr.New(l.nodes); rerr != nil {
 			l.err = fmt.Errorf("reopening the log after a failed commit: %w", rerr)
 		} else {
+			l.mu.Lock()
 			l.mmr = m
+			l.mu.Unlock()
 		}
 		return Appended{}, core.E(op, core.Internal, err)
 	}
@@ -299,31 +326,31 @@ func (d *db) Buckets() ([]core.BucketID, error) {
 	return out, nil
 }
 
-func (d *db) leafAt(b core.BucketID, index uint64) (core.Leaf, error) {
+func (d *db) leafAt(b core.BucketID, index uint64) (core.SignedLeaf, error) {
 	v, err := d.kv.get(leafKey(b, index))
 	if errors.Is(err, errNoKey) {
-		return core.Leaf{}, core.Errorf("store.leaf", core.Corrupt, "bucket %s: leaf %d is missing", b, index)
+		return core.SignedLeaf{}, core.Errorf("store.leaf", core.Corrupt, "bucket %s: leaf %d is missing", b, index)
 	}
 	if err != nil {
-		return core.Leaf{}, core.E("store.leaf", core.Internal, err)
+		return core.SignedLeaf{}, core.E("store.leaf", core.Internal, err)
 	}
-	lf, err := core.ParseLeaf(v)
+	sl, err := decodeLeaf(v)
 	if err != nil {
-		return core.Leaf{}, core.E("store.leaf", core.Corrupt, err)
+		return core.SignedLeaf{}, core.E("store.leaf", core.Corrupt, fmt.Errorf("bucket %s leaf %d: %w", b, index, err))
 	}
-	return lf, nil
+	return sl, nil
 }
 
-func (d *db) Leaf(b core.BucketID, seq uint64) (core.Leaf, error) {
+func (d *db) Leaf(b core.BucketID, seq uint64) (core.SignedLeaf, error) {
 	const op = "store.Leaf"
 	leave, err := d.enter(op)
 	if err != nil {
-		return core.Leaf{}, err
+		return core.SignedLeaf{}, err
 	}
 	defer leave()
 	st, _ := d.stateOf(b)
 	if seq < st.StartSeq || seq >= st.NextSeq() {
-		return core.Leaf{}, core.Errorf(op, core.NotFound, "bucket %s: no leaf at seq %d (log holds [%d, %d))", b, seq, st.StartSeq, st.NextSeq())
+		return core.SignedLeaf{}, core.Errorf(op, core.NotFound, "bucket %s: no leaf at seq %d (log holds [%d, %d))", b, seq, st.StartSeq, st.NextSeq())
 	}
 	return d.leafAt(b, seq-st.StartSeq)
 }
@@ -335,7 +362,7 @@ func (d *db) stateOf(b core.BucketID) (State, *bucketLog) {
 	return State{Bucket: b, Root: emptyRoot}, nil
 }
 
-func (d *db) Leaves(b core.BucketID, from uint64, limit int) ([]core.Leaf, error) {
+func (d *db) Leaves(b core.BucketID, from uint64, limit int) ([]core.SignedLeaf, error) {
 	const op = "store.Leaves"
 	leave, err := d.enter(op)
 	if err != nil {
@@ -351,12 +378,12 @@ func (d *db) Leaves(b core.BucketID, from uint64, limit int) ([]core.Leaf, error
 	}
 	end := st.NextSeq()
 	if from >= end {
-		return []core.Leaf{}, nil
+		return []core.SignedLeaf{}, nil
 	}
 	if n := end - from; n > uint64(limit) {
 		end = from + uint64(limit)
 	}
-	out := make([]core.Leaf, 0, end-from)
+	out := make([]core.SignedLeaf, 0, end-from)
 	for seq := from; seq < end; seq++ {
 		lf, err := d.leafAt(b, seq-st.StartSeq)
 		if err != nil {
@@ -390,7 +417,7 @@ func (d *db) RootAt(b core.BucketID, leafCount uint64) (mmr.Hash, error) {
 	if l == nil {
 		return emptyRoot, nil
 	}
-	h, err := l.mmr.RootAt(leafCount)
+	h, err := l.tree().RootAt(leafCount)
 	if err != nil {
 		return mmr.Hash{}, core.E(op, core.Internal, err)
 	}
@@ -468,7 +495,7 @@ func (d *db) Proof(b core.BucketID, leafIndex, leafCount uint64) (*mmr.Inclusion
 	if err != nil {
 		return nil, err
 	}
-	p, err := l.mmr.Proof(leafIndex, leafCount)
+	p, err := l.tree().Proof(leafIndex, leafCount)
 	if err != nil {
 		return nil, core.E(op, core.Internal, err)
 	}
@@ -492,20 +519,20 @@ func (d *db) ConsistencyProof(b core.BucketID, oldCount, newCount uint64) (*mmr.
 	if l == nil { // 0 -> 0 on a bucket with no log
 		return &mmr.ConsistencyProof{}, nil
 	}
-	p, err := l.mmr.ConsistencyProof(oldCount, newCount)
+	p, err := l.tree().ConsistencyProof(oldCount, newCount)
 	if err != nil {
 		return nil, core.E(op, core.Internal, err)
 	}
 	return p, nil
 }
 
-func (d *db) HasBlob(h core.H256) (bool, error) {
+func (d *db) HasBlob(b core.BucketID, h core.H256) (bool, error) {
 	leave, err := d.enter("store.HasBlob")
 	if err != nil {
 		return false, err
 	}
 	defer leave()
-	ok, err := d.kv.has(blobKey(h))
+	ok, err := d.kv.has(bucketBlobKey(b, h))
 	if err != nil {
 		return false, core.E("store.HasBlob", core.Internal, err)
 	}
@@ -534,6 +561,31 @@ func (d *db) OpenBlob(b core.BucketID, h core.H256) (*Blob, error) {
 		return nil, core.E(op, core.Internal, err)
 	}
 	return newBlob(v, c), nil
+}
+
+func (d *db) UseNonce(b core.BucketID, n Nonce) error {
+	const op = "store.UseNonce"
+	leave, err := d.enter(op)
+	if err != nil {
+		return err
+	}
+	defer leave()
+	k := nonceKey(b, n)
+	d.nonceMu.Lock()
+	defer d.nonceMu.Unlock()
+	if seen, err := d.kv.has(k); err != nil {
+		return core.E(op, core.Internal, err)
+	} else if seen {
+		return core.Errorf(op, core.Unauthorized, "nonce %x of %s was already used", n.Value, n.Writer.Short())
+	}
+	var bt batch
+	bt.set(k, nil)
+	// Not fsynced: the nonce must survive a restart of the process, and a
+	// lost one after a power cut only lets a read be repeated.
+	if err := d.kv.apply(&bt, false); err != nil {
+		return core.E(op, core.Internal, err)
+	}
+	return nil
 }
 
 func (d *db) PruneNonces(t time.Time) (int, error) {

@@ -2,12 +2,14 @@ package store
 
 import (
 	"encoding/binary"
+	"fmt"
 
 	"github.com/cairn-storage/cairn/core"
 )
 
 // formatVersion is stored at key "v"; a store of another format is refused.
-const formatVersion = "cairn-provider-store/1"
+// Version 2 stores each leaf with its writer's signature.
+const formatVersion = "cairn-provider-store/2"
 
 var versionKey = []byte("v")
 
@@ -41,6 +43,30 @@ func nonceKey(b core.BucketID, n Nonce) []byte {
 	k = binary.BigEndian.AppendUint64(k, uint64(b))
 	k = append(k, n.Writer[:]...)
 	return append(k, n.Value[:]...)
+}
+
+// encodeLeaf is Leaf.Bytes(), the writer and the writer's signature.
+func encodeLeaf(sl core.SignedLeaf) []byte {
+	b := make([]byte, 0, leafRecordSize)
+	b = append(b, sl.Leaf.Bytes()...)
+	b = append(b, sl.Writer[:]...)
+	return append(b, sl.Signature[:]...)
+}
+
+const leafRecordSize = core.LeafSize + len(core.AccountID{}) + len(core.Signature{})
+
+func decodeLeaf(b []byte) (core.SignedLeaf, error) {
+	if len(b) != leafRecordSize {
+		return core.SignedLeaf{}, fmt.Errorf("leaf record of %d bytes, want %d", len(b), leafRecordSize)
+	}
+	lf, err := core.ParseLeaf(b[:core.LeafSize])
+	if err != nil {
+		return core.SignedLeaf{}, err
+	}
+	sl := core.SignedLeaf{Leaf: lf}
+	copy(sl.Writer[:], b[core.LeafSize:])
+	copy(sl.Signature[:], b[core.LeafSize+len(sl.Writer):])
+	return sl, nil
 }
 
 // encodeState is start_seq, leaf_count, bytes (u64 BE each).

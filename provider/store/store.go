@@ -19,14 +19,17 @@ import (
 // for a storage failure.
 type Store interface {
 	// Append appends w.Leaf to bucket's log if w.Leaf.Seq is the log's next
-	// seq (start_seq + leaf_count), and returns once the blob, the leaf, the
-	// MMR nodes, the log state and the nonce are durable, all or none.
+	// seq (start_seq + leaf_count), and returns once the blob, the leaf
+	// with its writer's signature, the MMR nodes, the log state and the
+	// nonce are durable, all or none. The store keeps the signature but
+	// does not check it: the caller verifies it against chain state.
 	//
 	// A w.Nonce already recorded is refused first (kind Unauthorized),
 	// whatever the write: a replay. If w.Leaf.Seq is already in the log and
-	// holds the same leaf, Append writes nothing and returns the answer of
-	// the first append with Existing set: retries (with a fresh nonce) are
-	// safe. If it holds a different leaf: kind Conflict. If w.Leaf.Seq is
+	// holds the same leaf (whoever signed it), Append writes nothing and
+	// returns the answer of the first append with Existing set: retries
+	// (with a fresh nonce) are safe. If it holds a different leaf: kind
+	// Conflict. If w.Leaf.Seq is
 	// past the next seq: kind Conflict with a *SeqGapError in the chain. A
 	// log that would pass w.MaxBytes: kind Invalid with a *QuotaError. Data
 	// that does not hash to w.Leaf.ContentHash: kind Corrupt.
@@ -39,11 +42,12 @@ type Store interface {
 	// Buckets lists the buckets that have a log, in increasing order.
 	Buckets() ([]core.BucketID, error)
 
-	// Leaves returns up to limit leaves from seq from on.
-	Leaves(bucket core.BucketID, from uint64, limit int) ([]core.Leaf, error)
+	// Leaves returns up to limit leaves from seq from on, each with the
+	// writer's signature it was appended with.
+	Leaves(bucket core.BucketID, from uint64, limit int) ([]core.SignedLeaf, error)
 
-	// Leaf returns the leaf at seq; kind NotFound past the log.
-	Leaf(bucket core.BucketID, seq uint64) (core.Leaf, error)
+	// Leaf returns the signed leaf at seq; kind NotFound past the log.
+	Leaf(bucket core.BucketID, seq uint64) (core.SignedLeaf, error)
 
 	// RootAt returns the MMR root of the log's first leafCount leaves; kind
 	// NotFound if the log is shorter.
@@ -62,15 +66,22 @@ type Store interface {
 	// ConsistencyProof proves that RootAt(newCount) extends RootAt(oldCount).
 	ConsistencyProof(bucket core.BucketID, oldCount, newCount uint64) (*mmr.ConsistencyProof, error)
 
-	// HasBlob reports whether the blob is stored (for any bucket).
-	HasBlob(hash core.H256) (bool, error)
+	// HasBlob reports whether bucket's log holds a leaf with that content
+	// hash, whose bytes were verified for this bucket. A blob stored only
+	// for another bucket does not count.
+	HasBlob(bucket core.BucketID, hash core.H256) (bool, error)
 
 	// OpenBlob opens a blob that bucket's log references; kind NotFound if
 	// the log holds no leaf with that content hash. The caller closes it.
 	OpenBlob(bucket core.BucketID, hash core.H256) (*Blob, error)
 
-	// PruneNonces forgets write nonces that expired before t and returns
-	// how many it dropped.
+	// UseNonce records a signed read's nonce for bucket until its expiry;
+	// kind Unauthorized if it is already recorded (a replay). Read nonces
+	// survive a restart like write nonces.
+	UseNonce(bucket core.BucketID, n Nonce) error
+
+	// PruneNonces forgets write and read nonces that expired before t and
+	// returns how many it dropped.
 	PruneNonces(t time.Time) (int, error)
 
 	// Close releases the store. Calls after Close fail with kind Unavailable.
@@ -79,11 +90,12 @@ type Store interface {
 
 // Write is one append.
 type Write struct {
-	// Leaf is the write: its seq, the SHA-256 of the blob and its size.
-	Leaf core.Leaf
+	// Leaf is the write (its seq, the SHA-256 of the blob and its size)
+	// with the signature of the bucket writer who wrote it.
+	Leaf core.SignedLeaf
 	// Data supplies exactly Leaf.Size bytes of the blob; Append reads no
-	// more. Nil is allowed when the blob is already stored (HasBlob), as
-	// when a replica syncs a blob it holds for another bucket.
+	// more. Nil is allowed only when this bucket's log already holds the
+	// blob (HasBlob), as for a retried write; it is then not read.
 	Data io.Reader
 	// MaxBytes bounds the sum of the leaf sizes of the log after this write
 	// (the agreement's max bytes). Zero admits only empty blobs.
@@ -93,7 +105,7 @@ type Write struct {
 	Nonce *Nonce
 }
 
-// Nonce identifies a signed write until its expiry.
+// Nonce identifies a signed request (a write or a read) until its expiry.
 type Nonce struct {
 	Writer core.AccountID
 	Value  [16]byte

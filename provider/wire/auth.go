@@ -4,6 +4,7 @@ import (
 	"crypto/rand"
 	"encoding/binary"
 	"io"
+	"net/url"
 	"time"
 
 	"github.com/cairn-storage/cairn/core"
@@ -13,7 +14,10 @@ import (
 // be taken for a read signature, a commitment or a chain transaction.
 const (
 	WriteDomain = "cairn/write/v1\x00"
-	ReadDomain  = "cairn/read/v1\x00"
+	// ReadDomain is v2: a read signature names the resource it reads (a
+	// blob, or a leaf list or proof with its query), so one signed read
+	// cannot be spent on another.
+	ReadDomain = "cairn/read/v2\x00"
 )
 
 // MaxRequestLifetime is how far in the future a signed request's expiry may
@@ -94,35 +98,56 @@ func (a WriteAuth) Verify(writer core.AccountID, sig core.Signature) error {
 }
 
 // ReadAuth is what a bucket member or one of the bucket's providers signs
-// to read a blob of the bucket.
+// to read a blob, the leaf list or a proof of the bucket.
 type ReadAuth struct {
-	ChainID     string
-	Bucket      core.BucketID
-	ContentHash core.H256
-	Nonce       Nonce
-	Expiry      int64 // unix seconds
+	ChainID string
+	Bucket  core.BucketID
+	// Resource names what is read: the request path and, for a route with
+	// a query, "?" and the query in canonical form (ReadResource).
+	Resource string
+	Nonce    Nonce
+	Expiry   int64 // unix seconds
+}
+
+// MaxResourceLen bounds ReadAuth.Resource.
+const MaxResourceLen = 1024
+
+// ReadResource is the resource a signed read of path with query q names:
+// path alone without a query, else path, "?" and q.Encode() (keys sorted,
+// values in order), the form a provider rebuilds from the query it parsed.
+func ReadResource(path string, q url.Values) string {
+	if len(q) == 0 {
+		return path
+	}
+	return path + "?" + q.Encode()
 }
 
 // Payload returns the bytes the reader signs (integers big-endian):
 //
 //	size  field
-//	14    ReadDomain ("cairn/read/v1" and a NUL)
+//	14    ReadDomain ("cairn/read/v2" and a NUL)
 //	1     L = len(chain id), 1..64
 //	L     chain id
 //	8     bucket id
-//	32    content hash
+//	2     R = len(resource), 1..MaxResourceLen
+//	R     resource, e.g. "/buckets/1/blobs/<hash>" or
+//	      "/leaves?bucket_id=1&from=0&limit=100"
 //	16    nonce
 //	8     expiry, unix seconds
 func (a ReadAuth) Payload() ([]byte, error) {
 	if err := checkChainID("wire.ReadAuth", a.ChainID); err != nil {
 		return nil, err
 	}
-	b := make([]byte, 0, len(ReadDomain)+1+len(a.ChainID)+8+32+16+8)
+	if len(a.Resource) == 0 || len(a.Resource) > MaxResourceLen {
+		return nil, core.Errorf("wire.ReadAuth", core.Invalid, "resource must be 1..%d bytes, got %d", MaxResourceLen, len(a.Resource))
+	}
+	b := make([]byte, 0, len(ReadDomain)+1+len(a.ChainID)+8+2+len(a.Resource)+16+8)
 	b = append(b, ReadDomain...)
 	b = append(b, byte(len(a.ChainID)))
 	b = append(b, a.ChainID...)
 	b = binary.BigEndian.AppendUint64(b, uint64(a.Bucket))
-	b = append(b, a.ContentHash[:]...)
+	b = binary.BigEndian.AppendUint16(b, uint16(len(a.Resource)))
+	b = append(b, a.Resource...)
 	b = append(b, a.Nonce[:]...)
 	b = binary.BigEndian.AppendUint64(b, uint64(a.Expiry))
 	return b, nil

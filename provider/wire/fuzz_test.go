@@ -14,9 +14,11 @@ import (
 // kind. Seed corpora live in testdata/fuzz.
 
 func FuzzParseWrite(f *testing.F) {
-	f.Add("1", "0", "d04ab232742bb4ab3a1368bd4615e4e6d0224ab71a016baf8520a332c9778737", "2d711642b726b04401627ca9fbac32f5c8530fb1903cc4db02258717921a4881", "1", "0102030405060708090a0b0c0d0e0f10", "1700000000", "00")
-	f.Fuzz(func(t *testing.T, bucket, seq, writer, hash, size, nonce, expiry, sig string) {
+	f.Add("1", "0", "d04ab232742bb4ab3a1368bd4615e4e6d0224ab71a016baf8520a332c9778737", "2d711642b726b04401627ca9fbac32f5c8530fb1903cc4db02258717921a4881", "1", "0102030405060708090a0b0c0d0e0f10", "1700000000", "00", "d04ab232742bb4ab3a1368bd4615e4e6d0224ab71a016baf8520a332c9778737", "00")
+	f.Fuzz(func(t *testing.T, bucket, seq, writer, hash, size, nonce, expiry, sig, leafWriter, leafSig string) {
 		h := http.Header{}
+		h.Set(wire.HeaderLeafWriter, leafWriter)
+		h.Set(wire.HeaderLeafSignature, leafSig)
 		h.Set(wire.HeaderWriter, writer)
 		h.Set(wire.HeaderContentHash, hash)
 		h.Set(wire.HeaderSize, size)
@@ -32,26 +34,35 @@ func FuzzParseWrite(f *testing.F) {
 		}
 		w.ChainID = "fuzz"
 		_ = w.Verify(w.Writer, w.Signature)
+		_ = w.SignedLeaf().Verify("fuzz", w.Bucket)
 	})
 }
 
 func FuzzParseRead(f *testing.F) {
-	f.Add("1", "2d711642b726b04401627ca9fbac32f5c8530fb1903cc4db02258717921a4881", "d04ab232742bb4ab3a1368bd4615e4e6d0224ab71a016baf8520a332c9778737", "0102030405060708090a0b0c0d0e0f10", "1700000000", "00")
-	f.Fuzz(func(t *testing.T, bucket, hash, reader, nonce, expiry, sig string) {
+	f.Add("1", "2d711642b726b04401627ca9fbac32f5c8530fb1903cc4db02258717921a4881", "d04ab232742bb4ab3a1368bd4615e4e6d0224ab71a016baf8520a332c9778737", "0102030405060708090a0b0c0d0e0f10", "1700000000", "00", "bucket_id=1&from=0")
+	f.Fuzz(func(t *testing.T, bucket, hash, reader, nonce, expiry, sig, rawQuery string) {
 		h := http.Header{}
 		h.Set(wire.HeaderReader, reader)
 		h.Set(wire.HeaderNonce, nonce)
 		h.Set(wire.HeaderExpiry, expiry)
 		h.Set(wire.HeaderSignature, sig)
-		r, err := wire.ParseRead(bucket, hash, h)
-		if err != nil {
-			if k := core.KindOf(err); k != core.Invalid && k != core.Unauthorized {
-				t.Fatalf("kind %v: %v", k, err)
+		check := func(r wire.SignedRead, err error) {
+			if err != nil {
+				if k := core.KindOf(err); k != core.Invalid && k != core.Unauthorized {
+					t.Fatalf("kind %v: %v", k, err)
+				}
+				return
 			}
-			return
+			r.ChainID = "fuzz"
+			_ = r.Verify(r.Reader, r.Signature)
 		}
-		r.ChainID = "fuzz"
-		_ = r.Verify(r.Reader, r.Signature)
+		check(wire.ParseRead(bucket, hash, h))
+		// A private metadata read: the resource is the route and its query.
+		if v, err := url.ParseQuery(rawQuery); err == nil {
+			if q, err := wire.ParseLeavesQuery(v); err == nil {
+				check(wire.ParseReadHeaders(q.Bucket, wire.ReadResource(wire.PathLeaves, v), h))
+			}
+		}
 	})
 }
 

@@ -22,6 +22,12 @@ const (
 	HeaderNonce       = "Cairn-Nonce"        // 16 random bytes
 	HeaderExpiry      = "Cairn-Expiry"       // unix seconds
 	HeaderSignature   = "Cairn-Signature"    // ed25519 over the payload
+	// A write also carries the leaf it appends, signed by a bucket writer
+	// (core.SignLeaf): the account and its signature. The leaf writer may
+	// differ from the request's signer, who may forward another writer's
+	// leaf (a writer catching a lagging provider up).
+	HeaderLeafWriter    = "Cairn-Leaf-Writer"
+	HeaderLeafSignature = "Cairn-Leaf-Signature"
 )
 
 // Route paths and path builders.
@@ -51,15 +57,28 @@ type SignedWrite struct {
 	WriteAuth
 	Writer    core.AccountID
 	Signature core.Signature
+	// LeafWriter and LeafSignature sign the leaf the write appends
+	// (SignedLeaf); the provider verifies them before storing anything.
+	LeafWriter    core.AccountID
+	LeafSignature core.Signature
 }
 
-// NewSignedWrite signs a as k.
-func NewSignedWrite(a WriteAuth, k core.PrivateKey) (SignedWrite, error) {
+// NewSignedWrite signs a as k, carrying the leaf's writer signature from
+// leaf (which must be the leaf a describes).
+func NewSignedWrite(a WriteAuth, leaf core.SignedLeaf, k core.PrivateKey) (SignedWrite, error) {
+	if leaf.Leaf != (core.Leaf{Seq: a.Seq, ContentHash: a.ContentHash, Size: a.Size}) {
+		return SignedWrite{}, core.Errorf("wire.NewSignedWrite", core.Invalid, "signed leaf %+v is not the leaf written (seq %d, %s, %d bytes)", leaf.Leaf, a.Seq, a.ContentHash, a.Size)
+	}
 	sig, err := a.Sign(k)
 	if err != nil {
 		return SignedWrite{}, err
 	}
-	return SignedWrite{WriteAuth: a, Writer: k.Account(), Signature: sig}, nil
+	return SignedWrite{WriteAuth: a, Writer: k.Account(), Signature: sig, LeafWriter: leaf.Writer, LeafSignature: leaf.Signature}, nil
+}
+
+// SignedLeaf is the leaf the write appends with its writer's signature.
+func (w SignedWrite) SignedLeaf() core.SignedLeaf {
+	return core.SignedLeaf{Leaf: core.Leaf{Seq: w.Seq, ContentHash: w.ContentHash, Size: w.Size}, Writer: w.LeafWriter, Signature: w.LeafSignature}
 }
 
 // SetHeaders puts the authorisation into h (bucket and seq go in the path).
@@ -70,6 +89,8 @@ func (w SignedWrite) SetHeaders(h http.Header) {
 	h.Set(HeaderNonce, hex.EncodeToString(w.Nonce[:]))
 	h.Set(HeaderExpiry, strconv.FormatInt(w.Expiry, 10))
 	h.Set(HeaderSignature, w.Signature.String())
+	h.Set(HeaderLeafWriter, w.LeafWriter.String())
+	h.Set(HeaderLeafSignature, w.LeafSignature.String())
 }
 
 // ParseWrite decodes a write request from its path parameters and headers.
@@ -106,11 +127,21 @@ func ParseWrite(bucket, seq string, h http.Header) (SignedWrite, error) {
 	if w.Signature, err = parseSignature(op, h.Get(HeaderSignature)); err != nil {
 		return w, err
 	}
+	if h.Get(HeaderLeafWriter) == "" || h.Get(HeaderLeafSignature) == "" {
+		return w, core.Errorf(op, core.Unauthorized, "a write must carry its leaf signed by a bucket writer: headers %s and %s are required", HeaderLeafWriter, HeaderLeafSignature)
+	}
+	if w.LeafWriter, err = parseAccount(op, HeaderLeafWriter, h.Get(HeaderLeafWriter)); err != nil {
+		return w, err
+	}
+	if w.LeafSignature, err = parseSignature(op, h.Get(HeaderLeafSignature)); err != nil {
+		return w, err
+	}
 	return w, nil
 }
 
-// SignedRead is a blob read's authorisation as it travels. ChainID is not
-// sent; the provider fills in its own.
+// SignedRead is a read's authorisation as it travels: the reader, nonce,
+// expiry and signature go in headers; the bucket and resource come from
+// the request itself. ChainID is not sent; the provider fills in its own.
 type SignedRead struct {
 	ReadAuth
 	Reader    core.AccountID
@@ -148,14 +179,25 @@ func ParseBlobPath(bucket, hash string) (core.BucketID, core.H256, error) {
 // ParseRead decodes a blob read's path parameters and headers. A request
 // without a signature gives kind unauthorized. It never panics.
 func ParseRead(bucket, hash string, h http.Header) (SignedRead, error) {
+	b, ch, err := ParseBlobPath(bucket, hash)
+	if err != nil {
+		return SignedRead{}, err
+	}
+	return ParseReadHeaders(b, BlobPath(b, ch), h)
+}
+
+// ParseReadHeaders decodes the signature headers of a read of resource (as
+// ReadResource builds it) in bucket b. A request without a signature gives
+// kind unauthorized; bad input kind invalid. It never panics.
+func ParseReadHeaders(b core.BucketID, resource string, h http.Header) (SignedRead, error) {
 	const op = "wire.ParseRead"
-	var r SignedRead
+	r := SignedRead{ReadAuth: ReadAuth{Bucket: b, Resource: resource}}
 	var err error
-	if r.Bucket, r.ContentHash, err = ParseBlobPath(bucket, hash); err != nil {
-		return r, err
+	if len(resource) == 0 || len(resource) > MaxResourceLen {
+		return r, core.Errorf(op, core.Invalid, "request names a resource of %d bytes, over %d", len(resource), MaxResourceLen)
 	}
 	if h.Get(HeaderSignature) == "" || h.Get(HeaderReader) == "" {
-		return r, core.Errorf(op, core.Unauthorized, "a blob read must be signed by a bucket member or provider: headers %s and %s are required", HeaderReader, HeaderSignature)
+		return r, core.Errorf(op, core.Unauthorized, "a read of bucket %s must be signed by a bucket member or provider: headers %s and %s are required", b, HeaderReader, HeaderSignature)
 	}
 	if r.Reader, err = parseAccount(op, HeaderReader, h.Get(HeaderReader)); err != nil {
 		return r, err

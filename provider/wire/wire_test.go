@@ -136,7 +136,7 @@ func TestWriteAuthPayload(t *testing.T) {
 		}
 	}
 	// A read signature is not a write signature.
-	r := wire.ReadAuth{ChainID: a.ChainID, Bucket: a.Bucket, ContentHash: a.ContentHash, Nonce: a.Nonce, Expiry: a.Expiry}
+	r := wire.ReadAuth{ChainID: a.ChainID, Bucket: a.Bucket, Resource: wire.BlobPath(a.Bucket, a.ContentHash), Nonce: a.Nonce, Expiry: a.Expiry}
 	rsig, _ := r.Sign(alice)
 	if err := r.Verify(alice.Account(), rsig); err != nil {
 		t.Fatal(err)
@@ -149,12 +149,77 @@ func TestWriteAuthPayload(t *testing.T) {
 	}
 }
 
-func TestSignedWriteHeadersRoundTrip(t *testing.T) {
-	alice, _ := core.DevKey("alice")
-	a := wire.WriteAuth{ChainID: "c", Bucket: 5, Seq: 9, ContentHash: core.Sum256([]byte("d")), Size: 1, Nonce: wire.Nonce{1, 2}, Expiry: time.Now().Unix() + 60}
-	sw, err := wire.NewSignedWrite(a, alice)
+// A read signature names the resource it reads, so a signature for one
+// blob, leaf page or proof cannot be spent on another.
+func TestReadAuthPayload(t *testing.T) {
+	q := wire.LeavesQuery{Bucket: 1, From: 2, Limit: 3}
+	r := wire.ReadAuth{ChainID: "cairn-dev", Bucket: 1, Resource: wire.ReadResource(wire.PathLeaves, q.Values()), Nonce: wire.Nonce{0xaa}, Expiry: 1700000000}
+	if r.Resource != "/leaves?bucket_id=1&from=2&limit=3" {
+		t.Fatalf("resource %q", r.Resource)
+	}
+	p, err := r.Payload()
 	if err != nil {
 		t.Fatal(err)
+	}
+	want := hex.EncodeToString([]byte("cairn/read/v2\x00")) + "09" + hex.EncodeToString([]byte("cairn-dev")) +
+		"0000000000000001" + "0022" + hex.EncodeToString([]byte(r.Resource)) +
+		"aa000000000000000000000000000000" + "000000006553f100"
+	if got := hex.EncodeToString(p); got != want {
+		t.Fatalf("payload\n%s\nwant\n%s", got, want)
+	}
+	alice, _ := core.DevKey("alice")
+	sig, _ := r.Sign(alice)
+	for name, m := range map[string]func(*wire.ReadAuth){
+		"chain":    func(a *wire.ReadAuth) { a.ChainID = "other" },
+		"bucket":   func(a *wire.ReadAuth) { a.Bucket++ },
+		"resource": func(a *wire.ReadAuth) { a.Resource = "/leaves?bucket_id=1&from=0&limit=3" },
+		"route":    func(a *wire.ReadAuth) { a.Resource = "/proof?bucket_id=1&from=2&limit=3" },
+		"nonce":    func(a *wire.ReadAuth) { a.Nonce[15]++ },
+		"expiry":   func(a *wire.ReadAuth) { a.Expiry++ },
+	} {
+		b := r
+		m(&b)
+		if err := b.Verify(alice.Account(), sig); err == nil {
+			t.Errorf("changing %s kept the signature valid", name)
+		}
+	}
+	for _, bad := range []string{"", strings.Repeat("x", wire.MaxResourceLen+1)} {
+		b := r
+		b.Resource = bad
+		if _, err := b.Payload(); core.KindOf(err) != core.Invalid {
+			t.Errorf("resource of %d bytes: %v", len(bad), err)
+		}
+	}
+	// The headers round-trip, and a request without them is unauthorized.
+	sr, _ := wire.NewSignedRead(r, alice)
+	h := http.Header{}
+	sr.SetHeaders(h)
+	got, err := wire.ParseReadHeaders(1, r.Resource, h)
+	got.ChainID = r.ChainID
+	if err != nil || got != sr {
+		t.Fatalf("round trip %+v, want %+v (%v)", got, sr, err)
+	}
+	if _, err := wire.ParseReadHeaders(1, r.Resource, http.Header{}); core.KindOf(err) != core.Unauthorized {
+		t.Fatalf("unsigned read: %v", err)
+	}
+}
+
+func TestSignedWriteHeadersRoundTrip(t *testing.T) {
+	alice, _ := core.DevKey("alice")
+	bob, _ := core.DevKey("bob")
+	a := wire.WriteAuth{ChainID: "c", Bucket: 5, Seq: 9, ContentHash: core.Sum256([]byte("d")), Size: 1, Nonce: wire.Nonce{1, 2}, Expiry: time.Now().Unix() + 60}
+	leaf, _ := core.SignLeaf(bob, "c", 5, core.Leaf{Seq: 9, ContentHash: a.ContentHash, Size: 1})
+	sw, err := wire.NewSignedWrite(a, leaf, alice)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := sw.SignedLeaf(); got != leaf {
+		t.Fatalf("signed leaf %+v, want %+v", got, leaf)
+	}
+	other := leaf
+	other.Seq++
+	if _, err := wire.NewSignedWrite(a, other, alice); core.KindOf(err) != core.Invalid {
+		t.Fatalf("a signed leaf that is not the write: %v", err)
 	}
 	h := http.Header{}
 	sw.SetHeaders(h)
@@ -169,12 +234,16 @@ func TestSignedWriteHeadersRoundTrip(t *testing.T) {
 	if err := got.Verify(got.Writer, got.Signature); err != nil {
 		t.Fatal(err)
 	}
+	if err := got.SignedLeaf().Verify("c", 5); err != nil || got.LeafWriter != bob.Account() {
+		t.Fatalf("leaf signature after the round trip: %v", err)
+	}
 }
 
 func TestParseWriteRefusals(t *testing.T) {
 	alice, _ := core.DevKey("alice")
 	a := wire.WriteAuth{ChainID: "c", Bucket: 5, Seq: 9, ContentHash: core.Sum256([]byte("d")), Size: 1, Expiry: 1 << 40}
-	sw, _ := wire.NewSignedWrite(a, alice)
+	leaf, _ := core.SignLeaf(alice, "c", 5, core.Leaf{Seq: 9, ContentHash: a.ContentHash, Size: 1})
+	sw, _ := wire.NewSignedWrite(a, leaf, alice)
 	good := http.Header{}
 	sw.SetHeaders(good)
 	tests := []struct {
@@ -198,6 +267,10 @@ func TestParseWriteRefusals(t *testing.T) {
 		{"nonce short", "5", "9", wire.HeaderNonce, "00", core.Invalid},
 		{"expiry zero", "5", "9", wire.HeaderExpiry, "0", core.Invalid},
 		{"expiry huge", "5", "9", wire.HeaderExpiry, "9223372036854775807", core.Invalid},
+		{"no leaf writer", "5", "9", wire.HeaderLeafWriter, "", core.Unauthorized},
+		{"no leaf signature", "5", "9", wire.HeaderLeafSignature, "", core.Unauthorized},
+		{"leaf writer short", "5", "9", wire.HeaderLeafWriter, "abcd", core.Invalid},
+		{"leaf signature not hex", "5", "9", wire.HeaderLeafSignature, strings.Repeat("g", 128), core.Invalid},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -41,13 +41,27 @@ func Blob(seed, n int) []byte {
 	return b
 }
 
-// Write builds the write of data at seq.
+// Writer is the key the suite's writes are signed with.
+var Writer, _ = core.NewKeyFromSeed(bytes.Repeat([]byte{7}, 32))
+
+// ChainID is the chain the suite's leaves are signed for.
+const ChainID = "storetest"
+
+// Write builds the write of data at seq, its leaf signed by Writer for
+// bucket 1 on ChainID (the store keeps the signature without checking it).
 func Write(seq uint64, data []byte) store.Write {
-	return store.Write{
-		Leaf:     core.Leaf{Seq: seq, ContentHash: core.Sum256(data), Size: uint64(len(data))},
-		Data:     bytes.NewReader(data),
-		MaxBytes: Unlimited,
+	return SignedWrite(Writer, ChainID, 1, seq, data)
+}
+
+// SignedWrite builds the write of data at seq of bucket b, its leaf signed
+// by k for b on chainID.
+func SignedWrite(k core.PrivateKey, chainID string, b core.BucketID, seq uint64, data []byte) store.Write {
+	lf := core.Leaf{Seq: seq, ContentHash: core.Sum256(data), Size: uint64(len(data))}
+	sl, err := core.SignLeaf(k, chainID, b, lf)
+	if err != nil {
+		panic(err) // a valid chain id and bucket always sign
 	}
+	return store.Write{Leaf: sl, Data: bytes.NewReader(data), MaxBytes: Unlimited}
 }
 
 // Run runs the suite.
@@ -107,7 +121,7 @@ func testEmpty(t *testing.T, s store.Store) {
 	if bs := must[[]core.BucketID](t)(s.Buckets()); len(bs) != 0 {
 		t.Fatalf("buckets %v", bs)
 	}
-	if ls := must[[]core.Leaf](t)(s.Leaves(7, 0, 10)); len(ls) != 0 {
+	if ls := must[[]core.SignedLeaf](t)(s.Leaves(7, 0, 10)); len(ls) != 0 {
 		t.Fatalf("leaves %v", ls)
 	}
 	if r := must[mmr.Hash](t)(s.RootAt(7, 0)); r != emptyRoot {
@@ -130,14 +144,14 @@ func testAppendAndRead(t *testing.T, s store.Store) {
 	ref, _ := mmr.New(mmr.NewMemStore())
 	sizes := []int{0, 1, 100, 4096, 70000, 5, 5, 1 << 20, 17, 256 << 10, 3}
 	var total uint64
-	var leaves []core.Leaf
+	var leaves []core.SignedLeaf
 	for i, n := range sizes {
 		data := Blob(i, n)
-		w := Write(uint64(i), data)
+		w := SignedWrite(Writer, ChainID, b, uint64(i), data)
 		a := must[store.Appended](t)(s.Append(b, w))
 		ref.Append(w.Leaf.Bytes())
 		root, _ := ref.Root()
-		if a.Existing || a.Leaf != w.Leaf || a.LeafIndex != uint64(i) || a.LeafCount != uint64(i+1) || a.Root != root {
+		if a.Existing || a.Leaf != w.Leaf.Leaf || a.LeafIndex != uint64(i) || a.LeafCount != uint64(i+1) || a.Root != root {
 			t.Fatalf("append %d: %+v, want root %s", i, a, root)
 		}
 		total += uint64(n)
@@ -151,17 +165,21 @@ func testAppendAndRead(t *testing.T, s store.Store) {
 	if bs := must[[]core.BucketID](t)(s.Buckets()); len(bs) != 1 || bs[0] != b {
 		t.Fatalf("buckets %v", bs)
 	}
-	got := must[[]core.Leaf](t)(s.Leaves(b, 2, 4))
+	got := must[[]core.SignedLeaf](t)(s.Leaves(b, 2, 4))
 	if fmt.Sprint(got) != fmt.Sprint(leaves[2:6]) {
 		t.Fatalf("leaves 2..6: %v, want %v", got, leaves[2:6])
 	}
-	got = must[[]core.Leaf](t)(s.Leaves(b, 9, 100))
+	got = must[[]core.SignedLeaf](t)(s.Leaves(b, 9, 100))
 	if fmt.Sprint(got) != fmt.Sprint(leaves[9:]) {
 		t.Fatalf("leaves 9..: %v", got)
 	}
 	for i, lf := range leaves {
-		if l := must[core.Leaf](t)(s.Leaf(b, uint64(i))); l != lf {
+		l := must[core.SignedLeaf](t)(s.Leaf(b, uint64(i)))
+		if l != lf {
 			t.Fatalf("leaf %d: %v want %v", i, l, lf)
+		}
+		if err := l.Verify(ChainID, b); err != nil {
+			t.Fatalf("leaf %d: the writer's signature does not round-trip: %v", i, err)
 		}
 		blob := must[*store.Blob](t)(s.OpenBlob(b, lf.ContentHash))
 		data, err := io.ReadAll(blob)
@@ -218,6 +236,17 @@ func testIdempotent(t *testing.T, s store.Store) {
 	}
 	if after := must[store.State](t)(s.State(b)); after != before {
 		t.Fatalf("retries changed the state: %+v -> %+v", before, after)
+	}
+	// The same leaf signed by another writer is the same write: the
+	// first signature stays.
+	other, _ := core.NewKeyFromSeed(bytes.Repeat([]byte{9}, 32))
+	first0 := must[core.SignedLeaf](t)(s.Leaf(b, 0))
+	w := SignedWrite(other, ChainID, b, 0, Blob(0, 10))
+	if a := must[store.Appended](t)(s.Append(b, w)); !a.Existing {
+		t.Fatalf("re-signed leaf appended anew: %+v", a)
+	}
+	if got := must[core.SignedLeaf](t)(s.Leaf(b, 0)); got != first0 {
+		t.Fatalf("re-signed leaf replaced the first signature: %+v, want %+v", got, first0)
 	}
 }
 
@@ -280,6 +309,23 @@ func testNonces(t *testing.T, s store.Store) {
 	w = Write(2, []byte("d"))
 	w.Nonce = n
 	must[store.Appended](t)(s.Append(b, w))
+
+	// Read nonces: used once, refused again until they expire.
+	rn := store.Nonce{Writer: core.AccountID{5}, Value: [16]byte{11}, Expiry: exp}
+	if err := s.UseNonce(b, rn); err != nil {
+		t.Fatal(err)
+	}
+	wantKind(t, s.UseNonce(b, rn), core.Unauthorized)
+	if err := s.UseNonce(b+1, rn); err != nil {
+		t.Fatalf("the same nonce for another bucket: %v", err)
+	}
+	// The last write's nonce and the two read nonces.
+	if k, err := s.PruneNonces(time.Unix(exp+1, 0)); err != nil || k != 3 {
+		t.Fatalf("prune of read nonces dropped %d, want 3 (%v)", k, err)
+	}
+	if err := s.UseNonce(b, rn); err != nil {
+		t.Fatalf("nonce after its expiry was pruned: %v", err)
+	}
 }
 
 func testQuota(t *testing.T, s store.Store) {
@@ -328,7 +374,7 @@ func testBadData(t *testing.T, s store.Store) {
 	if st := must[store.State](t)(s.State(b)); st.LeafCount != 0 {
 		t.Fatalf("refused writes changed the state: %+v", st)
 	}
-	if ok := must[bool](t)(s.HasBlob(core.Sum256(data))); ok {
+	if ok := must[bool](t)(s.HasBlob(b, core.Sum256(data))); ok {
 		t.Fatal("a refused blob was stored")
 	}
 	// The seq is still free, and the MMR is intact.
@@ -348,6 +394,9 @@ type errReader struct{ err error }
 
 func (r errReader) Read([]byte) (int, error) { return 0, r.err }
 
+// testDedup: a blob shared by two buckets is stored once, but each bucket
+// must supply (and so prove it has) the bytes itself: a leaf naming a hash
+// that only another bucket holds is refused without its data.
 func testDedup(t *testing.T, s store.Store) {
 	data := Blob(8, 5000)
 	h := core.Sum256(data)
@@ -355,12 +404,27 @@ func testDedup(t *testing.T, s store.Store) {
 	if _, err := s.OpenBlob(11, h); core.KindOf(err) != core.NotFound {
 		t.Fatalf("bucket 11 reads bucket 10's blob: %v", err)
 	}
-	if ok := must[bool](t)(s.HasBlob(h)); !ok {
+	if ok := must[bool](t)(s.HasBlob(10, h)); !ok {
 		t.Fatal("HasBlob: false after append")
 	}
+	if ok := must[bool](t)(s.HasBlob(11, h)); ok {
+		t.Fatal("HasBlob: bucket 11 holds bucket 10's blob")
+	}
 	w := Write(0, data)
-	w.Data = nil // stored already: a replica need not fetch it
-	must[store.Appended](t)(s.Append(11, w))
+	w.Data = nil // stored for bucket 10 only: not enough for bucket 11
+	_, err := s.Append(11, w)
+	wantKind(t, err, core.Invalid)
+	if _, err := s.OpenBlob(11, h); core.KindOf(err) != core.NotFound {
+		t.Fatalf("a refused append lets bucket 11 read bucket 10's blob: %v", err)
+	}
+	w = Write(0, Blob(9, 5000))
+	w.Leaf.ContentHash = h // bytes that do not hash to the shared blob
+	_, err = s.Append(11, w)
+	wantKind(t, err, core.Corrupt)
+	must[store.Appended](t)(s.Append(11, Write(0, data)))
+	if ok := must[bool](t)(s.HasBlob(11, h)); !ok {
+		t.Fatal("HasBlob: false after bucket 11 supplied the bytes")
+	}
 	blob := must[*store.Blob](t)(s.OpenBlob(11, h))
 	defer blob.Close()
 	if got, _ := io.ReadAll(blob); !bytes.Equal(got, data) {
@@ -449,12 +513,21 @@ func testReopen(t *testing.T, h Harness) {
 	w.Nonce = n
 	must[store.Appended](t)(s.Append(b, w))
 	before := must[store.State](t)(s.State(b))
+	rn := store.Nonce{Writer: core.AccountID{4}, Value: [16]byte{2}, Expiry: time.Now().Add(time.Hour).Unix()}
+	if err := s.UseNonce(b, rn); err != nil {
+		t.Fatal(err)
+	}
+	first := must[core.SignedLeaf](t)(s.Leaf(b, 2))
 	s = h.Reopen(t, s)
 	t.Cleanup(func() { s.Close() })
 	after := must[store.State](t)(s.State(b))
 	if after != before {
 		t.Fatalf("state after reopen %+v, want %+v", after, before)
 	}
+	if got := must[core.SignedLeaf](t)(s.Leaf(b, 2)); got != first || got.Verify(ChainID, 1) != nil {
+		t.Fatalf("signed leaf after reopen %+v, want %+v", got, first)
+	}
+	wantKind(t, s.UseNonce(b, rn), core.Unauthorized) // read nonces survive a restart
 	w = Write(8, Blob(8, 300))
 	w.Nonce = n
 	_, err := s.Append(b, w)
@@ -483,7 +556,7 @@ func testRootAfter(t *testing.T, s store.Store) {
 	leaves := func(from, to int) []core.Leaf {
 		var out []core.Leaf
 		for _, w := range ws[from:to] {
-			out = append(out, w.Leaf)
+			out = append(out, w.Leaf.Leaf)
 		}
 		return out
 	}
