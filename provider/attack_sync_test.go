@@ -47,7 +47,8 @@ func (e *env) startEvilPeer(name string) *evilPeer {
 	p.srv = httptest.NewServer(http.HandlerFunc(p.serve))
 	e.t.Cleanup(p.srv.Close)
 	_, port, _ := net.SplitHostPort(strings.TrimPrefix(p.srv.URL, "http://"))
-	e.submit(p.key, chainwire.RegisterProvider{Endpoint: fmt.Sprintf("/ip4/127.0.0.1/tcp/%s/http", port), Stake: chainwire.DefaultParams().MinProviderStake, Capacity: 1 << 40})
+	e.submit(p.key, chainwire.RegisterProvider{Endpoint: fmt.Sprintf("/ip4/127.0.0.1/tcp/%s/http", port), Stake: chainwire.DefaultParams().MinProviderStake, Capacity: 1 << 40,
+		Terms: chainwire.ProviderTerms{Accepting: true}})
 	return p
 }
 
