@@ -113,3 +113,82 @@ func TestQueryBesideBlocks(t *testing.T) {
 		t.Fatalf("b has %d, want 30", got)
 	}
 }
+
+// Every query path's refusal has its kind: a path of no known shape is
+// not_found, a malformed id or query parameter on a known one invalid, an
+// unknown id not_found; well-formed paths answer.
+func TestQueryPathKinds(t *testing.T) {
+	e := env{t, newDirect(t, "")}
+	f := newChallengeFixture(e)
+	f.open(e, 0, 1_000)
+	acct := f.provider.Account().String()
+	bkt := f.bucket.String()
+	for _, c := range []struct {
+		path string
+		want core.Kind // core.Other: answers
+	}{
+		{"/params", core.Other},
+		{"/params/", core.Other},
+		{"/status", core.Other},
+		{"/account/" + acct, core.Other},
+		{"/nonce/" + acct, core.Other},
+		{"/provider/" + acct, core.Other},
+		{"/provider/" + acct + "/agreements", core.Other},
+		{"/providers", core.Other},
+		{"/bucket/" + bkt, core.Other},
+		{"/bucket/" + bkt + "/agreements", core.Other},
+		{"/bucket/" + bkt + "/checkpoint", core.Other},
+		{"/bucket/" + bkt + "/checkpoints", core.Other},
+		{"/bucket/" + bkt + "/equivocations", core.Other},
+		{"/challenge/1", core.Other},
+		{"/challenges", core.Other},
+		{"/challenges?provider=" + acct + "&bucket=" + bkt + "&state=open", core.Other},
+		{"/challenges?unknown=1", core.Other},
+		{"/drives?owner=" + acct, core.Other},
+
+		{"", core.NotFound},
+		{"/", core.NotFound},
+		{"/nope", core.NotFound},
+		{"/account", core.NotFound},
+		{"/account/" + acct + "/more", core.NotFound},
+		{"/provider/" + acct + "/nope", core.NotFound},
+		{"/bucket/" + bkt + "/nope", core.NotFound},
+		{"/bucket/99999", core.NotFound},
+		{"/bucket/99999/checkpoint", core.NotFound},
+		{"/bucket/99999/agreements", core.NotFound},
+		{"/challenge/99999", core.NotFound},
+		{"/drive/99999", core.NotFound},
+		{"/provider/" + core.AccountID{7}.String(), core.NotFound},
+
+		{"/account/xyz", core.Invalid},
+		{"/account/alice", core.Invalid}, // dev names are a CLI convenience
+		{"/nonce/xyz", core.Invalid},
+		{"/provider/xyz", core.Invalid},
+		{"/provider/xyz/agreements", core.Invalid},
+		{"/bucket/x", core.Invalid},
+		{"/bucket/0", core.Invalid},
+		{"/bucket/-1/agreements", core.Invalid},
+		{"/challenge/x", core.Invalid},
+		{"/drive/x", core.Invalid},
+		{"/drives", core.Invalid},
+		{"/drives?owner=xyz", core.Invalid},
+		{"/challenges?provider=xyz", core.Invalid},
+		{"/challenges?bucket=x", core.Invalid},
+		{"/challenges?state=weird", core.Invalid},
+		{"/params?%zz", core.Invalid},
+	} {
+		t.Run(c.path, func(t *testing.T) {
+			var raw json.RawMessage
+			err := e.b.query(t, c.path, &raw)
+			if c.want == core.Other {
+				if err != nil {
+					t.Fatalf("%s: %v", c.path, err)
+				}
+				return
+			}
+			if got := core.KindOf(err); got != c.want {
+				t.Fatalf("%s: kind %v (%v), want %v", c.path, got, err, c.want)
+			}
+		})
+	}
+}
