@@ -1,8 +1,10 @@
 package chain_test
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
+	"reflect"
 	"sync"
 	"testing"
 
@@ -116,11 +118,16 @@ func TestQueryBesideBlocks(t *testing.T) {
 
 // Every query path's refusal has its kind: a path of no known shape is
 // not_found, a malformed id or query parameter on a known one invalid, an
-// unknown id not_found; well-formed paths answer.
+// unknown id not_found; well-formed paths answer, every route of the table
+// with the answer type the table gives it.
 func TestQueryPathKinds(t *testing.T) {
+	answered := map[wire.RouteID]bool{}
 	e := env{t, newDirect(t, "")}
 	f := newChallengeFixture(e)
 	f.open(e, 0, 1_000)
+	res := e.ok(f.owner, wire.CreateDrive{Name: "d", Providers: []core.AccountID{f.provider.Account()}, Duration: 100,
+		Strategy: wire.CommitStrategy{Kind: wire.StrategyManual}})
+	drv := core.DriveID(attrID(t, res, wire.EventDriveCreated, "drive")).String()
 	acct := f.provider.Account().String()
 	bkt := f.bucket.String()
 	for _, c := range []struct {
@@ -144,7 +151,8 @@ func TestQueryPathKinds(t *testing.T) {
 		{"/challenges", core.Other},
 		{"/challenges?provider=" + acct + "&bucket=" + bkt + "&state=open", core.Other},
 		{"/challenges?unknown=1", core.Other},
-		{"/drives?owner=" + acct, core.Other},
+		{"/drive/" + drv, core.Other},
+		{"/drives?owner=" + f.owner.Account().String(), core.Other},
 
 		{"", core.NotFound},
 		{"/", core.NotFound},
@@ -184,11 +192,27 @@ func TestQueryPathKinds(t *testing.T) {
 				if err != nil {
 					t.Fatalf("%s: %v", c.path, err)
 				}
+				q, err := wire.ParseQueryPath(c.path)
+				if err != nil {
+					t.Fatal(err)
+				}
+				r, _ := wire.RouteOf(q.Route)
+				dec := json.NewDecoder(bytes.NewReader(raw))
+				dec.DisallowUnknownFields()
+				if err := dec.Decode(reflect.New(reflect.TypeOf(r.Answer)).Interface()); err != nil {
+					t.Fatalf("%s: answer is no %T: %v", c.path, r.Answer, err)
+				}
+				answered[q.Route] = true
 				return
 			}
 			if got := core.KindOf(err); got != c.want {
 				t.Fatalf("%s: kind %v (%v), want %v", c.path, got, err, c.want)
 			}
 		})
+	}
+	for _, r := range wire.Routes() {
+		if !answered[r.ID] {
+			t.Errorf("no case answers %s", r.Pattern)
+		}
 	}
 }
