@@ -125,9 +125,8 @@ func TestQueryPathKinds(t *testing.T) {
 	e := env{t, newDirect(t, "")}
 	f := newChallengeFixture(e)
 	f.open(e, 0, 1_000)
-	res := e.ok(f.owner, wire.CreateDrive{Name: "d", Providers: []core.AccountID{f.provider.Account()}, Duration: 100,
-		Strategy: wire.CommitStrategy{Kind: wire.StrategyManual}})
-	drv := core.DriveID(attrID(t, res, wire.EventDriveCreated, "drive")).String()
+	drv := e.createDrive(f.owner, wire.CreateDrive{Name: "d", Providers: []core.AccountID{f.provider.Account()}, Duration: 100,
+		Strategy: wire.CommitStrategy{Kind: wire.StrategyManual}}).String()
 	acct := f.provider.Account().String()
 	bkt := f.bucket.String()
 	for _, c := range []struct {
