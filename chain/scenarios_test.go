@@ -30,6 +30,7 @@ var scenarios = []struct {
 	{"challenge expired", scenarioChallengeExpired},
 	{"challenge evidence", scenarioChallengeEvidence},
 	{"queries", scenarioQueries},
+	{"query routes", scenarioQueryRoutes},
 	{"provider agreements", scenarioProviderAgreements},
 	{"terms", scenarioTerms},
 	{"leaf writer", scenarioLeafWriter},
