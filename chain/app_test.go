@@ -21,7 +21,7 @@ func devKey(name string) core.PrivateKey {
 	return k
 }
 
-func openApp(t *testing.T, dir string) *App {
+func openApp(t testing.TB, dir string) *App {
 	t.Helper()
 	a, err := New(Config{Dir: dir})
 	if err != nil {
@@ -31,15 +31,18 @@ func openApp(t *testing.T, dir string) *App {
 	return a
 }
 
-func initApp(t *testing.T, a *App) {
+func initApp(t testing.TB, a *App) { initAppGenesis(t, a, DevGenesis()) }
+
+// initAppGenesis runs InitChain with genesis g.
+func initAppGenesis(t testing.TB, a *App, g Genesis) {
 	t.Helper()
-	g, _ := DevGenesis().JSON()
-	if _, err := a.InitChain(bg, &abci.RequestInitChain{ChainId: DevChainID, InitialHeight: 1, AppStateBytes: g}); err != nil {
+	gj, _ := g.JSON()
+	if _, err := a.InitChain(bg, &abci.RequestInitChain{ChainId: DevChainID, InitialHeight: 1, AppStateBytes: gj}); err != nil {
 		t.Fatal(err)
 	}
 }
 
-func finalize(t *testing.T, a *App, h int64, txs ...[]byte) *abci.ResponseFinalizeBlock {
+func finalize(t testing.TB, a *App, h int64, txs ...[]byte) *abci.ResponseFinalizeBlock {
 	t.Helper()
 	res, err := a.FinalizeBlock(bg, &abci.RequestFinalizeBlock{Height: h, Txs: txs, Time: time.Unix(h, 0)})
 	if err != nil {
@@ -48,16 +51,23 @@ func finalize(t *testing.T, a *App, h int64, txs ...[]byte) *abci.ResponseFinali
 	return res
 }
 
-func commit(t *testing.T, a *App) {
+func commit(t testing.TB, a *App) {
 	t.Helper()
 	if _, err := a.Commit(bg, &abci.RequestCommit{}); err != nil {
 		t.Fatal(err)
 	}
 }
 
-func tx(t *testing.T, signer string, nonce uint64, call wire.Call) []byte {
+// tx is call signed by the dev account signer.
+func tx(t testing.TB, signer string, nonce uint64, call wire.Call) []byte {
 	t.Helper()
-	b, err := wire.EncodeTx(devKey(signer), DevChainID, nonce, call)
+	return mustTx(t, devKey(signer), nonce, call)
+}
+
+// mustTx is call signed by k.
+func mustTx(t testing.TB, k core.PrivateKey, nonce uint64, call wire.Call) []byte {
+	t.Helper()
+	b, err := wire.EncodeTx(k, DevChainID, nonce, call)
 	if err != nil {
 		t.Fatal(err)
 	}

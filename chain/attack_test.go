@@ -24,8 +24,7 @@ func TestAttackUnfairSlash(t *testing.T) {
 	own := e.newProvider() // the attacker's own provider
 	before := e.account(honest.Account())
 
-	res := e.ok(attacker, wire.CreateBucket{Quorum: 1})
-	bucket := core.BucketID(attrID(t, res, wire.EventBucketCreated, "bucket"))
+	bucket := e.createBucket(attacker, wire.CreateBucket{Quorum: 1})
 	// No consent: the honest provider published no terms.
 	e.fail(attacker, wire.CreateAgreement{Bucket: bucket, Provider: honest.Account(), Role: wire.Primary, MaxBytes: 1 << 20, Duration: 10_000}, core.Unauthorized, 0)
 	e.fail(attacker, wire.CreateDrive{Name: "trap", Providers: []core.AccountID{honest.Account()}, Quorum: 1, Duration: 10_000,

@@ -28,11 +28,7 @@ type benchChain struct {
 }
 
 func newBenchChain(b testing.TB, buckets, pool int) *benchChain {
-	app, err := New(Config{})
-	if err != nil {
-		b.Fatal(err)
-	}
-	b.Cleanup(func() { app.Close() })
+	app := openApp(b, "")
 	g := DevGenesis()
 	owner, _ := core.GenerateKey(nil)
 	g.Accounts = append(g.Accounts, GenesisAccount{ID: owner.Account(), Balance: 1 << 60})
@@ -42,10 +38,7 @@ func newBenchChain(b testing.TB, buckets, pool int) *benchChain {
 		c.providers = append(c.providers, k)
 		g.Accounts = append(g.Accounts, GenesisAccount{ID: k.Account(), Balance: 1 << 40})
 	}
-	gj, _ := g.JSON()
-	if _, err := app.InitChain(bg, &abci.RequestInitChain{ChainId: DevChainID, InitialHeight: 1, AppStateBytes: gj}); err != nil {
-		b.Fatal(err)
-	}
+	initAppGenesis(b, app, g)
 	var txs [][]byte
 	for _, p := range c.providers {
 		txs = append(txs, mustTx(b, p, 0, wire.RegisterProvider{Endpoint: "http://p", Stake: 1 << 30, Capacity: 1 << 40, Terms: wire.ProviderTerms{Accepting: true}}))
@@ -73,14 +66,6 @@ func newBenchChain(b testing.TB, buckets, pool int) *benchChain {
 	return c
 }
 
-func mustTx(b testing.TB, k core.PrivateKey, nonce uint64, call wire.Call) []byte {
-	tx, err := wire.EncodeTx(k, DevChainID, nonce, call)
-	if err != nil {
-		b.Fatal(err)
-	}
-	return tx
-}
-
 func (c *benchChain) ownerTx(b testing.TB, call wire.Call) []byte {
 	tx := mustTx(b, c.owner, c.nonce, call)
 	c.nonce++
@@ -97,13 +82,8 @@ func (c *benchChain) block(b testing.TB, txs [][]byte) {
 
 func (c *benchChain) blockResults(b testing.TB, txs [][]byte) []*abci.ExecTxResult {
 	c.h++
-	res, err := c.app.FinalizeBlock(bg, &abci.RequestFinalizeBlock{Height: c.h, Txs: txs})
-	if err != nil {
-		b.Fatal(err)
-	}
-	if _, err := c.app.Commit(bg, &abci.RequestCommit{}); err != nil {
-		b.Fatal(err)
-	}
+	res := finalize(b, c.app, c.h, txs...)
+	commit(b, c.app)
 	return res.TxResults
 }
 

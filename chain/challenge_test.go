@@ -64,9 +64,8 @@ func scenarioLeafWriter(e env) {
 func scenarioFormerWriters(e env) {
 	owner := e.newAccount(1_000)
 	w, a, r := e.newAccount(0), e.newAccount(0), e.newAccount(0)
-	res := e.ok(owner, wire.CreateBucket{Quorum: 1, Members: []wire.Member{
+	id := e.createBucket(owner, wire.CreateBucket{Quorum: 1, Members: []wire.Member{
 		{Account: w.Account(), Role: wire.Writer}, {Account: a.Account(), Role: wire.Admin}, {Account: r.Account(), Role: wire.Reader}}})
-	id := core.BucketID(attrID(e.t, res, wire.EventBucketCreated, "bucket"))
 	set := func(k core.PrivateKey, role wire.MemberRole) {
 		e.ok(owner, wire.SetMember{Bucket: id, Member: wire.Member{Account: k.Account(), Role: role}})
 	}
@@ -91,9 +90,8 @@ func scenarioFormerWriters(e env) {
 		e.t.Errorf("removed writer: LeafSigner %v, role %q", b.LeafSigner(w.Account()), b.Role(w.Account()))
 	}
 	// unshare_drive of a writer lists it too.
-	res = e.ok(owner, wire.CreateDrive{Name: "d", Providers: []core.AccountID{e.newProvider().Account()}, Duration: 100,
+	d := e.createDrive(owner, wire.CreateDrive{Name: "d", Providers: []core.AccountID{e.newProvider().Account()}, Duration: 100,
 		Strategy: wire.CommitStrategy{Kind: wire.StrategyManual}})
-	d := core.DriveID(attrID(e.t, res, wire.EventDriveCreated, "drive"))
 	dw := e.newAccount(0)
 	e.ok(owner, wire.ShareDrive{Drive: d, Member: wire.Member{Account: dw.Account(), Role: wire.Writer}})
 	e.ok(owner, wire.UnshareDrive{Drive: d, Account: dw.Account()})

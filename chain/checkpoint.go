@@ -12,71 +12,115 @@ import (
 )
 
 // submitCheckpoint applies every check of DESIGN.md "Chain", cheapest
-// first, the signature verifications last.
+// first, the signature verifications last, then writes the checkpoint.
 func (s *state) submitCheckpoint(signer core.AccountID, c wire.SubmitCheckpoint) error {
+	b, err := s.checkpointBucket(signer, c)
+	if err != nil {
+		return err
+	}
+	signers, err := s.checkpointSigners(b, c)
+	if err != nil {
+		return err
+	}
+	if err := extendsLatest(b.Latest, c); err != nil {
+		return err
+	}
+	if err := s.verifyCheckpointSignatures(c); err != nil {
+		return err
+	}
+	if c.DriveRoot != nil {
+		if err := s.updateDriveRoot(signer, b, c); err != nil {
+			return err
+		}
+	}
+	s.recordCheckpoint(signer, b, c, signers)
+	return nil
+}
+
+// checkpointBucket runs the cheap checks: the bucket exists, the
+// submitter may write it, and the counts are in range. It returns the
+// bucket.
+func (s *state) checkpointBucket(signer core.AccountID, c wire.SubmitCheckpoint) (*wire.Bucket, error) {
 	const op = "submit_checkpoint"
 	b, ok := s.bucket(c.Bucket)
 	if !ok {
-		return core.Errorf(op, core.NotFound, "no bucket %s", c.Bucket)
+		return nil, core.Errorf(op, core.NotFound, "no bucket %s", c.Bucket)
 	}
 	if !b.Role(signer).CanWrite() {
-		return core.Errorf(op, core.Unauthorized, "submitter %s is not an admin or writer of bucket %s", signer.Short(), c.Bucket)
+		return nil, core.Errorf(op, core.Unauthorized, "submitter %s is not an admin or writer of bucket %s", signer.Short(), c.Bucket)
 	}
 	if len(c.Signatures) > maxSignatures {
-		return core.Errorf(op, core.Invalid, "%d signatures, at most %d", len(c.Signatures), maxSignatures)
+		return nil, core.Errorf(op, core.Invalid, "%d signatures, at most %d", len(c.Signatures), maxSignatures)
 	}
 	if c.LeafCount > mmr.MaxLeafCount {
-		return core.Errorf(op, core.Invalid, "leaf_count %d above %d", c.LeafCount, uint64(mmr.MaxLeafCount))
+		return nil, core.Errorf(op, core.Invalid, "leaf_count %d above %d", c.LeafCount, uint64(mmr.MaxLeafCount))
 	}
 	if _, err := add(op, c.StartSeq, c.LeafCount); err != nil {
-		return core.Errorf(op, core.Invalid, "start_seq + leaf_count overflows")
+		return nil, core.Errorf(op, core.Invalid, "start_seq + leaf_count overflows")
 	}
+	return b, nil
+}
 
-	// Distinct signers, each with an active Primary agreement.
+// checkpointSigners returns the distinct signers, each a registered
+// provider with an active Primary agreement on the bucket, and checks they
+// reach the bucket's quorum (never 0).
+func (s *state) checkpointSigners(b *wire.Bucket, c wire.SubmitCheckpoint) ([]core.AccountID, error) {
+	const op = "submit_checkpoint"
 	signers := make([]core.AccountID, 0, len(c.Signatures))
 	seen := make(map[core.AccountID]bool, len(c.Signatures))
 	for _, sig := range c.Signatures {
 		if seen[sig.Provider] {
-			return core.Errorf(op, core.Invalid, "provider %s signed twice: signers must be distinct", sig.Provider.Short())
+			return nil, core.Errorf(op, core.Invalid, "provider %s signed twice: signers must be distinct", sig.Provider.Short())
 		}
 		seen[sig.Provider] = true
 		a, ok := s.agreement(c.Bucket, sig.Provider)
 		if !ok || a.Role != wire.Primary || s.height >= a.ExpiryHeight {
-			return core.Errorf(op, core.Unauthorized, "signer %s has no active primary agreement on bucket %s", sig.Provider.Short(), c.Bucket)
+			return nil, core.Errorf(op, core.Unauthorized, "signer %s has no active primary agreement on bucket %s", sig.Provider.Short(), c.Bucket)
 		}
 		if _, ok := s.provider(sig.Provider); !ok {
-			return core.Errorf(op, core.Unauthorized, "signer %s is not a registered provider", sig.Provider.Short())
+			return nil, core.Errorf(op, core.Unauthorized, "signer %s is not a registered provider", sig.Provider.Short())
 		}
 		signers = append(signers, sig.Provider)
 	}
 	if uint32(len(signers)) < b.Quorum || len(signers) == 0 {
-		return core.Errorf(op, core.NoQuorum, "%d distinct primary signatures, bucket %s needs %d", len(signers), c.Bucket, b.Quorum)
+		return nil, core.Errorf(op, core.NoQuorum, "%d distinct primary signatures, bucket %s needs %d", len(signers), c.Bucket, b.Quorum)
 	}
+	return signers, nil
+}
 
-	// The log only grows and is never rewritten: start_seq never changes
-	// (truncation, which would need an admin-signed authorisation, is not
-	// offered), leaf_count never goes back, and the new root provably
-	// extends the old one.
-	if prev := b.Latest; prev != nil {
-		switch {
-		case c.StartSeq != prev.StartSeq:
-			return core.Errorf(op, core.Conflict, "start_seq %d differs from the latest checkpoint's %d: a checkpoint never moves start_seq (truncation is not offered)", c.StartSeq, prev.StartSeq)
-		case c.LeafCount < prev.LeafCount:
-			return core.Errorf(op, core.Conflict, "leaf_count %d goes backwards (latest checkpoint has %d)", c.LeafCount, prev.LeafCount)
-		case c.LeafCount == prev.LeafCount:
-			if c.MMRRoot != prev.MMRRoot {
-				return core.Errorf(op, core.Conflict, "leaf_count %d unchanged but the root differs from the latest checkpoint's", c.LeafCount)
-			}
-		case prev.LeafCount > 0:
-			if c.Consistency == nil {
-				return core.Errorf(op, core.Invalid, "a consistency proof from %d to %d leaves is required", prev.LeafCount, c.LeafCount)
-			}
-			if err := mmr.VerifyConsistency(mmr.Hash(prev.MMRRoot), prev.LeafCount, mmr.Hash(c.MMRRoot), c.LeafCount, c.Consistency); err != nil {
-				return core.E(op, core.Corrupt, err)
-			}
+// extendsLatest checks that the log only grows and is never rewritten:
+// start_seq never changes (truncation, which would need an admin-signed
+// authorisation, is not offered), leaf_count never goes back, and the new
+// root provably extends the latest checkpoint's (prev; nil for none).
+func extendsLatest(prev *wire.Checkpoint, c wire.SubmitCheckpoint) error {
+	const op = "submit_checkpoint"
+	if prev == nil {
+		return nil
+	}
+	switch {
+	case c.StartSeq != prev.StartSeq:
+		return core.Errorf(op, core.Conflict, "start_seq %d differs from the latest checkpoint's %d: a checkpoint never moves start_seq (truncation is not offered)", c.StartSeq, prev.StartSeq)
+	case c.LeafCount < prev.LeafCount:
+		return core.Errorf(op, core.Conflict, "leaf_count %d goes backwards (latest checkpoint has %d)", c.LeafCount, prev.LeafCount)
+	case c.LeafCount == prev.LeafCount:
+		if c.MMRRoot != prev.MMRRoot {
+			return core.Errorf(op, core.Conflict, "leaf_count %d unchanged but the root differs from the latest checkpoint's", c.LeafCount)
+		}
+	case prev.LeafCount > 0:
+		if c.Consistency == nil {
+			return core.Errorf(op, core.Invalid, "a consistency proof from %d to %d leaves is required", prev.LeafCount, c.LeafCount)
+		}
+		if err := mmr.VerifyConsistency(mmr.Hash(prev.MMRRoot), prev.LeafCount, mmr.Hash(c.MMRRoot), c.LeafCount, c.Consistency); err != nil {
+			return core.E(op, core.Corrupt, err)
 		}
 	}
+	return nil
+}
 
+// verifyCheckpointSignatures checks each signature over the commitment
+// payload (skipped when App.preverify batch-verified them already).
+func (s *state) verifyCheckpointSignatures(c wire.SubmitCheckpoint) error {
+	const op = "submit_checkpoint"
 	commitment := core.Commitment{ChainID: s.chainID, Bucket: c.Bucket, MMRRoot: c.MMRRoot, StartSeq: c.StartSeq, LeafCount: c.LeafCount}
 	payload, err := commitment.Payload()
 	if err != nil {
@@ -92,13 +136,12 @@ func (s *state) submitCheckpoint(signer core.AccountID, c wire.SubmitCheckpoint)
 				sig.Provider.Short(), c.Bucket, c.MMRRoot, c.LeafCount)
 		}
 	}
+	return nil
+}
 
-	if c.DriveRoot != nil {
-		if err := s.updateDriveRoot(signer, b, c); err != nil {
-			return err
-		}
-	}
-
+// recordCheckpoint writes the checked checkpoint: appended to the bucket's
+// history, made its latest, and announced.
+func (s *state) recordCheckpoint(signer core.AccountID, b *wire.Bucket, c wire.SubmitCheckpoint, signers []core.AccountID) {
 	cp := wire.Checkpoint{Bucket: c.Bucket, MMRRoot: c.MMRRoot, StartSeq: c.StartSeq, LeafCount: c.LeafCount,
 		Height: s.height, Signers: signers, Submitter: signer}
 	n := s.getU64(pCPCount + u64(uint64(c.Bucket)))
@@ -113,7 +156,6 @@ func (s *state) submitCheckpoint(signer core.AccountID, c wire.SubmitCheckpoint)
 	s.emit(wire.EventCheckpointSubmitted, "bucket", c.Bucket.String(), "mmr_root", c.MMRRoot.String(),
 		"leaf_count", itoa(c.LeafCount), "start_seq", itoa(c.StartSeq), "signers", strings.Join(hex, ","),
 		"height", itoa64(s.height), "submitter", signer.String())
-	return nil
 }
 
 // updateDriveRoot checks and applies a drive root update carried by a

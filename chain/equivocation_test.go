@@ -13,9 +13,8 @@ func scenarioEquivocation(e env) {
 	owner := e.newAccount(1_000)
 	w, former, r := e.newAccount(0), e.newAccount(0), e.newAccount(0)
 	reporter := e.newAccount(1_000)
-	res := e.ok(owner, wire.CreateBucket{Quorum: 1, Members: []wire.Member{
+	id := e.createBucket(owner, wire.CreateBucket{Quorum: 1, Members: []wire.Member{
 		{Account: w.Account(), Role: wire.Writer}, {Account: former.Account(), Role: wire.Writer}, {Account: r.Account(), Role: wire.Reader}}})
-	id := core.BucketID(attrID(e.t, res, wire.EventBucketCreated, "bucket"))
 	e.ok(owner, wire.SetMember{Bucket: id, Member: wire.Member{Account: former.Account()}})
 	chainID := e.b.chainID()
 	leaf := func(seq uint64, data string) core.Leaf {

@@ -106,45 +106,25 @@ func (a *App) discardPending() {
 // 1; alice owns drive 1 on bucket 2; bucket 1 has a checkpoint signed by
 // bob and an open challenge against him.
 func fuzzChain(t testing.TB) *App {
-	a, err := New(Config{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { a.Close() })
-	g, _ := DevGenesis().JSON()
-	if _, err := a.InitChain(bg, &abci.RequestInitChain{ChainId: DevChainID, InitialHeight: 1, AppStateBytes: g}); err != nil {
-		t.Fatal(err)
-	}
+	a := openApp(t, "")
+	initApp(t, a)
 	bob := devKey("bob")
 	com := core.Commitment{ChainID: DevChainID, Bucket: 1, MMRRoot: core.Sum256(nil), LeafCount: 1}
 	sc, _ := com.Sign(bob)
-	mk := func(name string, nonce uint64, c wire.Call) []byte {
-		b, err := wire.EncodeTx(devKey(name), DevChainID, nonce, c)
-		if err != nil {
-			t.Fatal(err)
-		}
-		return b
-	}
 	txs := [][]byte{
-		mk("bob", 0, wire.RegisterProvider{Endpoint: "http://b", Stake: 5_000_000, Capacity: 1 << 40, Terms: wire.ProviderTerms{Accepting: true}}),
-		mk("alice", 0, wire.CreateBucket{Quorum: 1}),
-		mk("alice", 1, wire.CreateAgreement{Bucket: 1, Provider: bob.Account(), Role: wire.Primary, Duration: 100}),
-		mk("alice", 2, wire.CreateDrive{Name: "d", Providers: []core.AccountID{bob.Account()}, Duration: 100, Strategy: wire.CommitStrategy{Kind: wire.StrategyManual}}),
-		mk("alice", 3, wire.SubmitCheckpoint{Bucket: 1, MMRRoot: com.MMRRoot, LeafCount: 1, Signatures: []wire.Signature{{Provider: bob.Account(), Signature: sc.Signature}}}),
-		mk("charlie", 0, wire.OpenChallenge{Provider: bob.Account(), Bucket: 1, Evidence: wire.ChallengeEvidence{Commitment: &sc}, Deposit: 1000}),
+		tx(t, "bob", 0, wire.RegisterProvider{Endpoint: "http://b", Stake: 5_000_000, Capacity: 1 << 40, Terms: wire.ProviderTerms{Accepting: true}}),
+		tx(t, "alice", 0, wire.CreateBucket{Quorum: 1}),
+		tx(t, "alice", 1, wire.CreateAgreement{Bucket: 1, Provider: bob.Account(), Role: wire.Primary, Duration: 100}),
+		tx(t, "alice", 2, wire.CreateDrive{Name: "d", Providers: []core.AccountID{bob.Account()}, Duration: 100, Strategy: wire.CommitStrategy{Kind: wire.StrategyManual}}),
+		tx(t, "alice", 3, wire.SubmitCheckpoint{Bucket: 1, MMRRoot: com.MMRRoot, LeafCount: 1, Signatures: []wire.Signature{{Provider: bob.Account(), Signature: sc.Signature}}}),
+		tx(t, "charlie", 0, wire.OpenChallenge{Provider: bob.Account(), Bucket: 1, Evidence: wire.ChallengeEvidence{Commitment: &sc}, Deposit: 1000}),
 	}
-	res, err := a.FinalizeBlock(bg, &abci.RequestFinalizeBlock{Height: 1, Txs: txs})
-	if err != nil {
-		t.Fatal(err)
-	}
-	for i, r := range res.TxResults {
+	for i, r := range finalize(t, a, 1, txs...).TxResults {
 		if r.Code != 0 {
 			t.Fatalf("fuzz chain setup tx %d: %s", i, r.Log)
 		}
 	}
-	if _, err := a.Commit(bg, &abci.RequestCommit{}); err != nil {
-		t.Fatal(err)
-	}
+	commit(t, a)
 	return a
 }
 

@@ -247,3 +247,15 @@ func cidOf(t *testing.T, blob []byte) string {
 	}
 	return cid.NewCidV1(cid.Raw, h).String()
 }
+
+// createBucket runs c signed by owner and returns the new bucket's id.
+func (e env) createBucket(owner core.PrivateKey, c wire.CreateBucket) core.BucketID {
+	e.t.Helper()
+	return core.BucketID(attrID(e.t, e.ok(owner, c), wire.EventBucketCreated, "bucket"))
+}
+
+// createDrive runs c signed by owner and returns the new drive's id.
+func (e env) createDrive(owner core.PrivateKey, c wire.CreateDrive) core.DriveID {
+	e.t.Helper()
+	return core.DriveID(attrID(e.t, e.ok(owner, c), wire.EventDriveCreated, "drive"))
+}

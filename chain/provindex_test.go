@@ -26,8 +26,7 @@ func scenarioProviderAgreements(e env) {
 	}
 	var ids []core.BucketID
 	for range 3 {
-		res := e.ok(owner, wire.CreateBucket{Quorum: 1})
-		ids = append(ids, core.BucketID(attrID(e.t, res, wire.EventBucketCreated, "bucket")))
+		ids = append(ids, e.createBucket(owner, wire.CreateBucket{Quorum: 1}))
 	}
 	// Made out of bucket order: the answer is by bucket all the same.
 	e.ok(owner, wire.CreateAgreement{Bucket: ids[2], Provider: p.Account(), Role: wire.Primary, MaxBytes: 30, Duration: 1000})

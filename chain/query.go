@@ -3,8 +3,6 @@ package chain
 import (
 	"context"
 	"encoding/json"
-	"net/url"
-	"strings"
 
 	abci "github.com/cometbft/cometbft/abci/types"
 
@@ -15,7 +13,7 @@ import (
 // maxListed bounds the entries one list query returns.
 const maxListed = 10000
 
-// Query answers the read-only queries of wire/query.go from committed
+// Query answers the read-only queries of wire's route table from committed
 // state, as JSON. It holds the app's lock only to take a Pebble snapshot
 // of the committed state (and to answer the nonce query, which counts the
 // mempool); every read and scan runs on the snapshot without the lock, so
@@ -26,10 +24,14 @@ func (a *App) Query(_ context.Context, req *abci.RequestQuery) (*abci.ResponseQu
 		a.mu.Unlock()
 		return &abci.ResponseQuery{Code: wire.CodeInternal, Log: "chain: the application is closed"}, nil
 	}
-	if strings.HasPrefix(req.Path, "/nonce/") {
+	q, err := wire.ParseQueryPath(req.Path)
+	if err != nil || q.Route == wire.RouteNonce {
 		defer a.mu.Unlock()
 		v := a.snapshotView(dbReader{a.db})
-		return v.respond(v.nonce(req.Path, a.checkNonces))
+		if err != nil {
+			return v.respond(nil, err)
+		}
+		return v.respond(v.nonce(q.Account, a.checkNonces))
 	}
 	snap := a.db.NewSnapshot()
 	a.readers.Add(1)
@@ -37,7 +39,7 @@ func (a *App) Query(_ context.Context, req *abci.RequestQuery) (*abci.ResponseQu
 	a.mu.Unlock()
 	defer a.readers.Done()
 	defer snap.Close()
-	return v.respond(v.query(req.Path))
+	return v.respond(v.answer(q))
 }
 
 // view is the committed state a query reads: a Pebble snapshot (or the
@@ -70,12 +72,8 @@ func (v *view) committed() *state {
 	return &state{o: newOverlay(v.r), height: v.height, chainID: v.chainID, params: v.params}
 }
 
-// nonce answers "/nonce/{hex}"; the caller holds a.mu (checkNonces).
-func (v *view) nonce(path string, checkNonces map[core.AccountID]uint64) (any, error) {
-	id, err := parseAccount(strings.TrimPrefix(path, "/nonce/"))
-	if err != nil {
-		return nil, err
-	}
+// nonce answers wire.RouteNonce; the caller holds a.mu (checkNonces).
+func (v *view) nonce(id core.AccountID, checkNonces map[core.AccountID]uint64) (any, error) {
 	committed := v.committed().account(id).Nonce
 	next := committed
 	if n, ok := checkNonces[id]; ok {
@@ -84,160 +82,157 @@ func (v *view) nonce(path string, checkNonces map[core.AccountID]uint64) (any, e
 	return wire.NextNonce{Account: id, Next: next, Committed: committed}, nil
 }
 
-func (v *view) query(path string) (any, error) {
-	const op = "chain.Query"
-	rawPath, rawQuery, _ := strings.Cut(path, "?")
-	args, err := url.ParseQuery(rawQuery)
-	if err != nil {
-		return nil, core.Errorf(op, core.Invalid, "bad query string: %v", err)
-	}
-	parts := strings.Split(strings.Trim(rawPath, "/"), "/")
+// answer runs q's route on the snapshot: one case per route of the table
+// (nonce is answered under the lock, by Query).
+func (v *view) answer(q wire.Query) (any, error) {
 	s := v.committed()
-	switch {
-	case len(parts) == 1 && parts[0] == "params":
+	switch q.Route {
+	case wire.RouteParams:
 		return v.params, nil
-	case len(parts) == 1 && parts[0] == "status":
+	case wire.RouteStatus:
 		var h core.H256
 		copy(h[:], v.appHash)
 		return wire.Status{ChainID: v.chainID, Height: v.height, AppHash: h, Params: v.params}, nil
-	case len(parts) == 2 && parts[0] == "account":
-		id, err := parseAccount(parts[1])
-		if err != nil {
-			return nil, err
-		}
-		return s.account(id), nil
-	case len(parts) == 2 && parts[0] == "provider":
-		id, err := parseAccount(parts[1])
-		if err != nil {
-			return nil, err
-		}
-		p, ok := s.provider(id)
-		if !ok {
-			return nil, core.Errorf(op, core.NotFound, "%s is not a registered provider", id.Short())
-		}
-		return s.wireProvider(id, p), nil
-	case len(parts) == 3 && parts[0] == "provider" && parts[2] == "agreements":
-		id, err := parseAccount(parts[1])
-		if err != nil {
-			return nil, err
-		}
-		return s.providerAgreements(id), nil
-	case len(parts) == 1 && parts[0] == "providers":
-		out := []wire.Provider{}
-		err := scanJSON(v.r, pProvider, func(key string, p *providerRecord) bool {
-			var id core.AccountID
-			copy(id[:], key[len(pProvider):])
-			out = append(out, s.wireProvider(id, *p))
-			return len(out) < maxListed
-		})
-		return out, err
-	case len(parts) >= 2 && parts[0] == "bucket":
-		id, err := core.ParseBucketID(parts[1])
-		if err != nil {
-			return nil, err
-		}
-		b, ok := s.bucket(id)
-		if !ok {
-			return nil, core.Errorf(op, core.NotFound, "no bucket %s", id)
-		}
-		switch {
-		case len(parts) == 2:
-			return b, nil
-		case len(parts) == 3 && parts[2] == "agreements":
-			out := []wire.Agreement{}
-			prefix := pAgreement + u64(uint64(id))
-			err := scanJSON(v.r, prefix, func(key string, r *agreementRecord) bool {
-				var p core.AccountID
-				copy(p[:], key[len(prefix):])
-				out = append(out, wire.Agreement{Bucket: id, Provider: p, Role: r.Role, MaxBytes: r.MaxBytes,
-					ExpiryHeight: r.ExpiryHeight, Payment: r.Payment, Active: v.height+1 < r.ExpiryHeight})
-				return len(out) < maxListed
-			})
-			return out, err
-		case len(parts) == 3 && parts[2] == "checkpoint":
-			if b.Latest == nil {
-				return nil, core.Errorf(op, core.NotFound, "bucket %s has no checkpoint", id)
-			}
-			return b.Latest, nil
-		case len(parts) == 3 && parts[2] == "equivocations":
-			out := []wire.Equivocation{}
-			err := scanJSON(v.r, pEquivoc+u64(uint64(id)), func(_ string, q *wire.Equivocation) bool {
-				out = append(out, *q)
-				return len(out) < maxListed
-			})
-			return out, err
-		case len(parts) == 3 && parts[2] == "checkpoints":
-			out := []wire.Checkpoint{}
-			err := scanJSON(v.r, pCheckpoint+u64(uint64(id)), func(_ string, c *wire.Checkpoint) bool {
-				out = append(out, *c)
-				return len(out) < maxListed
-			})
-			return out, err
-		}
-	case len(parts) == 2 && parts[0] == "challenge":
-		id, err := core.ParseChallengeID(parts[1])
-		if err != nil {
-			return nil, err
-		}
-		c, ok := s.challenge(id)
-		if !ok {
-			return nil, core.Errorf(op, core.NotFound, "no challenge %s", id)
-		}
-		return c, nil
-	case len(parts) == 1 && parts[0] == "challenges":
-		return v.challenges(s, args)
-	case len(parts) == 2 && parts[0] == "drive":
-		id, err := core.ParseDriveID(parts[1])
-		if err != nil {
-			return nil, err
-		}
-		d, ok := s.drive(id)
-		if !ok {
-			return nil, core.Errorf(op, core.NotFound, "no drive %s", id)
-		}
-		return d, nil
-	case len(parts) == 1 && parts[0] == "drives":
-		owner, err := parseAccount(args.Get("owner"))
-		if err != nil {
-			return nil, err
-		}
-		out := []wire.Drive{}
-		prefix := acctKey(pDriveOwner, owner)
-		err = scan(v.r.db, prefix, func(key string, _ []byte) bool {
-			if d, ok := s.drive(core.DriveID(beU64(key[len(prefix):]))); ok {
-				out = append(out, *d)
-			}
-			return len(out) < maxListed
-		})
-		return out, err
+	case wire.RouteAccount:
+		return s.account(q.Account), nil
+	case wire.RouteProvider:
+		return s.queryProvider(q.Account)
+	case wire.RouteProviderAgreements:
+		return s.providerAgreements(q.Account), nil
+	case wire.RouteProviders:
+		return v.providers(s)
+	case wire.RouteBucket:
+		return s.queryBucket(q.Bucket)
+	case wire.RouteAgreements:
+		return v.bucketAgreements(s, q.Bucket)
+	case wire.RouteCheckpoint:
+		return s.latestCheckpoint(q.Bucket)
+	case wire.RouteCheckpoints:
+		return v.checkpoints(s, q.Bucket)
+	case wire.RouteEquivocations:
+		return v.equivocations(s, q.Bucket)
+	case wire.RouteChallenge:
+		return s.queryChallenge(q.Challenge)
+	case wire.RouteChallenges:
+		return v.challenges(s, q.Filter)
+	case wire.RouteDrive:
+		return s.queryDrive(q.Drive)
+	case wire.RouteDrives:
+		return v.drivesByOwner(s, q.Account)
 	}
-	return nil, core.Errorf(op, core.NotFound, "no query path %q", path)
+	return nil, core.Errorf("chain.Query", core.Internal, "no answer for query route %d", q.Route)
 }
 
-func (v *view) challenges(s *state, args url.Values) (any, error) {
-	const op = "chain.Query"
-	var prov *core.AccountID
-	if v := args.Get("provider"); v != "" {
-		p, err := parseAccount(v)
-		if err != nil {
-			return nil, err
+func (s *state) queryProvider(id core.AccountID) (wire.Provider, error) {
+	p, ok := s.provider(id)
+	if !ok {
+		return wire.Provider{}, core.Errorf("chain.Query", core.NotFound, "%s is not a registered provider", id.Short())
+	}
+	return s.wireProvider(id, p), nil
+}
+
+func (v *view) providers(s *state) ([]wire.Provider, error) {
+	out := []wire.Provider{}
+	err := scanJSON(v.r, pProvider, func(key string, p *providerRecord) bool {
+		var id core.AccountID
+		copy(id[:], key[len(pProvider):])
+		out = append(out, s.wireProvider(id, *p))
+		return len(out) < maxListed
+	})
+	return out, err
+}
+
+func (s *state) queryBucket(id core.BucketID) (*wire.Bucket, error) {
+	b, ok := s.bucket(id)
+	if !ok {
+		return nil, core.Errorf("chain.Query", core.NotFound, "no bucket %s", id)
+	}
+	return b, nil
+}
+
+func (v *view) bucketAgreements(s *state, id core.BucketID) ([]wire.Agreement, error) {
+	if _, err := s.queryBucket(id); err != nil {
+		return nil, err
+	}
+	out := []wire.Agreement{}
+	prefix := pAgreement + u64(uint64(id))
+	err := scanJSON(v.r, prefix, func(key string, r *agreementRecord) bool {
+		var p core.AccountID
+		copy(p[:], key[len(prefix):])
+		out = append(out, wire.Agreement{Bucket: id, Provider: p, Role: r.Role, MaxBytes: r.MaxBytes,
+			ExpiryHeight: r.ExpiryHeight, Payment: r.Payment, Active: v.height+1 < r.ExpiryHeight})
+		return len(out) < maxListed
+	})
+	return out, err
+}
+
+func (s *state) latestCheckpoint(id core.BucketID) (*wire.Checkpoint, error) {
+	b, err := s.queryBucket(id)
+	if err != nil {
+		return nil, err
+	}
+	if b.Latest == nil {
+		return nil, core.Errorf("chain.Query", core.NotFound, "bucket %s has no checkpoint", id)
+	}
+	return b.Latest, nil
+}
+
+func (v *view) checkpoints(s *state, id core.BucketID) ([]wire.Checkpoint, error) {
+	if _, err := s.queryBucket(id); err != nil {
+		return nil, err
+	}
+	out := []wire.Checkpoint{}
+	err := scanJSON(v.r, pCheckpoint+u64(uint64(id)), func(_ string, c *wire.Checkpoint) bool {
+		out = append(out, *c)
+		return len(out) < maxListed
+	})
+	return out, err
+}
+
+func (v *view) equivocations(s *state, id core.BucketID) ([]wire.Equivocation, error) {
+	if _, err := s.queryBucket(id); err != nil {
+		return nil, err
+	}
+	out := []wire.Equivocation{}
+	err := scanJSON(v.r, pEquivoc+u64(uint64(id)), func(_ string, q *wire.Equivocation) bool {
+		out = append(out, *q)
+		return len(out) < maxListed
+	})
+	return out, err
+}
+
+func (s *state) queryChallenge(id core.ChallengeID) (*wire.Challenge, error) {
+	c, ok := s.challenge(id)
+	if !ok {
+		return nil, core.Errorf("chain.Query", core.NotFound, "no challenge %s", id)
+	}
+	return c, nil
+}
+
+func (s *state) queryDrive(id core.DriveID) (*wire.Drive, error) {
+	d, ok := s.drive(id)
+	if !ok {
+		return nil, core.Errorf("chain.Query", core.NotFound, "no drive %s", id)
+	}
+	return d, nil
+}
+
+func (v *view) drivesByOwner(s *state, owner core.AccountID) ([]wire.Drive, error) {
+	out := []wire.Drive{}
+	prefix := acctKey(pDriveOwner, owner)
+	err := scan(v.r.db, prefix, func(key string, _ []byte) bool {
+		if d, ok := s.drive(core.DriveID(beU64(key[len(prefix):]))); ok {
+			out = append(out, *d)
 		}
-		prov = &p
-	}
-	var bucket core.BucketID
-	if v := args.Get("bucket"); v != "" {
-		b, err := core.ParseBucketID(v)
-		if err != nil {
-			return nil, err
-		}
-		bucket = b
-	}
-	st := args.Get("state")
-	switch st {
-	case "", wire.ChallengeOpen, wire.ChallengeAnswered, wire.ChallengeSlashed, wire.ChallengeVoid:
-	default:
-		return nil, core.Errorf(op, core.Invalid, "state %q is not open, answered, slashed or void", st)
-	}
+		return len(out) < maxListed
+	})
+	return out, err
+}
+
+// challenges answers wire.RouteChallenges from the narrowest index the
+// filter allows.
+func (v *view) challenges(s *state, f wire.ChallengeFilter) ([]wire.Challenge, error) {
+	prov, bucket, st := f.Provider, f.Bucket, f.State
 	out := []wire.Challenge{}
 	keep := func(c *wire.Challenge) bool {
 		if (prov == nil || c.Provider == *prov) && (bucket == 0 || c.Bucket == bucket) && (st == "" || c.State == st) {
@@ -308,12 +303,4 @@ func beU64(s string) uint64 {
 		v = v<<8 | uint64(s[i])
 	}
 	return v
-}
-
-func parseAccount(s string) (core.AccountID, error) {
-	var a core.AccountID
-	if err := a.UnmarshalText([]byte(s)); err != nil {
-		return a, core.Errorf("chain.Query", core.Invalid, "account must be 64 hex digits, got %q", s)
-	}
-	return a, nil
 }

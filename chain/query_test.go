@@ -1,8 +1,10 @@
 package chain_test
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
+	"reflect"
 	"sync"
 	"testing"
 
@@ -111,5 +113,106 @@ func TestQueryBesideBlocks(t *testing.T) {
 	}
 	if got := e.account(b.Account()).Balance; got != 30 {
 		t.Fatalf("b has %d, want 30", got)
+	}
+}
+
+// Every query path's refusal has its kind: a path of no known shape is
+// not_found, a malformed id or query parameter on a known one invalid, an
+// unknown id not_found; well-formed paths answer, every route of the table
+// with the answer type the table gives it (through the node, the answer of
+// the route's chainclient method).
+func scenarioQueryRoutes(e env) {
+	t := e.t
+	answered := map[wire.RouteID]bool{}
+	f := newChallengeFixture(e)
+	chal, _ := f.open(e, 0, 1_000)
+	drv := e.createDrive(f.owner, wire.CreateDrive{Name: "d", Providers: []core.AccountID{f.provider.Account()}, Duration: 100,
+		Strategy: wire.CommitStrategy{Kind: wire.StrategyManual}}).String()
+	acct := f.provider.Account().String()
+	bkt := f.bucket.String()
+	for _, c := range []struct {
+		path string
+		want core.Kind // core.Other: answers
+	}{
+		{"/params", core.Other},
+		{"/params/", core.Other},
+		{"/status", core.Other},
+		{"/account/" + acct, core.Other},
+		{"/nonce/" + acct, core.Other},
+		{"/provider/" + acct, core.Other},
+		{"/provider/" + acct + "/agreements", core.Other},
+		{"/providers", core.Other},
+		{"/bucket/" + bkt, core.Other},
+		{"/bucket/" + bkt + "/agreements", core.Other},
+		{"/bucket/" + bkt + "/checkpoint", core.Other},
+		{"/bucket/" + bkt + "/checkpoints", core.Other},
+		{"/bucket/" + bkt + "/equivocations", core.Other},
+		{"/challenge/" + chal.String(), core.Other},
+		{"/challenges", core.Other},
+		{"/challenges?provider=" + acct + "&bucket=" + bkt + "&state=open", core.Other},
+		{"/challenges?unknown=1", core.Other},
+		{"/drive/" + drv, core.Other},
+		{"/drives?owner=" + f.owner.Account().String(), core.Other},
+
+		{"", core.NotFound},
+		{"/", core.NotFound},
+		{"/nope", core.NotFound},
+		{"/account", core.NotFound},
+		{"/account/" + acct + "/more", core.NotFound},
+		{"/provider/" + acct + "/nope", core.NotFound},
+		{"/bucket/" + bkt + "/nope", core.NotFound},
+		{"/bucket/99999", core.NotFound},
+		{"/bucket/99999/checkpoint", core.NotFound},
+		{"/bucket/99999/agreements", core.NotFound},
+		{"/challenge/99999", core.NotFound},
+		{"/drive/99999", core.NotFound},
+		{"/provider/" + core.AccountID{7}.String(), core.NotFound},
+
+		{"/account/xyz", core.Invalid},
+		{"/account/alice", core.Invalid}, // dev names are a CLI convenience
+		{"/nonce/xyz", core.Invalid},
+		{"/provider/xyz", core.Invalid},
+		{"/provider/xyz/agreements", core.Invalid},
+		{"/bucket/x", core.Invalid},
+		{"/bucket/0", core.Invalid},
+		{"/bucket/-1/agreements", core.Invalid},
+		{"/challenge/x", core.Invalid},
+		{"/drive/x", core.Invalid},
+		{"/drives", core.Invalid},
+		{"/drives?owner=xyz", core.Invalid},
+		{"/challenges?provider=xyz", core.Invalid},
+		{"/challenges?bucket=x", core.Invalid},
+		{"/challenges?state=weird", core.Invalid},
+		{"/params?%zz", core.Invalid},
+	} {
+		t.Run(c.path, func(t *testing.T) {
+			var raw json.RawMessage
+			err := e.b.query(t, c.path, &raw)
+			if c.want == core.Other {
+				if err != nil {
+					t.Fatalf("%s: %v", c.path, err)
+				}
+				q, err := wire.ParseQueryPath(c.path)
+				if err != nil {
+					t.Fatal(err)
+				}
+				r, _ := wire.RouteOf(q.Route)
+				dec := json.NewDecoder(bytes.NewReader(raw))
+				dec.DisallowUnknownFields()
+				if err := dec.Decode(reflect.New(reflect.TypeOf(r.Answer)).Interface()); err != nil {
+					t.Fatalf("%s: answer is no %T: %v", c.path, r.Answer, err)
+				}
+				answered[q.Route] = true
+				return
+			}
+			if got := core.KindOf(err); got != c.want {
+				t.Fatalf("%s: kind %v (%v), want %v", c.path, got, err, c.want)
+			}
+		})
+	}
+	for _, r := range wire.Routes() {
+		if !answered[r.ID] {
+			t.Errorf("no case answers %s", r.Pattern)
+		}
 	}
 }

@@ -30,6 +30,7 @@ var scenarios = []struct {
 	{"challenge expired", scenarioChallengeExpired},
 	{"challenge evidence", scenarioChallengeEvidence},
 	{"queries", scenarioQueries},
+	{"query routes", scenarioQueryRoutes},
 	{"provider agreements", scenarioProviderAgreements},
 	{"terms", scenarioTerms},
 	{"leaf writer", scenarioLeafWriter},
@@ -181,8 +182,7 @@ func scenarioBuckets(e env) {
 	w := e.newAccount(10)
 	e.fail(owner, wire.CreateBucket{Quorum: 0}, core.Invalid, 0)
 	e.fail(owner, wire.CreateBucket{Quorum: 1, Members: []wire.Member{{Account: w.Account(), Role: "boss"}}}, core.Invalid, 0)
-	res := e.ok(owner, wire.CreateBucket{Quorum: 2, MinProviders: 3, Members: []wire.Member{{Account: w.Account(), Role: wire.Writer}}})
-	id := core.BucketID(attrID(e.t, res, wire.EventBucketCreated, "bucket"))
+	id := e.createBucket(owner, wire.CreateBucket{Quorum: 2, MinProviders: 3, Members: []wire.Member{{Account: w.Account(), Role: wire.Writer}}})
 	b := e.bucket(id)
 	if b.Owner != owner.Account() || b.Quorum != 2 || b.MinProviders != 3 || b.Role(owner.Account()) != wire.Admin ||
 		b.Role(w.Account()) != wire.Writer || b.Latest != nil {
@@ -207,15 +207,14 @@ func scenarioAgreements(e env) {
 	owner := e.newAccount(1_000)
 	p := e.newProvider()
 	stranger := e.newAccount(100)
-	res := e.ok(owner, wire.CreateBucket{Quorum: 1})
-	id := core.BucketID(attrID(e.t, res, wire.EventBucketCreated, "bucket"))
+	id := e.createBucket(owner, wire.CreateBucket{Quorum: 1})
 	before := e.account(p.Account()).Balance
 	e.fail(stranger, wire.CreateAgreement{Bucket: id, Provider: p.Account(), Role: wire.Primary, Duration: 10}, core.Unauthorized, 0)
 	e.fail(owner, wire.CreateAgreement{Bucket: id, Provider: stranger.Account(), Role: wire.Primary, Duration: 10}, core.NotFound, 0)
 	e.fail(owner, wire.CreateAgreement{Bucket: id, Provider: p.Account(), Role: "boss", Duration: 10}, core.Invalid, 0)
 	e.fail(owner, wire.CreateAgreement{Bucket: id, Provider: p.Account(), Role: wire.Primary, Duration: 0}, core.Invalid, 0)
 	e.fail(owner, wire.CreateAgreement{Bucket: id, Provider: p.Account(), Role: wire.Primary, Duration: 10, Payment: 5_000}, core.Conflict, wire.CodeInsufficientFunds)
-	res = e.ok(owner, wire.CreateAgreement{Bucket: id, Provider: p.Account(), Role: wire.Primary, MaxBytes: 1 << 20, Duration: 1000, Payment: 250})
+	res := e.ok(owner, wire.CreateAgreement{Bucket: id, Provider: p.Account(), Role: wire.Primary, MaxBytes: 1 << 20, Duration: 1000, Payment: 250})
 	ev := event(e.t, res, wire.EventAgreementCreated)
 	if ev["role"] != "primary" || ev["max_bytes"] != "1048576" || ev["payment"] != "250" {
 		e.t.Errorf("event %v", ev)
@@ -258,9 +257,8 @@ func newCPFixture(e env, quorum uint32) cpFixture {
 		owner: e.newAccount(100_000), writer: e.newAccount(100), reader: e.newAccount(100), stranger: e.newAccount(100),
 		p1: e.newProvider(), p2: e.newProvider(), p3: e.newProvider(), replica: e.newProvider(), outsider: e.newProvider(),
 	}
-	res := e.ok(f.owner, wire.CreateBucket{Quorum: quorum, MinProviders: 3, Members: []wire.Member{
+	f.bucket = e.createBucket(f.owner, wire.CreateBucket{Quorum: quorum, MinProviders: 3, Members: []wire.Member{
 		{Account: f.writer.Account(), Role: wire.Writer}, {Account: f.reader.Account(), Role: wire.Reader}}})
-	f.bucket = core.BucketID(attrID(e.t, res, wire.EventBucketCreated, "bucket"))
 	for _, p := range []core.PrivateKey{f.p1, f.p2, f.p3} {
 		e.ok(f.owner, wire.CreateAgreement{Bucket: f.bucket, Provider: p.Account(), Role: wire.Primary, MaxBytes: 1 << 30, Duration: 10_000})
 	}
@@ -533,8 +531,7 @@ type challengeFixture struct {
 
 func newChallengeFixture(e env) challengeFixture {
 	f := challengeFixture{owner: e.newAccount(100_000), provider: e.newProvider(), challenger: e.newAccount(50_000), chainID: e.b.chainID()}
-	res := e.ok(f.owner, wire.CreateBucket{Quorum: 1})
-	f.bucket = core.BucketID(attrID(e.t, res, wire.EventBucketCreated, "bucket"))
+	f.bucket = e.createBucket(f.owner, wire.CreateBucket{Quorum: 1})
 	e.ok(f.owner, wire.CreateAgreement{Bucket: f.bucket, Provider: f.provider.Account(), Role: wire.Primary, MaxBytes: 1 << 20, Duration: 10_000})
 	f.log = newLog(e.t, 100)
 	f.count = f.log.write([]byte("zero"), []byte("one"), bytes.Repeat([]byte("two"), 1000))

@@ -16,8 +16,7 @@ import (
 func scenarioTerms(e env) {
 	owner := e.newAccount(1_000_000)
 	bucket := func() core.BucketID {
-		res := e.ok(owner, wire.CreateBucket{Quorum: 1})
-		return core.BucketID(attrID(e.t, res, wire.EventBucketCreated, "bucket"))
+		return e.createBucket(owner, wire.CreateBucket{Quorum: 1})
 	}
 	// Invalid terms are refused at registration and update.
 	p := e.newAccount(providerStake + 1_000_000)
@@ -83,8 +82,7 @@ func TestTermsCapacityReleasedOnExpiry(t *testing.T) {
 	e.ok(p, wire.RegisterProvider{Endpoint: "http://p", Stake: providerStake, Capacity: 100, Terms: openTerms})
 	var ids []core.BucketID
 	for range 2 {
-		res := e.ok(owner, wire.CreateBucket{Quorum: 1})
-		ids = append(ids, core.BucketID(attrID(t, res, wire.EventBucketCreated, "bucket")))
+		ids = append(ids, e.createBucket(owner, wire.CreateBucket{Quorum: 1}))
 	}
 	e.ok(owner, wire.CreateAgreement{Bucket: ids[0], Provider: p.Account(), Role: wire.Primary, MaxBytes: 100, Duration: 2})
 	e.fail(owner, wire.CreateAgreement{Bucket: ids[1], Provider: p.Account(), Role: wire.Primary, MaxBytes: 1, Duration: 10}, core.Unauthorized, 0)

@@ -162,10 +162,10 @@ func Testnet(n int, outDir string, o TestnetOptions) ([]string, error) {
 		}
 		ids[k] = string(nk.ID())
 		if o.FreePorts {
-			if p2pPorts[k], err = freePort(o.Host); err != nil {
+			if p2pPorts[k], err = FreePort(o.Host); err != nil {
 				return nil, err
 			}
-			if rpcPorts[k], err = freePort(o.Host); err != nil {
+			if rpcPorts[k], err = FreePort(o.Host); err != nil {
 				return nil, err
 			}
 		} else {
@@ -198,12 +198,14 @@ func Testnet(n int, outDir string, o TestnetOptions) ([]string, error) {
 	return homes, nil
 }
 
-// freePort asks the kernel for a free TCP port. Another process may take
-// it before the node binds it; tests accept that small race.
-func freePort(host string) (int, error) {
+// FreePort asks the kernel for a free TCP port on host, for a listener
+// whose address must be known before it starts (a node's config, a devnet
+// manifest). Another process may take it before it is bound; tests and
+// devnets accept that small race.
+func FreePort(host string) (int, error) {
 	l, err := net.Listen("tcp", net.JoinHostPort(host, "0"))
 	if err != nil {
-		return 0, core.E("chainnode.freePort", core.Unavailable, err)
+		return 0, core.E("chainnode.FreePort", core.Unavailable, err)
 	}
 	defer l.Close()
 	return l.Addr().(*net.TCPAddr).Port, nil

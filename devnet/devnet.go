@@ -156,7 +156,7 @@ func Start(ctx context.Context, cfg Config) (_ *Network, err error) {
 		// clients expect it.
 		rpc := cfg.RPCListen
 		if host, port, err := net.SplitHostPort(rpc); err == nil && port == "0" {
-			p, err := freePort()
+			p, err := chainnode.FreePort(host)
 			if err != nil {
 				return nil, err
 			}
@@ -218,7 +218,7 @@ func (n *Network) prepare(i int, prev *Manifest) (*member, error) {
 		e.Listen = prev.Providers[i].Listen
 	}
 	if e.Listen == "" {
-		port, err := freePort()
+		port, err := chainnode.FreePort("127.0.0.1")
 		if err != nil {
 			return nil, err
 		}
@@ -227,15 +227,6 @@ func (n *Network) prepare(i int, prev *Manifest) (*member, error) {
 	e.URL = "http://" + e.Listen
 	e.Endpoint = "/ip4/127.0.0.1/tcp/" + e.Listen[len("127.0.0.1:"):] + "/http"
 	return &member{entry: e, key: key}, nil
-}
-
-func freePort() (int, error) {
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		return 0, core.E("devnet.freePort", core.Unavailable, err)
-	}
-	defer l.Close()
-	return l.Addr().(*net.TCPAddr).Port, nil
 }
 
 // StartProvider starts provider i (again) and makes sure it is registered
