@@ -13,7 +13,7 @@ import (
 	"github.com/cairn-storage/cairn/chain/wire"
 	"github.com/cairn-storage/cairn/checkpoint"
 	"github.com/cairn-storage/cairn/core"
-	"github.com/cairn-storage/cairn/fs"
+	"github.com/cairn-storage/cairn/drive"
 	"github.com/cairn-storage/cairn/provider"
 	"github.com/cairn-storage/cairn/provider/store"
 	"github.com/cairn-storage/cairn/providerclient"
@@ -158,7 +158,7 @@ func BenchmarkCheckpointEndToEnd(b *testing.B) {
 	b.ResetTimer()
 	for i := 0; i < b.N; i++ {
 		h0 := tn.height()
-		up, err := fsc.UploadFile(tn.ctx, "docs", fmt.Sprintf("/f%d.txt", i), bytes.NewReader([]byte(fmt.Sprintf("file %d", i))), fs.UploadOptions{})
+		up, err := fsc.UploadFile(tn.ctx, "docs", fmt.Sprintf("/f%d.txt", i), bytes.NewReader([]byte(fmt.Sprintf("file %d", i))), drive.UploadOptions{})
 		if err != nil {
 			b.Fatal(err)
 		}

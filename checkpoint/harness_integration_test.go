@@ -20,7 +20,7 @@ import (
 	"github.com/cairn-storage/cairn/checkpoint"
 	"github.com/cairn-storage/cairn/core"
 	"github.com/cairn-storage/cairn/devnet"
-	"github.com/cairn-storage/cairn/fs"
+	"github.com/cairn-storage/cairn/drive"
 	"github.com/cairn-storage/cairn/providerclient"
 )
 
@@ -28,7 +28,7 @@ import (
 // from devnet: one CometBFT validator in-process with 50 ms blocks, and
 // provider servers on 127.0.0.1 over Pebble, each funded, staked and
 // registered. Alice owns a drive on all of them with a file uploaded
-// through fs. Faults are injected where they happen: an http.RoundTripper
+// through drive. Faults are injected where they happen: an http.RoundTripper
 // between the manager and each provider (hang, fail, corrupt), or the
 // processes themselves (stop a provider, stop the chain, lose a blob).
 
@@ -191,7 +191,7 @@ func startNet(t testing.TB, o netOptions) *testnet {
 
 	setup := tn.newManager(fastConfig())
 	fsc := tn.fsFor(setup)
-	info, err := fsc.CreateDrive(ctx, fs.CreateDriveOptions{Name: "docs", Providers: tn.accounts, Strategy: wire.CommitStrategy{Kind: o.strategy}})
+	info, err := fsc.CreateDrive(ctx, drive.CreateDriveOptions{Name: "docs", Providers: tn.accounts, Strategy: wire.CommitStrategy{Kind: o.strategy}})
 	if err != nil {
 		t.Fatalf("creating the drive: %v", err)
 	}
@@ -207,7 +207,7 @@ func startNet(t testing.TB, o netOptions) *testnet {
 	}
 	if !o.noUpload {
 		tn.data = bytes.Repeat([]byte("cairn checkpoint integration "), 100)
-		if _, err := fsc.UploadFile(ctx, "docs", "/hello.txt", bytes.NewReader(tn.data), fs.UploadOptions{}); err != nil {
+		if _, err := fsc.UploadFile(ctx, "docs", "/hello.txt", bytes.NewReader(tn.data), drive.UploadOptions{}); err != nil {
 			t.Fatalf("upload: %v", err)
 		}
 		pr, ok := setup.PendingRootOf(tn.drive.Bucket)
@@ -272,9 +272,9 @@ func (tn *testnet) manager(cfg checkpoint.Config, opts ...checkpoint.Option) *ch
 
 // fsFor is alice's file system client over mgr (writes go straight to the
 // providers, without faults).
-func (tn *testnet) fsFor(mgr *checkpoint.Manager) *fs.Client {
+func (tn *testnet) fsFor(mgr *checkpoint.Manager) *drive.Client {
 	tn.t.Helper()
-	c, err := fs.New(tn.chain, fs.HTTPStorage(tn.alice, tn.chainID), mgr, tn.alice, fs.DefaultConfig(), nil)
+	c, err := drive.New(tn.chain, drive.HTTPStorage(tn.alice, tn.chainID), mgr, tn.alice, drive.DefaultConfig(), nil)
 	if err != nil {
 		tn.t.Fatal(err)
 	}

@@ -18,7 +18,7 @@ import (
 	"github.com/cairn-storage/cairn/checkpoint"
 	"github.com/cairn-storage/cairn/checkpoint/quorum"
 	"github.com/cairn-storage/cairn/core"
-	"github.com/cairn-storage/cairn/fs"
+	"github.com/cairn-storage/cairn/drive"
 )
 
 // TestMain checks that no goroutine outlives the tests: not the manager's
@@ -80,7 +80,7 @@ func TestIntegrationAllAgree(t *testing.T) {
 		t.Fatal("the pending root outlived its checkpoint")
 	}
 
-	up, err := tn.fsFor(mgr).UploadFile(tn.ctx, "docs", "/second.txt", bytes.NewReader([]byte("more")), fs.UploadOptions{})
+	up, err := tn.fsFor(mgr).UploadFile(tn.ctx, "docs", "/second.txt", bytes.NewReader([]byte("more")), drive.UploadOptions{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -640,7 +640,7 @@ func TestIntegrationRestartWithDirtyState(t *testing.T) {
 
 	first := tn.newManager(fastConfig(), checkpoint.WithStateFile(state))
 	fsc := tn.fsFor(first)
-	up, err := fsc.UploadFile(tn.ctx, "docs", "/owed.txt", bytes.NewReader([]byte("owed to the chain")), fs.UploadOptions{})
+	up, err := fsc.UploadFile(tn.ctx, "docs", "/owed.txt", bytes.NewReader([]byte("owed to the chain")), drive.UploadOptions{})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -11,7 +11,7 @@ import (
 	"github.com/cairn-storage/cairn/chainclient"
 	"github.com/cairn-storage/cairn/checkpoint"
 	"github.com/cairn-storage/cairn/core"
-	"github.com/cairn-storage/cairn/fs"
+	"github.com/cairn-storage/cairn/drive"
 	"github.com/cairn-storage/cairn/providerclient"
 )
 
@@ -31,7 +31,7 @@ type clientOptions struct {
 type clientStack struct {
 	Chain *chainclient.Client
 	Mgr   *checkpoint.Manager
-	FS    *fs.Client
+	FS    *drive.Client
 	Key   core.PrivateKey
 }
 
@@ -78,7 +78,7 @@ func newClientStack(ctx context.Context, o clientOptions) (*clientStack, error) 
 		cc.Close()
 		return nil, err
 	}
-	fsc, err := fs.New(cc, fs.HTTPStorage(key, chainID), mgr, key, fs.DefaultConfig(), o.Logger)
+	fsc, err := drive.New(cc, drive.HTTPStorage(key, chainID), mgr, key, drive.DefaultConfig(), o.Logger)
 	if err != nil {
 		cc.Close()
 		return nil, err
@@ -88,12 +88,12 @@ func newClientStack(ctx context.Context, o clientOptions) (*clientStack, error) 
 
 // openFS builds the stack from the global flags. The stack is closed when
 // the command ends (Globals.closers); callers need not close it.
-func (g *Globals) openFS(ctx context.Context) (*fs.Client, error) {
+func (g *Globals) openFS(ctx context.Context) (*drive.Client, error) {
 	return g.openFSWith(ctx, nil)
 }
 
 // fsAt parses a DRIVE:/path argument and opens the client stack for it.
-func (g *Globals) fsAt(ctx context.Context, arg string) (*fs.Client, drivePath, error) {
+func (g *Globals) fsAt(ctx context.Context, arg string) (*drive.Client, drivePath, error) {
 	p, err := parseDrivePath(arg)
 	if err != nil {
 		return nil, p, err
@@ -104,7 +104,7 @@ func (g *Globals) fsAt(ctx context.Context, arg string) (*fs.Client, drivePath, 
 
 // openFSWith is openFS with the Checkpoint Manager's configuration
 // adjusted by tune, and its metrics registered with reg (nil: none).
-func (g *Globals) openFSWith(ctx context.Context, tune func(*checkpoint.Config), reg ...prometheus.Registerer) (*fs.Client, error) {
+func (g *Globals) openFSWith(ctx context.Context, tune func(*checkpoint.Config), reg ...prometheus.Registerer) (*drive.Client, error) {
 	cfg := checkpoint.DefaultConfig()
 	if tune != nil {
 		tune(&cfg)

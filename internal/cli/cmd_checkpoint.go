@@ -14,7 +14,7 @@ import (
 
 	"github.com/cairn-storage/cairn/checkpoint"
 	"github.com/cairn-storage/cairn/core"
-	"github.com/cairn-storage/cairn/fs"
+	"github.com/cairn-storage/cairn/drive"
 )
 
 func newCheckpointCmd(g *Globals) *cobra.Command {
@@ -35,19 +35,19 @@ func newCheckpointStatusCmd(g *Globals) *cobra.Command {
 	}
 }
 
-func runCheckpointStatus(ctx context.Context, g *Globals, drive string) error {
+func runCheckpointStatus(ctx context.Context, g *Globals, ref string) error {
 	c, err := g.openFS(ctx)
 	if err != nil {
 		return err
 	}
-	b, err := bucketOf(ctx, c, drive)
+	b, err := bucketOf(ctx, c, ref)
 	if err != nil {
 		return err
 	}
 	if _, err := c.Manager().CheckHealth(ctx, b); err != nil {
 		return err
 	}
-	st, err := c.CheckpointStatus(ctx, drive)
+	st, err := c.CheckpointStatus(ctx, ref)
 	if err != nil {
 		return err
 	}
@@ -58,8 +58,8 @@ func runCheckpointStatus(ctx context.Context, g *Globals, drive string) error {
 	return nil
 }
 
-func printCheckpointStatus(g *Globals, st *fs.CheckpointStatus) {
-	fmt.Fprintf(g.Stdout, "drive %s, bucket %s, strategy %s\n", st.Drive, st.Bucket, fs.StrategyString(st.Strategy))
+func printCheckpointStatus(g *Globals, st *drive.CheckpointStatus) {
+	fmt.Fprintf(g.Stdout, "drive %s, bucket %s, strategy %s\n", st.Drive, st.Bucket, drive.StrategyString(st.Strategy))
 	if st.LastCheckpoint != nil {
 		cp := st.LastCheckpoint
 		fmt.Fprintf(g.Stdout, "last checkpoint: height %d, %d leaves, root %s, %d signers\n", cp.Height, cp.LeafCount, cp.MMRRoot, len(cp.Signers))
@@ -88,13 +88,13 @@ func newCheckpointConflictsCmd(g *Globals) *cobra.Command {
 	}
 }
 
-func runCheckpointConflicts(ctx context.Context, g *Globals, drive string) error {
+func runCheckpointConflicts(ctx context.Context, g *Globals, ref string) error {
 	// Every provider's answer is wanted here, not just a quorum's.
 	c, err := g.openFSWith(ctx, func(c *checkpoint.Config) { c.WaitForAll = true; c.MaxRetries = 1 })
 	if err != nil {
 		return err
 	}
-	b, err := bucketOf(ctx, c, drive)
+	b, err := bucketOf(ctx, c, ref)
 	if err != nil {
 		return err
 	}
@@ -150,7 +150,7 @@ func newCheckpointWatchCmd(g *Globals) *cobra.Command {
 	return cmd
 }
 
-func runCheckpointWatch(ctx context.Context, g *Globals, o CheckpointWatchOptions, drive string) error {
+func runCheckpointWatch(ctx context.Context, g *Globals, o CheckpointWatchOptions, ref string) error {
 	reg := prometheus.NewRegistry()
 	c, err := g.openFSWith(ctx, nil, reg)
 	if err != nil {
@@ -173,12 +173,12 @@ func runCheckpointWatch(ctx context.Context, g *Globals, o CheckpointWatchOption
 		if err != nil {
 			return err
 		}
-		if err := c.EnableAutoCheckpoints(ctx, drive, src, 0); err != nil {
+		if err := c.EnableAutoCheckpoints(ctx, ref, src, 0); err != nil {
 			return err
 		}
 	}
 	if !g.JSON {
-		fmt.Fprintf(g.Stderr, "watching drive %s (Ctrl-C to stop)\n", drive)
+		fmt.Fprintf(g.Stderr, "watching drive %s (Ctrl-C to stop)\n", ref)
 	}
 	for {
 		select {
@@ -214,7 +214,7 @@ func serveMetrics(addr string, reg *prometheus.Registry) (stop func(), err error
 	}, nil
 }
 
-func bucketOf(ctx context.Context, c *fs.Client, ref string) (core.BucketID, error) {
+func bucketOf(ctx context.Context, c *drive.Client, ref string) (core.BucketID, error) {
 	d, err := c.ResolveDrive(ctx, ref)
 	return d.Bucket, err
 }

@@ -14,7 +14,7 @@ import (
 	"github.com/cairn-storage/cairn/chain/wire"
 	"github.com/cairn-storage/cairn/checkpoint"
 	"github.com/cairn-storage/cairn/devnet"
-	"github.com/cairn-storage/cairn/fs"
+	"github.com/cairn-storage/cairn/drive"
 )
 
 // DemoOptions are `cairn demo`'s flags.
@@ -57,9 +57,9 @@ type demo struct {
 	o      DemoOptions
 	net    *devnet.Network
 	stack  *clientStack
-	c      *fs.Client
+	c      *drive.Client
 	events <-chan checkpoint.Event
-	drive  *fs.DriveInfo
+	drive  *drive.DriveInfo
 }
 
 func (d *demo) say(format string, args ...any) {
@@ -139,12 +139,12 @@ func (d *demo) startNetwork(ctx context.Context, dir string) error {
 
 func (d *demo) createDrive(ctx context.Context) error {
 	strategy := wire.CommitStrategy{Kind: wire.StrategyBatched, Interval: d.o.Interval}
-	info, err := d.c.CreateDrive(ctx, fs.CreateDriveOptions{Name: "demo", Strategy: strategy})
+	info, err := d.c.CreateDrive(ctx, drive.CreateDriveOptions{Name: "demo", Strategy: strategy})
 	if err != nil {
 		return err
 	}
 	d.drive = &info
-	d.say("==> created drive %s %q on bucket %s: %d providers, quorum %d, strategy %s", info.ID, info.Name, info.Bucket, len(info.Providers), info.Quorum, fs.StrategyString(strategy))
+	d.say("==> created drive %s %q on bucket %s: %d providers, quorum %d, strategy %s", info.ID, info.Name, info.Bucket, len(info.Providers), info.Quorum, drive.StrategyString(strategy))
 	return d.c.EnableAutoCheckpoints(ctx, info.ID.String(), d.stack.Chain, 0)
 }
 
@@ -173,7 +173,7 @@ func (d *demo) upload(ctx context.Context) (files []demoFile, root string, err e
 	}
 	d.say("==> mkdir /photos")
 	for _, f := range files {
-		res, err := d.c.UploadFile(ctx, d.drive.ID.String(), f.path, bytes.NewReader(f.data), fs.UploadOptions{})
+		res, err := d.c.UploadFile(ctx, d.drive.ID.String(), f.path, bytes.NewReader(f.data), drive.UploadOptions{})
 		if err != nil {
 			return nil, "", err
 		}
@@ -185,7 +185,7 @@ func (d *demo) upload(ctx context.Context) (files []demoFile, root string, err e
 
 // firstCheckpoint waits for the batched checkpoint that carries root and
 // checks that the chain's root CID moved to it.
-func (d *demo) firstCheckpoint(ctx context.Context, root string) (*checkpoint.Result, *fs.DriveInfo, error) {
+func (d *demo) firstCheckpoint(ctx context.Context, root string) (*checkpoint.Result, *drive.DriveInfo, error) {
 	d.say("==> waiting for the automatic (batched, every %d blocks) checkpoint", d.o.Interval)
 	res, err := waitCheckpoint(ctx, d.events, d.drive.Bucket, root)
 	if err != nil {
@@ -241,7 +241,7 @@ func (d *demo) outage(ctx context.Context) (*checkpoint.Result, error) {
 		return nil, err
 	}
 	late := demoFile{"/after-outage.txt", []byte("written while one provider was down\n")}
-	up, err := d.c.UploadFile(ctx, d.drive.ID.String(), late.path, bytes.NewReader(late.data), fs.UploadOptions{})
+	up, err := d.c.UploadFile(ctx, d.drive.ID.String(), late.path, bytes.NewReader(late.data), drive.UploadOptions{})
 	if err != nil {
 		return nil, err
 	}

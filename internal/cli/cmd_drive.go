@@ -9,7 +9,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/cairn-storage/cairn/core"
-	"github.com/cairn-storage/cairn/fs"
+	"github.com/cairn-storage/cairn/drive"
 )
 
 // DriveCreateOptions are `cairn drive create`'s flags.
@@ -55,23 +55,23 @@ func newDriveCreateCmd(g *Globals) *cobra.Command {
 
 // createOptions checks the flags and turns them into the drive client's
 // options; a bad flag is a usage error.
-func (o DriveCreateOptions) createOptions() (fs.CreateDriveOptions, error) {
+func (o DriveCreateOptions) createOptions() (drive.CreateDriveOptions, error) {
 	if o.Name == "" {
-		return fs.CreateDriveOptions{}, usagef("--name is required")
+		return drive.CreateDriveOptions{}, usagef("--name is required")
 	}
-	s, err := fs.ParseStrategy(o.Strategy)
+	s, err := drive.ParseStrategy(o.Strategy)
 	if err != nil {
-		return fs.CreateDriveOptions{}, usagef("%v", err)
+		return drive.CreateDriveOptions{}, usagef("%v", err)
 	}
 	var ps []core.AccountID
 	for _, p := range o.Providers {
 		a, err := core.ParseAccountID(p)
 		if err != nil {
-			return fs.CreateDriveOptions{}, usagef("--provider %s: %v", p, err)
+			return drive.CreateDriveOptions{}, usagef("--provider %s: %v", p, err)
 		}
 		ps = append(ps, a)
 	}
-	return fs.CreateDriveOptions{Name: o.Name, Strategy: s, Capacity: o.Capacity, Duration: o.Duration, Payment: o.Payment, Providers: ps}, nil
+	return drive.CreateDriveOptions{Name: o.Name, Strategy: s, Capacity: o.Capacity, Duration: o.Duration, Payment: o.Payment, Providers: ps}, nil
 }
 
 func runDriveCreate(ctx context.Context, g *Globals, o DriveCreateOptions) error {
@@ -91,7 +91,7 @@ func runDriveCreate(ctx context.Context, g *Globals, o DriveCreateOptions) error
 		return writeJSON(g.Stdout, info)
 	}
 	fmt.Fprintf(g.Stdout, "created drive %s (%q) on bucket %s with %d providers, quorum %d, strategy %s\n",
-		info.ID, info.Name, info.Bucket, len(info.Providers), info.Quorum, fs.StrategyString(info.Strategy))
+		info.ID, info.Name, info.Bucket, len(info.Providers), info.Quorum, drive.StrategyString(info.Strategy))
 	return nil
 }
 
@@ -126,7 +126,7 @@ func runDriveLs(ctx context.Context, g *Globals) error {
 		if root == "" {
 			root = "(empty)"
 		}
-		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\n", d.ID, d.Name, d.Bucket, fs.StrategyString(d.Strategy), root)
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\n", d.ID, d.Name, d.Bucket, drive.StrategyString(d.Strategy), root)
 	}
 	return tw.Flush()
 }
@@ -143,12 +143,12 @@ func newDriveInfoCmd(g *Globals) *cobra.Command {
 	}
 }
 
-func runDriveInfo(ctx context.Context, g *Globals, drive string) error {
+func runDriveInfo(ctx context.Context, g *Globals, ref string) error {
 	c, err := g.openFS(ctx)
 	if err != nil {
 		return err
 	}
-	d, err := c.DriveInfo(ctx, drive)
+	d, err := c.DriveInfo(ctx, ref)
 	if err != nil {
 		return err
 	}
@@ -160,7 +160,7 @@ func runDriveInfo(ctx context.Context, g *Globals, drive string) error {
 		ps = append(ps, p.String())
 	}
 	fmt.Fprintf(g.Stdout, "drive:        %s (%s)\nowner:        %s\nbucket:       %s\nstrategy:     %s\nroot (chain): %s\nroot pending: %s\nquorum:       %d of %d\nlast commit:  height %d\nproviders:\n  %s\n",
-		d.ID, d.Name, d.Owner, d.Bucket, fs.StrategyString(d.Strategy), orNone(d.RootCID), orNone(d.PendingRoot),
+		d.ID, d.Name, d.Owner, d.Bucket, drive.StrategyString(d.Strategy), orNone(d.RootCID), orNone(d.PendingRoot),
 		d.Quorum, len(d.Providers), d.LastCommittedHeight, strings.Join(ps, "\n  "))
 	return nil
 }
@@ -177,18 +177,18 @@ func newDriveRmCmd(g *Globals) *cobra.Command {
 	}
 }
 
-func runDriveRm(ctx context.Context, g *Globals, drive string) error {
+func runDriveRm(ctx context.Context, g *Globals, ref string) error {
 	c, err := g.openFS(ctx)
 	if err != nil {
 		return err
 	}
-	if err := c.DeleteDrive(ctx, drive); err != nil {
+	if err := c.DeleteDrive(ctx, ref); err != nil {
 		return err
 	}
 	if g.JSON {
-		return writeJSON(g.Stdout, map[string]any{"deleted": drive})
+		return writeJSON(g.Stdout, map[string]any{"deleted": ref})
 	}
-	fmt.Fprintf(g.Stdout, "deleted drive %s\n", drive)
+	fmt.Fprintf(g.Stdout, "deleted drive %s\n", ref)
 	return nil
 }
 

@@ -7,11 +7,11 @@ import (
 
 	"github.com/spf13/cobra"
 
-	"github.com/cairn-storage/cairn/fs"
+	"github.com/cairn-storage/cairn/drive"
 )
 
 // This file holds the small file commands: ls, stat, mkdir, rm, mv. Each
-// is a thin printer over one fs.Client call.
+// is a thin printer over one drive.Client call.
 
 func newLsCmd(g *Globals) *cobra.Command {
 	return &cobra.Command{
@@ -34,7 +34,7 @@ func newLsCmd(g *Globals) *cobra.Command {
 			tw := tabwriter.NewWriter(g.Stdout, 0, 4, 2, ' ', 0)
 			for _, e := range es {
 				name := e.Name
-				if e.Kind == fs.KindDir {
+				if e.Kind == drive.KindDir {
 					name += "/"
 				}
 				fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\n", e.Kind, humanBytes(e.Size), e.Modified.Local().Format(time.DateTime), name, e.CID)
@@ -80,7 +80,7 @@ func newMkdirCmd(g *Globals) *cobra.Command {
 			if err != nil {
 				return err
 			}
-			return changeCmd(g, cmd, p, func(c *fs.Client) (*fs.OpResult, error) {
+			return changeCmd(g, cmd, p, func(c *drive.Client) (*drive.OpResult, error) {
 				return c.CreateDirectory(cmd.Context(), p.Drive, p.Path)
 			}, "created")
 		},
@@ -99,8 +99,8 @@ func newRmCmd(g *Globals) *cobra.Command {
 			if err != nil {
 				return err
 			}
-			return changeCmd(g, cmd, p, func(c *fs.Client) (*fs.OpResult, error) {
-				return c.Remove(cmd.Context(), p.Drive, p.Path, fs.RemoveOptions{Recursive: recursive})
+			return changeCmd(g, cmd, p, func(c *drive.Client) (*drive.OpResult, error) {
+				return c.Remove(cmd.Context(), p.Drive, p.Path, drive.RemoveOptions{Recursive: recursive})
 			}, "removed")
 		},
 	}
@@ -130,7 +130,7 @@ func newMvCmd(g *Globals) *cobra.Command {
 				}
 				dst = d.Path
 			}
-			return changeCmd(g, cmd, src, func(c *fs.Client) (*fs.OpResult, error) {
+			return changeCmd(g, cmd, src, func(c *drive.Client) (*drive.OpResult, error) {
 				return c.Move(cmd.Context(), src.Drive, src.Path, dst)
 			}, "moved "+src.String()+" to")
 		},
@@ -139,7 +139,7 @@ func newMvCmd(g *Globals) *cobra.Command {
 
 // changeCmd runs one change and prints "VERB PATH" (PATH is the result's
 // path: the destination of a move).
-func changeCmd(g *Globals, cmd *cobra.Command, p drivePath, f func(*fs.Client) (*fs.OpResult, error), verb string) error {
+func changeCmd(g *Globals, cmd *cobra.Command, p drivePath, f func(*drive.Client) (*drive.OpResult, error), verb string) error {
 	c, err := g.openFS(cmd.Context())
 	if err != nil {
 		return err

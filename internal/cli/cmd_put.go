@@ -12,7 +12,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/cairn-storage/cairn/core"
-	cairnfs "github.com/cairn-storage/cairn/fs"
+	"github.com/cairn-storage/cairn/drive"
 )
 
 // PutOptions are `cairn put`'s flags.
@@ -73,7 +73,7 @@ func runPut(ctx context.Context, g *Globals, o PutOptions, local string, dst dri
 	}
 	show := o.Progress == "always" || (o.Progress == "auto" && isTerminal(g.Stderr) && !g.JSON)
 	bar := newProgress(g.Stderr, total, show)
-	res, err := c.UploadFile(ctx, dst.Drive, dst.Path, r, cairnfs.UploadOptions{MIME: o.MIME, Progress: bar.update})
+	res, err := c.UploadFile(ctx, dst.Drive, dst.Path, r, drive.UploadOptions{MIME: o.MIME, Progress: bar.update})
 	bar.done()
 	if err != nil {
 		return err
@@ -86,7 +86,7 @@ func runPut(ctx context.Context, g *Globals, o PutOptions, local string, dst dri
 	return nil
 }
 
-func printChangeCheckpoint(g *Globals, res *cairnfs.OpResult) {
+func printChangeCheckpoint(g *Globals, res *drive.OpResult) {
 	if res.Checkpoint == nil {
 		fmt.Fprintf(g.Stdout, "root %s pending until the next checkpoint\n", res.RootCID)
 		return

@@ -1,4 +1,4 @@
-package fs
+package drive
 
 import (
 	"strings"
@@ -19,7 +19,7 @@ const (
 // never means something other than what it says). Repeated and trailing
 // slashes are removed. It returns the elements; "/" gives none.
 func CleanPath(p string) ([]string, error) {
-	const op = "fs.path"
+	const op = "drive.path"
 	switch {
 	case p == "":
 		return nil, perr(op, p, ErrInvalidPath, "empty path")

@@ -1,4 +1,4 @@
-package fs_test
+package drive_test
 
 import (
 	"bytes"
@@ -8,7 +8,7 @@ import (
 	"testing"
 
 	"github.com/cairn-storage/cairn/chain/wire"
-	"github.com/cairn-storage/cairn/fs"
+	"github.com/cairn-storage/cairn/drive"
 )
 
 // benchDrives numbers the drives benchmarks create (names must be unique).
@@ -23,18 +23,18 @@ func BenchmarkUpload(b *testing.B) {
 	n := startNet(b)
 	for _, size := range []int{1 << 20, 16 << 20} {
 		b.Run(fmt.Sprintf("put/%dMiB", size>>20), func(b *testing.B) {
-			c := newClient(b, n, clientOpts{cfg: func(c *fs.Config) { c.ChunkSize = 256 << 10 }})
+			c := newClient(b, n, clientOpts{cfg: func(c *drive.Config) { c.ChunkSize = 256 << 10 }})
 			ctx := context.Background()
 			benchDrives++
 			name := fmt.Sprintf("bench-%d", benchDrives)
-			if _, err := c.CreateDrive(ctx, fs.CreateDriveOptions{Name: name, Strategy: wire.CommitStrategy{Kind: wire.StrategyManual}}); err != nil {
+			if _, err := c.CreateDrive(ctx, drive.CreateDriveOptions{Name: name, Strategy: wire.CommitStrategy{Kind: wire.StrategyManual}}); err != nil {
 				b.Fatal(err)
 			}
 			data := randomBytes(9, size)
 			b.SetBytes(int64(size))
 			i := 0
 			for b.Loop() {
-				if _, err := c.UploadFile(ctx, name, fmt.Sprintf("/f%d", i), bytes.NewReader(data), fs.UploadOptions{}); err != nil {
+				if _, err := c.UploadFile(ctx, name, fmt.Sprintf("/f%d", i), bytes.NewReader(data), drive.UploadOptions{}); err != nil {
 					b.Fatal(err)
 				}
 				i++
@@ -47,10 +47,10 @@ func BenchmarkUpload(b *testing.B) {
 		data := randomBytes(9, 16<<20)
 		benchDrives++
 		name := fmt.Sprintf("bench-%d", benchDrives)
-		if _, err := c.CreateDrive(ctx, fs.CreateDriveOptions{Name: name, Strategy: wire.CommitStrategy{Kind: wire.StrategyManual}}); err != nil {
+		if _, err := c.CreateDrive(ctx, drive.CreateDriveOptions{Name: name, Strategy: wire.CommitStrategy{Kind: wire.StrategyManual}}); err != nil {
 			b.Fatal(err)
 		}
-		if _, err := c.UploadFile(ctx, name, "/g", bytes.NewReader(data), fs.UploadOptions{}); err != nil {
+		if _, err := c.UploadFile(ctx, name, "/g", bytes.NewReader(data), drive.UploadOptions{}); err != nil {
 			b.Fatal(err)
 		}
 		b.SetBytes(int64(len(data)))

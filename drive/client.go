@@ -1,4 +1,4 @@
-package fs
+package drive
 
 import (
 	"context"
@@ -52,7 +52,7 @@ func DefaultConfig() Config {
 // Validate reports the first unusable setting.
 func (c Config) Validate() error {
 	if c.ChunkSize < 1024 || c.ChunkSize > 1<<20 || c.WriteWindow < 1 || c.WriteTimeout <= 0 || c.ReadTimeout <= 0 || c.FirstByteTimeout <= 0 || c.ProviderCount < 1 {
-		return core.Errorf("fs.Config", core.Invalid, "chunk size must be 1 KiB..1 MiB and window, timeouts and provider count positive")
+		return core.Errorf("drive.Config", core.Invalid, "chunk size must be 1 KiB..1 MiB and window, timeouts and provider count positive")
 	}
 	return nil
 }
@@ -131,7 +131,7 @@ type DriveInfo struct {
 // CreateDrive creates a drive (bucket, agreements and drive record, in one
 // transaction) and returns it.
 func (c *Client) CreateDrive(ctx context.Context, o CreateDriveOptions) (DriveInfo, error) {
-	const op = "fs.CreateDrive"
+	const op = "drive.CreateDrive"
 	if err := checkName(o.Name); err != nil || o.Name == "" {
 		return DriveInfo{}, core.Errorf(op, core.Invalid, "drive name %q: %v", o.Name, err)
 	}
@@ -205,7 +205,7 @@ func eventID(tx *wire.TxResult, typ string, keys ...string) uint64 {
 func (c *Client) ListDrives(ctx context.Context) ([]wire.Drive, error) {
 	ds, err := c.chain.DrivesByOwner(ctx, c.signer.Account())
 	if err != nil {
-		return nil, core.E("fs.ListDrives", core.KindOf(err), err)
+		return nil, core.E("drive.ListDrives", core.KindOf(err), err)
 	}
 	sort.Slice(ds, func(i, j int) bool { return ds[i].ID < ds[j].ID })
 	return ds, nil
@@ -213,7 +213,7 @@ func (c *Client) ListDrives(ctx context.Context) ([]wire.Drive, error) {
 
 // ResolveDrive finds a drive by decimal id or by name (the signer's drives).
 func (c *Client) ResolveDrive(ctx context.Context, ref string) (wire.Drive, error) {
-	const op = "fs.ResolveDrive"
+	const op = "drive.ResolveDrive"
 	if id, err := core.ParseDriveID(ref); err == nil {
 		d, err := c.chain.Drive(ctx, id)
 		if err != nil {
@@ -261,11 +261,11 @@ func (c *Client) DeleteDrive(ctx context.Context, ref string) error {
 		return err
 	}
 	if d.Owner != c.signer.Account() {
-		return core.Errorf("fs.DeleteDrive", core.Unauthorized, "drive %s belongs to %s", d.ID, d.Owner.Short())
+		return core.Errorf("drive.DeleteDrive", core.Unauthorized, "drive %s belongs to %s", d.ID, d.Owner.Short())
 	}
 	c.DisableAutoCheckpoints(d.ID)
 	if _, err := c.chain.Submit(ctx, c.signer, &wire.DeleteDrive{Drive: d.ID}); err != nil {
-		return core.E("fs.DeleteDrive", core.KindOf(err), err)
+		return core.E("drive.DeleteDrive", core.KindOf(err), err)
 	}
 	return nil
 }
@@ -277,7 +277,7 @@ func (c *Client) SetCommitStrategy(ctx context.Context, ref string, s wire.Commi
 		return err
 	}
 	if _, err := c.chain.Submit(ctx, c.signer, &wire.SetCommitStrategy{Drive: d.ID, Strategy: s}); err != nil {
-		return core.E("fs.SetCommitStrategy", core.KindOf(err), err)
+		return core.E("drive.SetCommitStrategy", core.KindOf(err), err)
 	}
 	return nil
 }
@@ -294,7 +294,7 @@ func ParseStrategy(s string) (wire.CommitStrategy, error) {
 			return wire.CommitStrategy{Kind: kind, Interval: n}, nil
 		}
 	}
-	return wire.CommitStrategy{}, core.Errorf("fs.ParseStrategy", core.Invalid, "strategy %q: want immediate, manual or batched:BLOCKS", s)
+	return wire.CommitStrategy{}, core.Errorf("drive.ParseStrategy", core.Invalid, "strategy %q: want immediate, manual or batched:BLOCKS", s)
 }
 
 // StrategyString is the inverse of ParseStrategy.

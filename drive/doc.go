@@ -12,4 +12,4 @@
 //
 // The Client is the reference's FileSystemClient; it hands checkpoints to a
 // checkpoint.Manager according to the drive's CommitStrategy.
-package fs
+package drive

@@ -1,4 +1,4 @@
-package fs_test
+package drive_test
 
 import (
 	"bytes"
@@ -17,7 +17,7 @@ import (
 	"github.com/cairn-storage/cairn/checkpoint"
 	"github.com/cairn-storage/cairn/core"
 	"github.com/cairn-storage/cairn/devnet"
-	"github.com/cairn-storage/cairn/fs"
+	"github.com/cairn-storage/cairn/drive"
 	"github.com/cairn-storage/cairn/providerclient"
 )
 
@@ -44,10 +44,10 @@ func startNet(t testing.TB) *devnet.Network {
 type clientOpts struct {
 	signer    string
 	transport http.RoundTripper // for the storage API (uploads, downloads)
-	cfg       func(*fs.Config)
+	cfg       func(*drive.Config)
 }
 
-func newClient(t testing.TB, n *devnet.Network, o clientOpts) *fs.Client {
+func newClient(t testing.TB, n *devnet.Network, o clientOpts) *drive.Client {
 	t.Helper()
 	if o.signer == "" {
 		o.signer = "alice"
@@ -63,7 +63,7 @@ func newClient(t testing.TB, n *devnet.Network, o clientOpts) *fs.Client {
 	if err != nil {
 		t.Fatal(err)
 	}
-	cfg := fs.DefaultConfig()
+	cfg := drive.DefaultConfig()
 	cfg.ChunkSize = 64 << 10
 	cfg.FinishGrace = 300 * time.Millisecond
 	cfg.WriteTimeout = 10 * time.Second
@@ -74,7 +74,7 @@ func newClient(t testing.TB, n *devnet.Network, o clientOpts) *fs.Client {
 	if o.transport != nil {
 		hc = &http.Client{Transport: o.transport}
 	}
-	c, err := fs.New(cc, fs.HTTPStorageWith(key, n.ChainID(), hc), mgr, key, cfg, nil)
+	c, err := drive.New(cc, drive.HTTPStorageWith(key, n.ChainID(), hc), mgr, key, cfg, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -91,7 +91,7 @@ func randomBytes(seed uint64, n int) []byte {
 	return b
 }
 
-func download(t *testing.T, c *fs.Client, drive, p string) []byte {
+func download(t *testing.T, c *drive.Client, drive, p string) []byte {
 	t.Helper()
 	var buf bytes.Buffer
 	n, err := c.DownloadFile(context.Background(), drive, p, &buf)
@@ -119,12 +119,12 @@ func TestCommitStrategies(t *testing.T) {
 	ctx := context.Background()
 
 	t.Run("immediate", func(t *testing.T) {
-		d, err := c.CreateDrive(ctx, fs.CreateDriveOptions{Name: "imm", Strategy: wire.CommitStrategy{Kind: wire.StrategyImmediate}})
+		d, err := c.CreateDrive(ctx, drive.CreateDriveOptions{Name: "imm", Strategy: wire.CommitStrategy{Kind: wire.StrategyImmediate}})
 		if err != nil {
 			t.Fatal(err)
 		}
 		data := randomBytes(1, 200_000)
-		res, err := c.UploadFile(ctx, "imm", "/a/b/file.bin", bytes.NewReader(data), fs.UploadOptions{})
+		res, err := c.UploadFile(ctx, "imm", "/a/b/file.bin", bytes.NewReader(data), drive.UploadOptions{})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -147,11 +147,11 @@ func TestCommitStrategies(t *testing.T) {
 	})
 
 	t.Run("manual", func(t *testing.T) {
-		d, err := c.CreateDrive(ctx, fs.CreateDriveOptions{Name: "man", Strategy: wire.CommitStrategy{Kind: wire.StrategyManual}})
+		d, err := c.CreateDrive(ctx, drive.CreateDriveOptions{Name: "man", Strategy: wire.CommitStrategy{Kind: wire.StrategyManual}})
 		if err != nil {
 			t.Fatal(err)
 		}
-		res, err := c.UploadFile(ctx, "man", "/x.txt", strings.NewReader("manual"), fs.UploadOptions{})
+		res, err := c.UploadFile(ctx, "man", "/x.txt", strings.NewReader("manual"), drive.UploadOptions{})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -175,7 +175,7 @@ func TestCommitStrategies(t *testing.T) {
 	})
 
 	t.Run("batched", func(t *testing.T) {
-		d, err := c.CreateDrive(ctx, fs.CreateDriveOptions{Name: "bat", Strategy: wire.CommitStrategy{Kind: wire.StrategyBatched, Interval: 3}})
+		d, err := c.CreateDrive(ctx, drive.CreateDriveOptions{Name: "bat", Strategy: wire.CommitStrategy{Kind: wire.StrategyBatched, Interval: 3}})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -187,7 +187,7 @@ func TestCommitStrategies(t *testing.T) {
 		defer c.DisableAutoCheckpoints(d.ID)
 		var root string
 		for i := 0; i < 3; i++ {
-			res, err := c.UploadFile(ctx, "bat", "/f"+string(rune('0'+i)), strings.NewReader("batched"), fs.UploadOptions{})
+			res, err := c.UploadFile(ctx, "bat", "/f"+string(rune('0'+i)), strings.NewReader("batched"), drive.UploadOptions{})
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -239,9 +239,9 @@ func hostOf(u string) string { return strings.TrimPrefix(u, "http://") }
 func TestUploadDoesNotWaitForAHungProvider(t *testing.T) {
 	n := startNet(t)
 	ht := &hangTransport{}
-	c := newClient(t, n, clientOpts{transport: ht, cfg: func(c *fs.Config) { c.WriteTimeout, c.ReadTimeout = time.Hour, 3*time.Second }})
+	c := newClient(t, n, clientOpts{transport: ht, cfg: func(c *drive.Config) { c.WriteTimeout, c.ReadTimeout = time.Hour, 3*time.Second }})
 	ctx := context.Background()
-	if _, err := c.CreateDrive(ctx, fs.CreateDriveOptions{Name: "d", Strategy: wire.CommitStrategy{Kind: wire.StrategyManual}}); err != nil {
+	if _, err := c.CreateDrive(ctx, drive.CreateDriveOptions{Name: "d", Strategy: wire.CommitStrategy{Kind: wire.StrategyManual}}); err != nil {
 		t.Fatal(err)
 	}
 	ht.set(hostOf(n.Manifest().Providers[1].URL))
@@ -251,7 +251,7 @@ func TestUploadDoesNotWaitForAHungProvider(t *testing.T) {
 	// chunk, and reads moved on after FirstByteTimeout.
 	tctx, cancel := context.WithTimeout(ctx, time.Minute)
 	defer cancel()
-	res, err := c.UploadFile(tctx, "d", "/big.bin", bytes.NewReader(data), fs.UploadOptions{})
+	res, err := c.UploadFile(tctx, "d", "/big.bin", bytes.NewReader(data), drive.UploadOptions{})
 	if err != nil {
 		t.Fatalf("upload with one provider hung: %v", err)
 	}
@@ -267,10 +267,10 @@ func TestUploadWithoutQuorumLeavesTheDriveAsItWas(t *testing.T) {
 	n := startNet(t)
 	c := newClient(t, n, clientOpts{})
 	ctx := context.Background()
-	if _, err := c.CreateDrive(ctx, fs.CreateDriveOptions{Name: "d", Strategy: wire.CommitStrategy{Kind: wire.StrategyManual}}); err != nil {
+	if _, err := c.CreateDrive(ctx, drive.CreateDriveOptions{Name: "d", Strategy: wire.CommitStrategy{Kind: wire.StrategyManual}}); err != nil {
 		t.Fatal(err)
 	}
-	before, err := c.UploadFile(ctx, "d", "/keep.txt", strings.NewReader("kept"), fs.UploadOptions{})
+	before, err := c.UploadFile(ctx, "d", "/keep.txt", strings.NewReader("kept"), drive.UploadOptions{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -279,7 +279,7 @@ func TestUploadWithoutQuorumLeavesTheDriveAsItWas(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	_, err = c.UploadFile(ctx, "d", "/lost.txt", strings.NewReader("not enough providers"), fs.UploadOptions{})
+	_, err = c.UploadFile(ctx, "d", "/lost.txt", strings.NewReader("not enough providers"), drive.UploadOptions{})
 	if !errors.Is(err, core.NoQuorum) {
 		t.Fatalf("upload with 1 of 3 providers: %v, want NoQuorum", err)
 	}
@@ -292,10 +292,10 @@ func TestUploadWithoutQuorumLeavesTheDriveAsItWas(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	if _, err := c.Stat(ctx, "d", "/lost.txt"); !errors.Is(err, fs.ErrNotFound) {
+	if _, err := c.Stat(ctx, "d", "/lost.txt"); !errors.Is(err, drive.ErrNotFound) {
 		t.Fatalf("the failed upload's file exists: %v", err)
 	}
-	if _, err := c.UploadFile(ctx, "d", "/after.txt", strings.NewReader("back"), fs.UploadOptions{}); err != nil {
+	if _, err := c.UploadFile(ctx, "d", "/after.txt", strings.NewReader("back"), drive.UploadOptions{}); err != nil {
 		t.Fatalf("upload after the providers returned: %v", err)
 	}
 	es, _ := c.List(ctx, "d", "/")
@@ -311,15 +311,15 @@ func TestTreeOperationsAndErrors(t *testing.T) {
 	n := startNet(t)
 	c := newClient(t, n, clientOpts{})
 	ctx := context.Background()
-	if _, err := c.CreateDrive(ctx, fs.CreateDriveOptions{Name: "t", Strategy: wire.CommitStrategy{Kind: wire.StrategyManual}}); err != nil {
+	if _, err := c.CreateDrive(ctx, drive.CreateDriveOptions{Name: "t", Strategy: wire.CommitStrategy{Kind: wire.StrategyManual}}); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := c.CreateDrive(ctx, fs.CreateDriveOptions{Name: "t"}); !errors.Is(err, core.Exists) {
+	if _, err := c.CreateDrive(ctx, drive.CreateDriveOptions{Name: "t"}); !errors.Is(err, core.Exists) {
 		t.Fatalf("duplicate drive name: %v", err)
 	}
 	put := func(p, s string) {
 		t.Helper()
-		if _, err := c.UploadFile(ctx, "t", p, strings.NewReader(s), fs.UploadOptions{}); err != nil {
+		if _, err := c.UploadFile(ctx, "t", p, strings.NewReader(s), drive.UploadOptions{}); err != nil {
 			t.Fatalf("put %s: %v", p, err)
 		}
 	}
@@ -333,18 +333,18 @@ func TestTreeOperationsAndErrors(t *testing.T) {
 		err  error
 		want error
 	}{
-		{"mkdir existing", second(c.CreateDirectory(ctx, "t", "/docs")), fs.ErrExists},
-		{"rm non-empty dir", second(c.Remove(ctx, "t", "/docs", fs.RemoveOptions{})), fs.ErrNotEmpty},
-		{"upload onto a dir", second(c.UploadFile(ctx, "t", "/docs", strings.NewReader("x"), fs.UploadOptions{})), fs.ErrIsDir},
-		{"upload under a file", second(c.UploadFile(ctx, "t", "/docs/a.txt/x", strings.NewReader("x"), fs.UploadOptions{})), fs.ErrNotDir},
-		{"download a dir", second(c.DownloadFile(ctx, "t", "/docs", io.Discard)), fs.ErrIsDir},
-		{"list a file", second(c.List(ctx, "t", "/docs/a.txt")), fs.ErrNotDir},
-		{"stat missing", second(c.Stat(ctx, "t", "/nope")), fs.ErrNotFound},
-		{"dotdot", second(c.UploadFile(ctx, "t", "/docs/../etc/passwd", strings.NewReader("x"), fs.UploadOptions{})), fs.ErrInvalidPath},
-		{"relative", second(c.Stat(ctx, "t", "docs")), fs.ErrInvalidPath},
-		{"mv into itself", second(c.Move(ctx, "t", "/docs", "/docs/sub/docs")), fs.ErrInvalidPath},
-		{"mv onto existing", second(c.Move(ctx, "t", "/docs/a.txt", "/docs/sub/b.txt")), fs.ErrExists},
-		{"rm root", second(c.Remove(ctx, "t", "/", fs.RemoveOptions{})), fs.ErrInvalidPath},
+		{"mkdir existing", second(c.CreateDirectory(ctx, "t", "/docs")), drive.ErrExists},
+		{"rm non-empty dir", second(c.Remove(ctx, "t", "/docs", drive.RemoveOptions{})), drive.ErrNotEmpty},
+		{"upload onto a dir", second(c.UploadFile(ctx, "t", "/docs", strings.NewReader("x"), drive.UploadOptions{})), drive.ErrIsDir},
+		{"upload under a file", second(c.UploadFile(ctx, "t", "/docs/a.txt/x", strings.NewReader("x"), drive.UploadOptions{})), drive.ErrNotDir},
+		{"download a dir", second(c.DownloadFile(ctx, "t", "/docs", io.Discard)), drive.ErrIsDir},
+		{"list a file", second(c.List(ctx, "t", "/docs/a.txt")), drive.ErrNotDir},
+		{"stat missing", second(c.Stat(ctx, "t", "/nope")), drive.ErrNotFound},
+		{"dotdot", second(c.UploadFile(ctx, "t", "/docs/../etc/passwd", strings.NewReader("x"), drive.UploadOptions{})), drive.ErrInvalidPath},
+		{"relative", second(c.Stat(ctx, "t", "docs")), drive.ErrInvalidPath},
+		{"mv into itself", second(c.Move(ctx, "t", "/docs", "/docs/sub/docs")), drive.ErrInvalidPath},
+		{"mv onto existing", second(c.Move(ctx, "t", "/docs/a.txt", "/docs/sub/b.txt")), drive.ErrExists},
+		{"rm root", second(c.Remove(ctx, "t", "/", drive.RemoveOptions{})), drive.ErrInvalidPath},
 		{"unknown drive", second(c.List(ctx, "no-such-drive", "/")), core.NotFound},
 		{"unknown drive id", second(c.List(ctx, "999", "/")), core.NotFound},
 	}
@@ -359,10 +359,10 @@ func TestTreeOperationsAndErrors(t *testing.T) {
 	if got := download(t, c, "t", "/moved/sub2/b.txt"); string(got) != "bb" {
 		t.Fatalf("moved file reads %q", got)
 	}
-	if _, err := c.Stat(ctx, "t", "/docs/sub"); !errors.Is(err, fs.ErrNotFound) {
+	if _, err := c.Stat(ctx, "t", "/docs/sub"); !errors.Is(err, drive.ErrNotFound) {
 		t.Fatalf("old path still there: %v", err)
 	}
-	if _, err := c.Remove(ctx, "t", "/moved", fs.RemoveOptions{Recursive: true}); err != nil {
+	if _, err := c.Remove(ctx, "t", "/moved", drive.RemoveOptions{Recursive: true}); err != nil {
 		t.Fatal(err)
 	}
 	es, _ := c.List(ctx, "t", "/")
@@ -374,7 +374,7 @@ func TestTreeOperationsAndErrors(t *testing.T) {
 		t.Fatalf("root lists %v", names)
 	}
 	root, _ := c.Stat(ctx, "t", "/")
-	if root.Kind != fs.KindDir || root.Size != 1 {
+	if root.Kind != drive.KindDir || root.Size != 1 {
 		t.Fatalf("root stat %+v (size should count /docs/a.txt only)", root)
 	}
 	// Everything survives a checkpoint and a fresh client (new process).
@@ -393,15 +393,15 @@ func TestNonOwnerCannotWrite(t *testing.T) {
 	n := startNet(t)
 	alice := newClient(t, n, clientOpts{})
 	ctx := context.Background()
-	d, err := alice.CreateDrive(ctx, fs.CreateDriveOptions{Name: "mine", Strategy: wire.CommitStrategy{Kind: wire.StrategyManual}})
+	d, err := alice.CreateDrive(ctx, drive.CreateDriveOptions{Name: "mine", Strategy: wire.CommitStrategy{Kind: wire.StrategyManual}})
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := alice.UploadFile(ctx, "mine", "/secret.txt", strings.NewReader("alice's"), fs.UploadOptions{}); err != nil {
+	if _, err := alice.UploadFile(ctx, "mine", "/secret.txt", strings.NewReader("alice's"), drive.UploadOptions{}); err != nil {
 		t.Fatal(err)
 	}
 	bob := newClient(t, n, clientOpts{signer: "bob"})
-	_, err = bob.UploadFile(ctx, d.ID.String(), "/bob.txt", strings.NewReader("bob's"), fs.UploadOptions{})
+	_, err = bob.UploadFile(ctx, d.ID.String(), "/bob.txt", strings.NewReader("bob's"), drive.UploadOptions{})
 	if !errors.Is(err, core.Unauthorized) {
 		t.Fatalf("bob wrote to alice's drive: %v, want unauthorized", err)
 	}
@@ -440,11 +440,11 @@ func TestDownloadSkipsAProviderServingWrongBytes(t *testing.T) {
 	n := startNet(t)
 	ctx := context.Background()
 	writer := newClient(t, n, clientOpts{})
-	if _, err := writer.CreateDrive(ctx, fs.CreateDriveOptions{Name: "v", Strategy: wire.CommitStrategy{Kind: wire.StrategyImmediate}}); err != nil {
+	if _, err := writer.CreateDrive(ctx, drive.CreateDriveOptions{Name: "v", Strategy: wire.CommitStrategy{Kind: wire.StrategyImmediate}}); err != nil {
 		t.Fatal(err)
 	}
 	data := randomBytes(3, 300_000)
-	if _, err := writer.UploadFile(ctx, "v", "/f", bytes.NewReader(data), fs.UploadOptions{}); err != nil {
+	if _, err := writer.UploadFile(ctx, "v", "/f", bytes.NewReader(data), drive.UploadOptions{}); err != nil {
 		t.Fatal(err)
 	}
 	// Every provider but one corrupts: the reader must still get the

@@ -1,4 +1,4 @@
-package fs_test
+package drive_test
 
 import (
 	"context"
@@ -9,7 +9,7 @@ import (
 	"github.com/cairn-storage/cairn/chain/wire"
 	"github.com/cairn-storage/cairn/checkpoint"
 	"github.com/cairn-storage/cairn/core"
-	"github.com/cairn-storage/cairn/fs"
+	"github.com/cairn-storage/cairn/drive"
 )
 
 // A drive whose bucket needs all three providers on chain (quorum 3, above
@@ -20,14 +20,14 @@ func TestBucketQuorumAboveMajority(t *testing.T) {
 	n := startNet(t)
 	c := newClient(t, n, clientOpts{})
 	ctx := context.Background()
-	info, err := c.CreateDrive(ctx, fs.CreateDriveOptions{Name: "q", Quorum: 3, Strategy: wire.CommitStrategy{Kind: wire.StrategyManual}})
+	info, err := c.CreateDrive(ctx, drive.CreateDriveOptions{Name: "q", Quorum: 3, Strategy: wire.CommitStrategy{Kind: wire.StrategyManual}})
 	if err != nil {
 		t.Fatal(err)
 	}
 	if info.Quorum != 3 || len(info.Providers) != 3 {
 		t.Fatalf("drive %+v, want quorum 3 of 3 providers", info)
 	}
-	if _, err := c.UploadFile(ctx, "q", "/all.txt", strings.NewReader("all three up"), fs.UploadOptions{}); err != nil {
+	if _, err := c.UploadFile(ctx, "q", "/all.txt", strings.NewReader("all three up"), drive.UploadOptions{}); err != nil {
 		t.Fatal(err)
 	}
 	if r, _ := c.CommitChanges(ctx, "q"); r.Kind != checkpoint.Submitted || len(r.Signers) != 3 || r.Required != 3 {
@@ -37,7 +37,7 @@ func TestBucketQuorumAboveMajority(t *testing.T) {
 	if err := n.StopProvider(2); err != nil {
 		t.Fatal(err)
 	}
-	_, err = c.UploadFile(ctx, "q", "/two.txt", strings.NewReader("two of three up"), fs.UploadOptions{})
+	_, err = c.UploadFile(ctx, "q", "/two.txt", strings.NewReader("two of three up"), drive.UploadOptions{})
 	if !errors.Is(err, core.NoQuorum) {
 		t.Fatalf("upload with 2 of 3 providers on a quorum-3 bucket: %v, want no_quorum", err)
 	}

@@ -1,4 +1,4 @@
-package fs
+package drive
 
 import (
 	"time"
@@ -46,7 +46,7 @@ func (s *httpStorage) Write(ctx context.Context, bucket core.BucketID, leaf core
 	r, err := s.c.Write(ctx, bucket, leaf, bytes.NewReader(data), s.key)
 	var re *wire.RemoteError
 	if errors.As(err, &re) && re.LeafCount != nil {
-		return r.Leaf, core.E("fs.write", core.KindOf(err), errors.Join(err, &BehindError{LeafCount: *re.LeafCount}))
+		return r.Leaf, core.E("drive.write", core.KindOf(err), errors.Join(err, &BehindError{LeafCount: *re.LeafCount}))
 	}
 	return r.Leaf, err
 }

@@ -1,4 +1,4 @@
-package fs
+package drive
 
 import (
 	"context"
@@ -112,7 +112,7 @@ func (w *pendingWrite) settle(ok bool) {
 func (w *pendingWrite) ok() bool { return w.acks.Load() >= w.need }
 
 func (c *Client) newSession(ctx context.Context, bucket core.BucketID) (*session, error) {
-	const op = "fs.write"
+	const op = "drive.write"
 	ps, required, err := c.mgr.Threshold(ctx, bucket)
 	if err != nil {
 		return nil, core.E(op, core.KindOf(err), err)
@@ -178,7 +178,7 @@ func (s *session) run(w *worker) {
 		}
 		cancel()
 		if err == nil && leaf != pw.leaf.Leaf {
-			err = core.Errorf("fs.write", core.Corrupt, "provider %s stored %+v for %+v", w.p.Account.Short(), leaf, pw.leaf)
+			err = core.Errorf("drive.write", core.Corrupt, "provider %s stored %+v for %+v", w.p.Account.Short(), leaf, pw.leaf)
 		}
 		if err != nil {
 			if s.ctx.Err() == nil {
@@ -201,7 +201,7 @@ const maxCatchUp = 1024
 // provider checks each write against its own log, so a source that lies
 // cannot make two providers' logs differ silently: the write is refused.
 func (s *session) catchUp(ctx context.Context, w *worker, from, to uint64) error {
-	const op = "fs.catchUp"
+	const op = "drive.catchUp"
 	for seq := from; seq < to; {
 		var leaves []core.SignedLeaf
 		var src Storage
@@ -246,10 +246,10 @@ func readBlob(ctx context.Context, st Storage, bucket core.BucketID, l core.Leaf
 	defer rc.Close()
 	data, err := io.ReadAll(io.LimitReader(rc, int64(l.Size)+1))
 	if err != nil {
-		return nil, core.E("fs.catchUp", core.Unavailable, err)
+		return nil, core.E("drive.catchUp", core.Unavailable, err)
 	}
 	if uint64(len(data)) != l.Size || core.Sum256(data) != l.ContentHash {
-		return nil, core.Errorf("fs.catchUp", core.Corrupt, "blob of leaf %d does not match its hash", l.Seq)
+		return nil, core.Errorf("drive.catchUp", core.Corrupt, "blob of leaf %d does not match its hash", l.Seq)
 	}
 	return data, nil
 }
@@ -285,7 +285,7 @@ func (s *session) noQuorum(why string) error {
 			}
 		}
 	}
-	return core.E("fs.write", kind, fmt.Errorf("%s: %d of %d providers still taking writes, %d needed: %w", why, s.live(), len(s.workers), s.required, errors.Join(causes...)))
+	return core.E("drive.write", kind, fmt.Errorf("%s: %d of %d providers still taking writes, %d needed: %w", why, s.live(), len(s.workers), s.required, errors.Join(causes...)))
 }
 
 // put queues one blob and returns its leaf. It waits for the oldest
@@ -301,7 +301,7 @@ func (s *session) put(data []byte) (core.Leaf, error) {
 	}
 	sl, err := core.SignLeaf(s.c.signer, s.chainID, s.bucket, core.Leaf{Seq: s.next, ContentHash: core.Sum256(data), Size: uint64(len(data))})
 	if err != nil {
-		return core.Leaf{}, core.E("fs.write", core.KindOf(err), err)
+		return core.Leaf{}, core.E("drive.write", core.KindOf(err), err)
 	}
 	pw := &pendingWrite{leaf: sl,
 		data: data, done: make(chan struct{}), need: int32(s.required), total: int32(len(s.workers))}
@@ -314,7 +314,7 @@ func (s *session) put(data []byte) (core.Leaf, error) {
 		select {
 		case w.queue <- pw:
 		default: // its queue is full: it is too slow to keep up; sync will fill it in
-			w.drop(core.Errorf("fs.write", core.Unavailable, "provider too slow: %d writes queued", cap(w.queue)))
+			w.drop(core.Errorf("drive.write", core.Unavailable, "provider too slow: %d writes queued", cap(w.queue)))
 			pw.settle(false)
 		}
 	}
@@ -327,7 +327,7 @@ func (s *session) settleOldest() error {
 	select {
 	case <-pw.done:
 	case <-s.ctx.Done():
-		return core.E("fs.write", core.Unavailable, s.ctx.Err())
+		return core.E("drive.write", core.Unavailable, s.ctx.Err())
 	}
 	if !pw.ok() {
 		return s.noQuorum(fmt.Sprintf("write %d", pw.leaf.Seq))
@@ -404,7 +404,7 @@ func (c *Client) seqFor(ctx context.Context, bucket core.BucketID) (uint64, erro
 		return 0, err
 	}
 	if len(coll.Agreeing) == 0 {
-		return 0, core.Errorf("fs.write", core.Unavailable, "no provider of bucket %s answered", bucket)
+		return 0, core.Errorf("drive.write", core.Unavailable, "no provider of bucket %s answered", bucket)
 	}
 	n = coll.StartSeq + coll.LeafCount
 	for _, d := range coll.Disagreeing {

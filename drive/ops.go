@@ -1,4 +1,4 @@
-package fs
+package drive
 
 import (
 	"context"
@@ -82,7 +82,7 @@ func (c *Client) change(ctx context.Context, ref, op, p string, f func(ctx conte
 // directories and replacing an existing file. Memory stays bounded by the
 // write window whatever the file's size.
 func (c *Client) UploadFile(ctx context.Context, ref, p string, r io.Reader, o UploadOptions) (*OpResult, error) {
-	const op = "fs.UploadFile"
+	const op = "drive.UploadFile"
 	elems, err := CleanPath(p)
 	if err != nil {
 		return nil, err
@@ -140,7 +140,7 @@ func (c *Client) UploadFile(ctx context.Context, ref, p string, r io.Reader, o U
 // CreateDirectory makes the directory at p and any missing parents. It is
 // an error if p exists.
 func (c *Client) CreateDirectory(ctx context.Context, ref, p string) (*OpResult, error) {
-	const op = "fs.CreateDirectory"
+	const op = "drive.CreateDirectory"
 	elems, err := CleanPath(p)
 	if err != nil {
 		return nil, err
@@ -172,7 +172,7 @@ type RemoveOptions struct {
 // blobs stay in the append-only log; the next checkpoint's root no longer
 // names them.)
 func (c *Client) Remove(ctx context.Context, ref, p string, o RemoveOptions) (*OpResult, error) {
-	const op = "fs.Remove"
+	const op = "drive.Remove"
 	elems, err := CleanPath(p)
 	if err != nil {
 		return nil, err
@@ -204,7 +204,7 @@ func (c *Client) Remove(ctx context.Context, ref, p string, o RemoveOptions) (*O
 // Move renames src to dst. dst must not exist, and a directory cannot move
 // into itself.
 func (c *Client) Move(ctx context.Context, ref, src, dst string) (*OpResult, error) {
-	const op = "fs.Move"
+	const op = "drive.Move"
 	from, err := CleanPath(src)
 	if err != nil {
 		return nil, err
@@ -252,7 +252,7 @@ func (c *Client) Move(ctx context.Context, ref, src, dst string) (*OpResult, err
 
 // Stat describes the entry at p ("/" describes the root).
 func (c *Client) Stat(ctx context.Context, ref, p string) (DirectoryEntry, error) {
-	const op = "fs.Stat"
+	const op = "drive.Stat"
 	elems, err := CleanPath(p)
 	if err != nil {
 		return DirectoryEntry{}, err
@@ -273,7 +273,7 @@ func (c *Client) Stat(ctx context.Context, ref, p string) (DirectoryEntry, error
 
 // List returns the entries of the directory at p, sorted by name.
 func (c *Client) List(ctx context.Context, ref, p string) ([]DirectoryEntry, error) {
-	const op = "fs.List"
+	const op = "drive.List"
 	elems, err := CleanPath(p)
 	if err != nil {
 		return nil, err
@@ -296,7 +296,7 @@ func (c *Client) List(ctx context.Context, ref, p string) ([]DirectoryEntry, err
 // DownloadFile streams the file at p into w, verifying every chunk against
 // its hash before writing it. It returns the bytes written.
 func (c *Client) DownloadFile(ctx context.Context, ref, p string, w io.Writer) (uint64, error) {
-	const op = "fs.DownloadFile"
+	const op = "drive.DownloadFile"
 	e, err := c.Stat(ctx, ref, p)
 	if err != nil {
 		return 0, err

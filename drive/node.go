@@ -1,4 +1,4 @@
-package fs
+package drive
 
 import (
 	"bytes"
@@ -89,7 +89,7 @@ func encodeNode(v any) ([]byte, error) {
 	enc := json.NewEncoder(&b)
 	enc.SetEscapeHTML(false)
 	if err := enc.Encode(v); err != nil {
-		return nil, core.E("fs.encode", core.Internal, err)
+		return nil, core.E("drive.encode", core.Internal, err)
 	}
 	return bytes.TrimRight(b.Bytes(), "\n"), nil
 }
@@ -97,17 +97,17 @@ func encodeNode(v any) ([]byte, error) {
 func decodeDir(b []byte) (*DirectoryNode, error) {
 	var d DirectoryNode
 	if err := json.Unmarshal(b, &d); err != nil || d.Version != 1 {
-		return nil, core.Errorf("fs.decodeDir", core.Corrupt, "not a directory node (version 1): %v", err)
+		return nil, core.Errorf("drive.decodeDir", core.Corrupt, "not a directory node (version 1): %v", err)
 	}
 	if len(d.Entries) > MaxDirEntries {
-		return nil, core.Errorf("fs.decodeDir", core.Corrupt, "directory has %d entries, more than %d", len(d.Entries), MaxDirEntries)
+		return nil, core.Errorf("drive.decodeDir", core.Corrupt, "directory has %d entries, more than %d", len(d.Entries), MaxDirEntries)
 	}
 	for i, e := range d.Entries {
 		if checkName(e.Name) != nil || (e.Kind != KindFile && e.Kind != KindDir) || (i > 0 && d.Entries[i-1].Name >= e.Name) {
-			return nil, core.Errorf("fs.decodeDir", core.Corrupt, "directory entry %d (%q) is malformed or out of order", i, e.Name)
+			return nil, core.Errorf("drive.decodeDir", core.Corrupt, "directory entry %d (%q) is malformed or out of order", i, e.Name)
 		}
 		if _, err := ParseCID(e.CID); err != nil {
-			return nil, core.Errorf("fs.decodeDir", core.Corrupt, "entry %q: %v", e.Name, err)
+			return nil, core.Errorf("drive.decodeDir", core.Corrupt, "entry %q: %v", e.Name, err)
 		}
 	}
 	return &d, nil
@@ -116,17 +116,17 @@ func decodeDir(b []byte) (*DirectoryNode, error) {
 func decodeManifest(b []byte) (*FileManifest, error) {
 	var m FileManifest
 	if err := json.Unmarshal(b, &m); err != nil || m.Version != 1 {
-		return nil, core.Errorf("fs.decodeManifest", core.Corrupt, "not a file manifest (version 1): %v", err)
+		return nil, core.Errorf("drive.decodeManifest", core.Corrupt, "not a file manifest (version 1): %v", err)
 	}
 	var sum uint64
 	for i, c := range m.Chunks {
 		if _, err := ParseCID(c.CID); err != nil {
-			return nil, core.Errorf("fs.decodeManifest", core.Corrupt, "chunk %d: %v", i, err)
+			return nil, core.Errorf("drive.decodeManifest", core.Corrupt, "chunk %d: %v", i, err)
 		}
 		sum += c.Size
 	}
 	if sum != m.Size {
-		return nil, core.Errorf("fs.decodeManifest", core.Corrupt, "chunks add up to %d bytes, manifest says %d", sum, m.Size)
+		return nil, core.Errorf("drive.decodeManifest", core.Corrupt, "chunks add up to %d bytes, manifest says %d", sum, m.Size)
 	}
 	return &m, nil
 }
@@ -147,11 +147,11 @@ func ParseCID(s string) (core.H256, error) {
 	var h core.H256
 	c, err := cid.Decode(s)
 	if err != nil {
-		return h, core.Errorf("fs.ParseCID", core.Invalid, "bad CID %q: %v", s, err)
+		return h, core.Errorf("drive.ParseCID", core.Invalid, "bad CID %q: %v", s, err)
 	}
 	d, err := multihash.Decode(c.Hash())
 	if err != nil || d.Code != multihash.SHA2_256 || len(d.Digest) != 32 {
-		return h, core.Errorf("fs.ParseCID", core.Invalid, "CID %q is not sha2-256", s)
+		return h, core.Errorf("drive.ParseCID", core.Invalid, "CID %q is not sha2-256", s)
 	}
 	copy(h[:], d.Digest)
 	return h, nil

@@ -1,4 +1,4 @@
-package fs
+package drive
 
 import (
 	"bytes"
@@ -54,7 +54,7 @@ func (c *Client) readBlob(ctx context.Context, bucket core.BucketID, id string) 
 // or one node, so memory stays bounded) and reaches w only once verified,
 // so a lying provider never corrupts the output.
 func (c *Client) fetch(ctx context.Context, bucket core.BucketID, id string, limit int64, w io.Writer) error {
-	const op = "fs.read"
+	const op = "drive.read"
 	want, err := ParseCID(id)
 	if err != nil {
 		return err
@@ -110,7 +110,7 @@ const readPenalty = time.Minute
 // provider must start answering within FirstByteTimeout (a hung provider
 // costs that, not ReadTimeout) and finish within ReadTimeout.
 func (c *Client) fetchFrom(ctx context.Context, st Storage, bucket core.BucketID, want core.H256, id string, limit int64, buf *bytes.Buffer) error {
-	const op = "fs.read"
+	const op = "drive.read"
 	ctx, cancel := context.WithTimeout(ctx, c.cfg.ReadTimeout)
 	defer cancel()
 	hctx, hcancel := context.WithCancel(ctx)
@@ -227,7 +227,7 @@ func (t *tree) markPath(ctx context.Context, elems []string) error {
 	for _, name := range elems {
 		n = n.children[name]
 		if n == nil {
-			return core.Errorf("fs.tree", core.Internal, "path not loaded")
+			return core.Errorf("drive.tree", core.Internal, "path not loaded")
 		}
 		n.dirty = true
 	}

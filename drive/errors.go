@@ -1,4 +1,4 @@
-package fs
+package drive
 
 import (
 	"fmt"
@@ -7,7 +7,7 @@ import (
 )
 
 // Errors, each of a core.Kind so errors.Is works both ways:
-// errors.Is(err, fs.ErrNotFound) and errors.Is(err, core.NotFound).
+// errors.Is(err, drive.ErrNotFound) and errors.Is(err, core.NotFound).
 var (
 	ErrNotFound    = core.Errorf("fs", core.NotFound, "no such file or directory")
 	ErrExists      = core.Errorf("fs", core.Exists, "file exists")
