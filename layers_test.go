@@ -33,6 +33,7 @@ var layers = map[string][]string{
 	"gateway":            {"fs", "checkpoint", "checkpoint/quorum", "chain/wire", "core"},
 	"devnet":             {"*"},
 	"internal/cli":       {"*"},
+	"internal/faultnet":  {},
 	"cmd/cairn":          {"internal/cli"},
 	"test/e2e":           {"*"},
 	"bench/...":          {"*"},
