@@ -15,6 +15,7 @@ import (
 	"net/http/httptest"
 	"net/http/httputil"
 	"net/url"
+	"os"
 	"path/filepath"
 	"slices"
 	"strconv"
@@ -27,6 +28,7 @@ import (
 	"github.com/cairn-storage/cairn/core"
 	"github.com/cairn-storage/cairn/devnet"
 	"github.com/cairn-storage/cairn/provider/store"
+	"github.com/cairn-storage/cairn/providerclient"
 )
 
 // The apply and heal steps of the fault rows (faults_test.go), and the
@@ -207,18 +209,63 @@ func corruptBlobs(t *testing.T, m *matrix, i int) {
 	p := m.n.m.Providers[i]
 	killProvider(t, m, i)
 	for _, a := range m.acked {
-		var h core.H256
-		if b, err := hex.DecodeString(a.sha256); err != nil || len(b) != len(h) {
-			t.Fatalf("sha256 %q: %v", a.sha256, err)
-		} else {
-			copy(h[:], b)
-		}
-		if err := store.CorruptBlob(devnet.StoreDir(p.DataDir), h); err != nil {
+		if err := store.CorruptBlob(devnet.StoreDir(p.DataDir), hashOf(t, a.sha256)); err != nil {
 			t.Fatalf("corrupting the blob of %s on %s: %v", a.path, p.Name, err)
 		}
 	}
 	m.rotted[p.Account] = true // an audit may rightly slash it
+	m.rotten = len(m.acked)
 	restartProvider(t, m, i)
+}
+
+// readPastRot checks that provider i now serves bad bytes for every
+// blob the row rotted, then reads every file with a client that has no
+// health history, so it asks i first (first in the drive's order): each
+// read must move past the bad bytes by their hash.
+func readPastRot(t *testing.T, m *matrix, i int) {
+	t.Helper()
+	p := m.n.m.Providers[i]
+	alice, _ := core.DevKey("alice")
+	pc, err := providerclient.New(p.URL, providerclient.Options{Signer: alice, Timeout: 10 * time.Second})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if m.rotten == 0 {
+		t.Fatal("no blob was corrupted")
+	}
+	for _, a := range m.acked[:m.rotten] {
+		h := hashOf(t, a.sha256)
+		rc, err := pc.Blob(t.Context(), core.BucketID(m.d.Bucket), h)
+		if err != nil {
+			continue // refusing to serve it is as good
+		}
+		b, err := io.ReadAll(rc)
+		rc.Close()
+		if err == nil && core.Sum256(b) == h {
+			t.Fatalf("%s still serves %s intact after its blob was corrupted", p.Name, a.path)
+		}
+	}
+	fresh := t.TempDir()
+	out := filepath.Join(m.dir, "got")
+	for _, a := range m.acked {
+		os.Remove(out)
+		runCairn(t, t.Context(), "--chain", m.n.chain, "--home", fresh, "get", m.d.ref()+":"+a.path, out).ok(t)
+		if got := sha256File(t, out); got != a.sha256 {
+			t.Fatalf("get %s past rotten %s: sha256 %s, want %s", a.path, p.Name, got, a.sha256)
+		}
+	}
+}
+
+// hashOf parses a hex SHA-256.
+func hashOf(t *testing.T, s string) core.H256 {
+	t.Helper()
+	var h core.H256
+	b, err := hex.DecodeString(s)
+	if err != nil || len(b) != len(h) {
+		t.Fatalf("sha256 %q: %v", s, err)
+	}
+	copy(h[:], b)
+	return h
 }
 
 // forger is an HTTP proxy in front of a provider that flips a bit of the

@@ -84,7 +84,7 @@ var faults = []fault{
 	// still behind, and catches up.
 	{name: "behind", victim: middle, apply: killAndWriteOn, heal: restartAndWrite, want: want{down: true}},
 	// Every blob it holds rots; reads move past it by hash.
-	{name: "corrupt blobs", victim: first, apply: corruptBlobs, heal: nothing},
+	{name: "corrupt blobs", victim: first, apply: corruptBlobs, heal: readPastRot},
 	{name: "forged signature", victim: last, apply: forgeCommitments, heal: unforge, want: want{invalid: true}},
 	{name: "client killed mid-upload", apply: killClientMidUpload, heal: nothing},
 	{name: "ahead", victim: last, apply: quietPeers, afterPut: rawWriteVictim, heal: wakePeers, want: want{conflict: "ahead"}},
@@ -115,6 +115,7 @@ type matrix struct {
 	// them). Nobody else may lose stake.
 	stakes map[string]uint64
 	rotted map[string]bool
+	rotten int // how many of acked had their blob corrupted (on one provider)
 	// forged is the proxy that forges the victim's commitments.
 	forged *forger
 	slow   chan struct{} // closed to stop slowing the victim
