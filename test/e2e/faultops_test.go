@@ -432,21 +432,28 @@ func killClientMidUpload(t *testing.T, m *matrix, _ int) {
 	n := m.n
 	before := n.driveInfo(t, m.d.ref())
 	p := n.m.Providers[m.order[0]]
-	start := n.commitment(t, p, m.d.Bucket).Commitment.LeafCount
+	c := n.commitment(t, p, m.d.Bucket).Commitment
+	start := c.StartSeq + c.LeafCount
 	local := filepath.Join(m.dir, "big.bin")
 	sum := writeRandomFile(t, local, midUploadSize, 9)
 	put := startBackground(t, "--chain", n.chain, "--home", n.home, "put", local, m.d.ref()+":/big.bin")
-	eventually(t, faultDeadline, "the put's first chunks landing", func() error {
+	// Polled in-process and often: the whole upload takes a second or two.
+	pc, err := providerclient.New(p.URL, providerclient.Options{Timeout: 5 * time.Second})
+	if err != nil {
+		t.Fatal(err)
+	}
+	deadline := time.After(faultDeadline)
+	for landed := false; !landed; {
 		select {
 		case <-put.done:
-			t.Fatalf("put finished before it could be killed (exit %d): make midUploadSize larger", put.cmd.ProcessState.ExitCode())
-		default:
+			t.Fatalf("put finished before it could be killed (%v): make midUploadSize larger", put.cmd.ProcessState)
+		case <-deadline:
+			t.Fatalf("no chunk of the put reached %s within %s", p.Name, faultDeadline)
+		case <-time.After(10 * time.Millisecond):
 		}
-		if c := n.commitment(t, p, m.d.Bucket).Commitment.LeafCount; c < start+8 {
-			return fmt.Errorf("%s holds %d leaves, %d before the put", p.Name, c, start)
-		}
-		return nil
-	})
+		sc, err := pc.Commitment(t.Context(), core.BucketID(m.d.Bucket))
+		landed = err == nil && sc.StartSeq+sc.LeafCount >= start+2
+	}
 	put.cmd.Process.Kill()
 	<-put.done
 	if ws, ok := put.cmd.ProcessState.Sys().(syscall.WaitStatus); !ok || ws.Signal() != syscall.SIGKILL {
