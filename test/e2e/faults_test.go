@@ -195,8 +195,8 @@ func (m *matrix) run(t *testing.T, i int, f fault) {
 			t.Errorf("commit exited %d but reports %+v", commit.code, res)
 		}
 	}
-	// A failed put is shown in its own kind; the get of a file it
-	// acknowledged must not wait out a hung or slow provider per blob.
+	// The file reads back while the fault holds: a get must not wait out
+	// a hung or slow provider for every blob.
 	if put.code == 0 {
 		if r := n.cairnWithin(t, faultDeadline, "get", m.d.ref()+":"+path, "-").ok(t); r.stdout != content {
 			t.Fatalf("get %s while %s: %q, want %q", path, f.name, r.stdout, content)
