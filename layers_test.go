@@ -32,6 +32,7 @@ var layers = map[string][]string{
 	"drive":              {"checkpoint", "checkpoint/quorum", "providerclient", "provider/wire", "chainclient", "chain/wire", "mmr", "core"},
 	"devnet":             {"*"},
 	"internal/cli":       {"*"},
+	"internal/faultnet":  {},
 	"cmd/cairn":          {"internal/cli"},
 	"test/e2e":           {"*"},
 }

@@ -6,7 +6,6 @@ import (
 	"net"
 	"net/http"
 	"os"
-	"path/filepath"
 
 	"github.com/cairn-storage/cairn/chainclient"
 	"github.com/cairn-storage/cairn/core"
@@ -36,7 +35,7 @@ func ProviderConfig() provider.Config {
 }
 
 func (n *Network) startInProcess(ctx context.Context, m *member) (runner, error) {
-	st, err := store.OpenPebble(filepath.Join(m.entry.DataDir, "store"), store.Options{})
+	st, err := store.OpenPebble(StoreDir(m.entry.DataDir), store.Options{})
 	if err != nil {
 		return nil, err
 	}

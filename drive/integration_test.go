@@ -9,7 +9,6 @@ import (
 	"math/rand/v2"
 	"net/http"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -18,6 +17,7 @@ import (
 	"github.com/cairn-storage/cairn/core"
 	"github.com/cairn-storage/cairn/devnet"
 	"github.com/cairn-storage/cairn/drive"
+	"github.com/cairn-storage/cairn/internal/faultnet"
 	"github.com/cairn-storage/cairn/providerclient"
 )
 
@@ -210,41 +210,17 @@ func TestCommitStrategies(t *testing.T) {
 	})
 }
 
-// hangTransport blocks every request to one host until its context ends:
-// a provider that accepts connections and never answers.
-type hangTransport struct {
-	mu   sync.Mutex
-	host string
-}
-
-func (h *hangTransport) set(host string) {
-	h.mu.Lock()
-	h.host = host
-	h.mu.Unlock()
-}
-
-func (h *hangTransport) RoundTrip(r *http.Request) (*http.Response, error) {
-	h.mu.Lock()
-	hang := h.host != "" && r.URL.Host == h.host
-	h.mu.Unlock()
-	if hang {
-		<-r.Context().Done()
-		return nil, r.Context().Err()
-	}
-	return http.DefaultTransport.RoundTrip(r)
-}
-
 func hostOf(u string) string { return strings.TrimPrefix(u, "http://") }
 
 func TestUploadDoesNotWaitForAHungProvider(t *testing.T) {
 	n := startNet(t)
-	ht := &hangTransport{}
+	ht := faultnet.New(nil, 1)
 	c := newClient(t, n, clientOpts{transport: ht, cfg: func(c *drive.Config) { c.WriteTimeout, c.ReadTimeout = time.Hour, 3*time.Second }})
 	ctx := context.Background()
 	if _, err := c.CreateDrive(ctx, drive.CreateDriveOptions{Name: "d", Strategy: wire.CommitStrategy{Kind: wire.StrategyManual}}); err != nil {
 		t.Fatal(err)
 	}
-	ht.set(hostOf(n.Manifest().Providers[1].URL))
+	ht.Set(hostOf(n.Manifest().Providers[1].URL), faultnet.Fault{Hang: true})
 	data := randomBytes(2, 1<<20)
 	// With write and read timeouts of an hour, finishing at all proves the
 	// upload left the hung provider behind once the quorum held every
@@ -416,24 +392,9 @@ func TestNonOwnerCannotWrite(t *testing.T) {
 	}
 }
 
-// corruptTransport flips a byte in every blob body one host serves.
-type corruptTransport struct{ host string }
-
-func (c corruptTransport) RoundTrip(r *http.Request) (*http.Response, error) {
-	resp, err := http.DefaultTransport.RoundTrip(r)
-	if err != nil || r.URL.Host != c.host || !strings.Contains(r.URL.Path, "/blobs/") || resp.StatusCode != 200 {
-		return resp, err
-	}
-	b, err := io.ReadAll(resp.Body)
-	resp.Body.Close()
-	if err != nil {
-		return nil, err
-	}
-	if len(b) > 0 {
-		b[len(b)/2] ^= 0x55
-	}
-	resp.Body = io.NopCloser(bytes.NewReader(b))
-	return resp, nil
+// blobReads are the requests whose answers are blob bytes.
+func blobReads(r *http.Request) bool {
+	return r.Method == http.MethodGet && strings.Contains(r.URL.Path, "/blobs/")
 }
 
 func TestDownloadSkipsAProviderServingWrongBytes(t *testing.T) {
@@ -450,11 +411,34 @@ func TestDownloadSkipsAProviderServingWrongBytes(t *testing.T) {
 	// Every provider but one corrupts: the reader must still get the
 	// right bytes, and never write a corrupt byte to its output.
 	ps := n.Manifest().Providers
-	for bad := range ps {
-		reader := newClient(t, n, clientOpts{transport: corruptTransport{host: hostOf(ps[bad].URL)}})
+	exercised := 0
+	for good := range ps {
+		ft := faultnet.New(nil, uint64(good))
+		for i, p := range ps {
+			if i != good {
+				ft.Set(hostOf(p.URL), faultnet.Fault{Corrupt: true, Match: blobReads})
+			}
+		}
+		reader := newClient(t, n, clientOpts{transport: ft})
 		got := download(t, reader, "v", "/f")
 		if sha256.Sum256(got) != sha256.Sum256(data) {
-			t.Fatalf("provider %d corrupting: download differs", bad)
+			t.Fatalf("only provider %d honest: download differs", good)
 		}
+		hits := 0
+		for i, p := range ps {
+			if i != good {
+				_, hit := ft.Requests(hostOf(p.URL))
+				hits += hit
+			}
+		}
+		if hits > 0 {
+			exercised++
+		}
+	}
+	// A reader tries the providers in one order, so the honest one comes
+	// first in at most one of the runs; in the others a corrupt blob
+	// must have been served and passed over.
+	if exercised < len(ps)-1 {
+		t.Fatalf("a corrupt blob was served in %d of %d runs, want at least %d", exercised, len(ps), len(ps)-1)
 	}
 }

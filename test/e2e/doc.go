@@ -2,9 +2,17 @@
 // builds the cairn binary once, each test starts its own
 // `cairn dev --processes` network on free ports, and every step is a cairn
 // command run as a child process, checked by its exit status and its
-// --json output, the way a user or a script sees it. Perturbations (kill -9,
-// SIGSTOP, restart from devnet.json) are applied to the provider processes
-// themselves.
+// --json output, the way a user or a script sees it.
+//
+// TestFaultMatrix (faults_test.go) is the fault matrix: one table, each row
+// a fault applied to the real processes (kill -9, SIGSTOP, SIGSTOP/SIGCONT
+// cycling, restart from devnet.json, a rotten store, a proxy forging
+// signatures, raw writes that put a provider ahead or make it diverge, a
+// client killed mid-upload, every provider down, the chain stopped) with
+// the exit statuses, chain state and quorum place it must produce, and the
+// same checks after healing: every provider converges and every file ever
+// acknowledged reads back intact. The unit-test depth of the same faults
+// is internal/faultnet, a seeded http.RoundTripper.
 //
 // The package holds tests only. Run it with
 //

@@ -3,196 +3,366 @@
 package e2e
 
 import (
-	"errors"
+	"crypto/sha256"
+	"encoding/hex"
 	"fmt"
+	"os"
+	"path/filepath"
 	"slices"
 	"strings"
-	"syscall"
 	"testing"
 	"time"
 )
 
-// faultDeadline bounds a put or commit while a provider is down or hung:
-// a hung provider must not stall the client.
+// faultDeadline bounds a put or commit while a fault holds: a dead, hung
+// or slow provider must not stall the client.
 const faultDeadline = 60 * time.Second
 
-// perturbation makes one provider process fail and brings it back, as
-// CometBFT's test/e2e runner keeps its perturbations.
-type perturbation struct {
+// fault is one row of the fault matrix: a fault applied to a real network
+// and what the client must make of it, kept as data in the manner of
+// CometBFT's test/e2e/runner/perturb.go. Every row runs the same steps
+// (TestFaultMatrix): apply the fault; put a file and commit, each with
+// the exit status the row expects; heal; then every provider catches up
+// and every file ever acknowledged reads back intact.
+type fault struct {
 	name string
-	// victim picks the provider from the drive's providers in the order
-	// a fresh client tries them (indexes into devnet.json).
+	// victim picks the provider to perturb from the drive's providers in
+	// the order a fresh client tries them (indexes into devnet.json); nil
+	// when the fault has no single victim (all providers, the chain).
 	victim func(order []int) int
-	apply  func(t *testing.T, n *network, victim int)
-	heal   func(t *testing.T, n *network, victim int)
+	apply  func(t *testing.T, m *matrix, victim int)
+	// afterPut runs between the put and the commit: faults that must
+	// follow the client's write (a leaf only one provider holds).
+	afterPut func(t *testing.T, m *matrix, victim int)
+	heal     func(t *testing.T, m *matrix, victim int)
+	// ownChain runs the row on a network whose chain the test itself
+	// hosts, so it can stop it (cairn dev cannot).
+	ownChain bool
+	want     want
 }
 
-var perturbations = []perturbation{
-	{name: "kill -9", victim: last, apply: killProvider, heal: restartProvider},
+// want is what a row expects while its fault holds.
+type want struct {
+	// putExit and commitExit are the exit statuses put and commit may
+	// end with (nil: 0). A failed command's --json error carries the
+	// kind of its status (errorKinds), and a failed put is retried after
+	// healing, when it must succeed.
+	putExit, commitExit []int
+	// down: the victim answers nothing. provider ls shows it unreachable
+	// and it never signs.
+	down bool
+	// conflict is the class `checkpoint conflicts` gives the victim
+	// (ahead, data_divergence); the commit lands without it.
+	conflict string
+	// invalid: the victim's commitment fails verification; it is counted
+	// invalid, never agreeing, and never signs.
+	invalid bool
+	// message is a word the failed commands' error must contain, to say
+	// what is wrong.
+	message string
+}
+
+func (w want) excludesVictim() bool { return w.down || w.conflict != "" || w.invalid }
+
+// errorKinds is the --json error kind of each failing exit status the
+// rows expect (internal/cli/exit.go is the one real table).
+var errorKinds = map[int]string{5: "unavailable", 7: "no_quorum"}
+
+// faults is the matrix. The rows share one network and run in order; each
+// heals what it broke, except the last (diverged), whose victim disagrees
+// for good. The chain row runs on a second network of its own.
+var faults = []fault{
+	{name: "kill -9", victim: last, apply: killProvider, heal: restartProvider, want: want{down: true}},
 	// The provider a fresh client asks first: a hung one must cost a
 	// bounded wait, not a full timeout per blob.
-	{name: "SIGSTOP", victim: first, apply: stopProvider, heal: continueProvider},
+	{name: "hang", victim: first, apply: stopProvider, heal: continueProvider, want: want{down: true}},
+	// Answers arrive, late: the client does not wait for them when two
+	// others answer, and does not give up on the provider either.
+	{name: "slow", victim: first, apply: slowProvider, heal: unslowProvider},
+	{name: "restart", victim: middle, apply: restartGracefully, heal: nothing},
+	// Missed several writes and a commit; back, it is written to while
+	// still behind, and catches up.
+	{name: "behind", victim: middle, apply: killAndWriteOn, heal: restartAndWrite, want: want{down: true}},
+	// Every blob it holds rots; reads move past it by hash.
+	{name: "corrupt blobs", victim: first, apply: corruptBlobs, heal: readPastRot},
+	{name: "forged signature", victim: last, apply: forgeCommitments, heal: unforge, want: want{invalid: true}},
+	{name: "client killed mid-upload", apply: killClientMidUpload, heal: nothing},
+	{name: "ahead", victim: last, apply: quietPeers, afterPut: rawWriteVictim, heal: wakePeers, want: want{conflict: "ahead"}},
+	{name: "all providers down", apply: killAll, heal: restartAll,
+		want: want{putExit: []int{5, 7}, commitExit: []int{5, 7}}},
+	{name: "chain down", ownChain: true, apply: stopChain, heal: startChain,
+		want: want{putExit: []int{5}, commitExit: []int{5}, message: "chain"}},
+	// Last: its victim holds another leaf at one seq for good.
+	{name: "diverged", victim: first, apply: quietPeers, afterPut: divergeVictim, heal: wakePeers, want: want{conflict: "data_divergence"}},
 }
 
-func first(order []int) int { return order[0] }
-func last(order []int) int  { return order[len(order)-1] }
+func first(order []int) int  { return order[0] }
+func middle(order []int) int { return order[1] }
+func last(order []int) int   { return order[len(order)-1] }
 
-// TestProviderFaults perturbs the provider processes of one network in
-// turn. With one of three providers dead or hung, put and commit still
-// succeed within a deadline, signed by the other two; brought back, the
-// provider catches up by sync. With all three down, commit fails with a
-// non-zero status and nothing moves on chain.
-func TestProviderFaults(t *testing.T) {
+func nothing(*testing.T, *matrix, int) {}
+
+// matrix is one network under the fault rows, alice's drive on it, and
+// every file a put acknowledged.
+type matrix struct {
+	n     *network
+	d     driveJSON
+	order []int
+	dir   string // local files
+	acked []acked
+	// stakes are the providers' stakes before the first fault; rotted
+	// are the accounts whose blobs a row corrupted (an audit may slash
+	// them). Nobody else may lose stake.
+	stakes map[string]uint64
+	rotted map[string]bool
+	rotten int // how many of acked had their blob corrupted (on one provider)
+	// forged is the proxy that forges the victim's commitments.
+	forged *forger
+	slow   chan struct{} // closed to stop slowing the victim
+	quiet  []int         // providers restarted with sync off
+}
+
+// acked is a file a put acknowledged: it must read back with these bytes.
+type acked struct {
+	path   string // in the drive
+	local  string
+	sha256 string
+}
+
+// newMatrix creates alice's drive on n with one file committed.
+func newMatrix(t *testing.T, n *network) *matrix {
+	t.Helper()
+	m := &matrix{n: n, dir: t.TempDir(), rotted: map[string]bool{}}
+	m.d = n.createDrive(t, "faults", "manual")
+	m.put(t, "/before.txt", "hello, cairn\n").ok(t)
+	n.cairn(t, "commit", m.d.ref()).ok(t)
+	m.order = n.providerOrder(t, m.d)
+	m.stakes = m.stakesNow(t)
+	return m
+}
+
+// TestFaultMatrix runs every row of faults in order: on one `cairn dev
+// --processes` network, and the rows that stop the chain on a network the
+// test hosts.
+func TestFaultMatrix(t *testing.T) {
 	t.Parallel()
-	n := startNetwork(t)
-	hello := writeFile(t, t.TempDir(), "hello.txt", "hello, cairn\n")
-	d := n.createDrive(t, "faults", "manual")
-	n.put(t, hello, d.ref()+":/before.txt")
-	n.cairn(t, "commit", d.ref()).ok(t)
-	order := n.providerOrder(t, d)
-
-	for i, p := range perturbations {
-		ok := t.Run(p.name, func(t *testing.T) {
-			vi := p.victim(order)
-			victim := n.m.Providers[vi]
-			p.apply(t, n, vi)
-			if st := n.providerStatus(t); st[victim.Name] != "unreachable" {
-				t.Errorf("provider ls --json while %s is perturbed: %v, want it unreachable", victim.Name, st)
-			}
-
-			op := decode[opJSON](t, n.cairnWithin(t, faultDeadline, "put", hello, fmt.Sprintf("%s:/after-%d.txt", d.ref(), i), "--json").ok(t))
-			res := decode[resultJSON](t, n.cairnWithin(t, faultDeadline, "commit", d.ref(), "--json").ok(t))
-			if res.Kind != "submitted" || res.DriveRoot != op.RootCID || len(res.Signers) != 2 || slices.Contains(res.Signers, victim.Account) {
-				t.Fatalf("commit with %s %s: %+v, want submitted with root %s signed by the 2 others", victim.Name, p.name, res, op.RootCID)
-			}
-			if info := n.driveInfo(t, d.ref()); info.RootCID != op.RootCID {
-				t.Fatalf("drive info: root_cid %q, want %s", info.RootCID, op.RootCID)
-			}
-			// Reading back: three blobs (root directory, manifest, chunk).
-			// A fresh client tries the providers in order, and must not
-			// wait the whole read timeout for every blob on a hung one.
-			if r := n.cairnWithin(t, faultDeadline, "get", fmt.Sprintf("%s:/after-%d.txt", d.ref(), i), "-").ok(t); r.stdout != "hello, cairn\n" {
-				t.Fatalf("get with %s %s: %q", victim.Name, p.name, r.stdout)
-			}
-
-			p.heal(t, n, vi)
-			eventually(t, 90*time.Second, victim.Name+" catching up after "+p.name, func() error {
-				counts := n.leafCounts(t, d.Bucket)
-				for j, c := range counts {
-					if c != res.LeafCount {
-						return fmt.Errorf("leaf counts %v (%s has %d), want all at %d", counts, n.m.Providers[j].Name, c, res.LeafCount)
-					}
-				}
-				return nil
-			})
-			if st := n.providerStatus(t); st[victim.Name] != "ok" {
-				t.Errorf("provider ls --json after healing %s: %v, want it ok", victim.Name, st)
-			}
-		})
-		if !ok && i < len(perturbations)-1 {
-			t.FailNow() // the next perturbation assumes this one healed
+	shared := newMatrix(t, startNetwork(t))
+	own := newMatrix(t, startOwnNetwork(t))
+	for i, f := range faults {
+		m := shared
+		if f.ownChain {
+			m = own
+		}
+		if !t.Run(f.name, func(t *testing.T) { m.run(t, i, f) }) {
+			t.FailNow() // the next row assumes this one healed
 		}
 	}
-
-	t.Run("all providers down", func(t *testing.T) {
-		before := n.driveInfo(t, d.ref())
-		for i := range n.m.Providers {
-			killProvider(t, n, i)
-		}
-		n.cairnWithin(t, faultDeadline, "put", hello, d.ref()+":/nowhere.txt").exit(t, 5, 7)
-		r := n.cairnWithin(t, faultDeadline, "commit", d.ref(), "--json").exit(t, 5, 7)
-		if res := decode[resultJSON](t, r); res.Kind == "submitted" || len(res.Unreachable) != 3 {
-			t.Errorf("commit --json with every provider down: %+v, want 3 unreachable and no submission", res)
-		}
-		if after := n.driveInfo(t, d.ref()); after.RootCID != before.RootCID || after.LastCommittedHeight != before.LastCommittedHeight {
-			t.Errorf("drive moved with every provider down: %+v -> %+v", before, after)
-		}
-	})
 }
 
-// providerOrder is the drive's providers as devnet.json indexes, in the
-// order drive info lists them: the order in which a client without health
-// history tries them.
-func (n *network) providerOrder(t *testing.T, d driveJSON) []int {
-	t.Helper()
-	var order []int
-	for _, a := range n.driveInfo(t, d.ref()).Providers {
-		i := slices.IndexFunc(n.m.Providers, func(p providerEntry) bool { return p.Account == a })
-		if i < 0 {
-			t.Fatalf("drive provider %s is not in devnet.json", a)
+func (m *matrix) run(t *testing.T, i int, f fault) {
+	n, w := m.n, f.want
+	vi := -1
+	var victim providerEntry
+	if f.victim != nil {
+		vi = f.victim(m.order)
+		victim = n.m.Providers[vi]
+	}
+	before := n.driveInfo(t, m.d.ref())
+	f.apply(t, m, vi)
+	if w.down {
+		if st := n.providerStatus(t); st[victim.Name] != "unreachable" {
+			t.Errorf("provider ls --json while %s is faulted: %v, want it unreachable", victim.Name, st)
 		}
-		order = append(order, i)
 	}
-	if len(order) != 3 {
-		t.Fatalf("drive has %d providers, want 3", len(order))
+
+	path := fmt.Sprintf("/row-%02d.txt", i)
+	content := fmt.Sprintf("written while %s\n", f.name)
+	put := m.put(t, path, content)
+	put.exit(t, orZero(w.putExit)...)
+	m.checkFailure(t, put, w)
+	if f.afterPut != nil {
+		f.afterPut(t, m, vi)
 	}
-	return order
+	if w.conflict != "" || w.invalid {
+		m.checkConflicts(t, victim, w)
+	}
+	commit := n.cairnWithin(t, faultDeadline, "commit", m.d.ref(), "--json").exit(t, orZero(w.commitExit)...)
+	m.checkFailure(t, commit, w)
+	if commit.code == 0 {
+		m.checkCommitted(t, decode[opJSON](t, put).RootCID, decode[resultJSON](t, commit), victim, w)
+	} else if r := strings.TrimSpace(commit.stdout); r != "" {
+		if res := decode[resultJSON](t, commit); res.Kind == "submitted" {
+			t.Errorf("commit exited %d but reports %+v", commit.code, res)
+		}
+	}
+	// The file reads back while the fault holds: a get must not wait out
+	// a hung or slow provider for every blob.
+	if put.code == 0 {
+		if r := n.cairnWithin(t, faultDeadline, "get", m.d.ref()+":"+path, "-").ok(t); r.stdout != content {
+			t.Fatalf("get %s while %s: %q, want %q", path, f.name, r.stdout, content)
+		}
+	}
+
+	f.heal(t, m, vi)
+	if commit.code != 0 {
+		m.checkUnmoved(t, before) // asked once the chain can answer
+	}
+	if put.code != 0 {
+		// Back, the same put and a commit succeed.
+		op := decode[opJSON](t, m.put(t, path, content).ok(t))
+		res := decode[resultJSON](t, n.cairnWithin(t, faultDeadline, "commit", m.d.ref(), "--json").ok(t))
+		if res.Kind != "submitted" || res.DriveRoot != op.RootCID {
+			t.Fatalf("commit after healing %s: %+v, want submitted with root %s", f.name, res, op.RootCID)
+		}
+	}
+	m.converge(t, f.name)
+	if st := n.providerStatus(t); slices.ContainsFunc(n.m.Providers, func(p providerEntry) bool { return st[p.Name] != "ok" }) {
+		t.Errorf("provider ls --json after healing %s: %v, want every provider ok", f.name, st)
+	}
+	m.readBack(t)
+	m.checkStakes(t)
 }
 
-// killProvider sends SIGKILL to provider i (the pid in devnet.json, or
-// the process restartProvider started) and waits until it is gone.
-func killProvider(t *testing.T, n *network, i int) {
+func orZero(codes []int) []int {
+	if len(codes) == 0 {
+		return []int{0}
+	}
+	return codes
+}
+
+// put uploads content to path in the drive and, if put succeeds,
+// records it as acknowledged.
+func (m *matrix) put(t *testing.T, path, content string) result {
 	t.Helper()
-	if b := n.restarted[i]; b != nil {
-		b.cmd.Process.Kill()
-		<-b.done
-		delete(n.restarted, i)
+	local := writeFile(t, m.dir, strings.ReplaceAll(strings.TrimPrefix(path, "/"), "/", "_"), content)
+	r := m.n.cairnWithin(t, faultDeadline, "put", local, m.d.ref()+":"+path, "--json")
+	if r.code == 0 {
+		sum := sha256.Sum256([]byte(content))
+		m.acked = append(m.acked, acked{path: path, local: local, sha256: hex.EncodeToString(sum[:])})
+	}
+	return r
+}
+
+// checkFailure: a command that failed says so in --json with the kind of
+// its exit status and, when the row asks, a message naming the cause.
+func (m *matrix) checkFailure(t *testing.T, r result, w want) {
+	t.Helper()
+	if r.code == 0 {
 		return
 	}
-	pid := n.m.Providers[i].PID
-	if err := syscall.Kill(pid, syscall.SIGKILL); err != nil {
-		t.Fatalf("kill -9 %d (%s): %v", pid, n.m.Providers[i].Name, err)
+	e := r.errorJSON(t)
+	if want := errorKinds[r.code]; e.Error.Kind != want {
+		t.Errorf("cairn %s: exit %d with error kind %q, want %q", strings.Join(r.args, " "), r.code, e.Error.Kind, want)
 	}
-	eventually(t, 10*time.Second, "provider process exiting after kill -9", func() error {
-		// cairn dev reaps its child; until then the pid exists.
-		if err := syscall.Kill(pid, 0); !errors.Is(err, syscall.ESRCH) {
-			return fmt.Errorf("pid %d still exists", pid)
+	if w.message != "" && !strings.Contains(strings.ToLower(e.Error.Message), w.message) {
+		t.Errorf("cairn %s: error %q does not mention %q", strings.Join(r.args, " "), e.Error.Message, w.message)
+	}
+}
+
+// checkConflicts asks every provider and checks the victim's place.
+func (m *matrix) checkConflicts(t *testing.T, victim providerEntry, w want) {
+	t.Helper()
+	c := decode[conflictsJSON](t, m.n.cairnWithin(t, faultDeadline, "checkpoint", "conflicts", m.d.ref(), "--json").ok(t))
+	if slices.Contains(c.Collection.Agreeing, victim.Account) || !c.Collection.Reached || len(c.Collection.Agreeing) != 2 {
+		t.Errorf("conflicts: %+v, want the quorum reached by the two others without %s", c.Collection, victim.Name)
+	}
+	if w.invalid && !slices.Contains(c.Collection.Invalid, victim.Account) {
+		t.Errorf("conflicts: invalid %v, want %s counted invalid", c.Collection.Invalid, victim.Name)
+	}
+	if w.conflict == "" {
+		return
+	}
+	var kinds []string
+	if c.Conflict != nil {
+		for _, k := range c.Conflict.Conflicts {
+			if k.Provider == victim.Account {
+				kinds = append(kinds, k.Kind)
+			}
+		}
+	}
+	if len(kinds) != 1 || kinds[0] != w.conflict {
+		t.Errorf("conflicts: %s classified %v, want [%s]", victim.Name, kinds, w.conflict)
+	}
+}
+
+// checkCommitted: the commit landed with the put's root, signed by enough
+// providers (never the victim when it could not agree), and the chain
+// says so.
+func (m *matrix) checkCommitted(t *testing.T, root string, res resultJSON, victim providerEntry, w want) {
+	t.Helper()
+	if res.Kind != "submitted" || res.DriveRoot != root || len(res.Signers) < 2 {
+		t.Fatalf("commit: %+v, want submitted with root %s and at least 2 signers", res, root)
+	}
+	if w.excludesVictim() && slices.Contains(res.Signers, victim.Account) {
+		t.Errorf("commit: signers %v include %s, which cannot agree", res.Signers, victim.Name)
+	}
+	info := m.n.driveInfo(t, m.d.ref())
+	if info.RootCID != root || info.LastCommittedHeight != res.Height {
+		t.Errorf("drive info: root %s at height %d, want %s at %d", info.RootCID, info.LastCommittedHeight, root, res.Height)
+	}
+	st := m.n.status(t, m.d.ref())
+	if lc := st.LastCheckpoint; lc == nil || lc.LeafCount != res.LeafCount || !sameSet(lc.Signers, res.Signers) {
+		t.Errorf("checkpoint status: last checkpoint %+v, want %d leaves signed by %v", lc, res.LeafCount, res.Signers)
+	}
+}
+
+// checkUnmoved: after a failed commit the drive is as it was.
+func (m *matrix) checkUnmoved(t *testing.T, before driveJSON) {
+	t.Helper()
+	after := m.n.driveInfo(t, m.d.ref())
+	if after.RootCID != before.RootCID || after.LastCommittedHeight != before.LastCommittedHeight {
+		t.Errorf("the drive moved though the commit failed: %+v -> %+v", before, after)
+	}
+}
+
+// converge waits until every provider holds as many leaves as the most
+// advanced one: those that missed writes caught up by sync.
+func (m *matrix) converge(t *testing.T, what string) {
+	t.Helper()
+	eventually(t, 90*time.Second, "providers catching up after "+what, func() error {
+		counts := m.n.leafCounts(t, m.d.Bucket)
+		if slices.Min(counts) != slices.Max(counts) {
+			return fmt.Errorf("leaf counts %v", counts)
 		}
 		return nil
 	})
 }
 
-// restartProvider runs the exact command devnet.json gives for provider
-// i and waits for its ready line.
-func restartProvider(t *testing.T, n *network, i int) {
+// readBack gets every acknowledged file with a fresh client state and
+// compares its bytes.
+func (m *matrix) readBack(t *testing.T) {
 	t.Helper()
-	p := n.m.Providers[i]
-	b := startCommandFor(t, n.t, p.Command) // it serves the next subtests too
-	timeout := time.After(readyTimeout)
-	for {
-		select {
-		case line := <-b.lines:
-			if strings.HasPrefix(line, "provider ready ") {
-				if !strings.Contains(line, "url="+p.URL+" ") || !strings.Contains(line, "account="+p.Account) {
-					t.Fatalf("restarted %s: %q, want url=%s account=%s", p.Name, line, p.URL, p.Account)
-				}
-				if n.restarted == nil {
-					n.restarted = map[int]*background{}
-				}
-				n.restarted[i] = b
-				return
-			}
-		case <-b.done:
-			t.Fatalf("restarted %s exited (%v):\n%s", p.Name, b.cmd.ProcessState, b.log.String())
-		case <-timeout:
-			t.Fatalf("restarted %s not ready within %s:\n%s", p.Name, readyTimeout, b.log.String())
+	out := filepath.Join(m.dir, "got")
+	for _, a := range m.acked {
+		os.Remove(out)
+		m.n.cairnWithin(t, faultDeadline, "get", m.d.ref()+":"+a.path, out).ok(t)
+		if got := sha256File(t, out); got != a.sha256 {
+			t.Fatalf("get %s: sha256 %s, want %s (the file %s acknowledged)", a.path, got, a.sha256, a.local)
 		}
 	}
 }
 
-func stopProvider(t *testing.T, n *network, i int) {
+// stakesNow is each provider's stake by account.
+func (m *matrix) stakesNow(t *testing.T) map[string]uint64 {
 	t.Helper()
-	pid := n.m.Providers[i].PID
-	if err := syscall.Kill(pid, syscall.SIGSTOP); err != nil {
-		t.Fatalf("SIGSTOP %d: %v", pid, err)
+	ps := decode[[]providerJSON](t, m.n.cairn(t, "provider", "ls", "--json", "--timeout", "2s").ok(t))
+	out := map[string]uint64{}
+	for _, p := range ps {
+		out[p.Account] = p.Stake
 	}
-	t.Cleanup(func() { syscall.Kill(pid, syscall.SIGCONT) })
+	return out
 }
 
-func continueProvider(t *testing.T, n *network, i int) {
+// checkStakes: no fault so far costs an honest provider stake.
+func (m *matrix) checkStakes(t *testing.T) {
 	t.Helper()
-	pid := n.m.Providers[i].PID
-	if err := syscall.Kill(pid, syscall.SIGCONT); err != nil {
-		t.Fatalf("SIGCONT %d: %v", pid, err)
+	for a, s := range m.stakesNow(t) {
+		if s != m.stakes[a] && !m.rotted[a] {
+			t.Errorf("provider %s stake %d, was %d: an honest provider lost stake", a, s, m.stakes[a])
+		}
 	}
+}
+
+func sameSet(a, b []string) bool {
+	return len(a) == len(b) && !slices.ContainsFunc(a, func(s string) bool { return !slices.Contains(b, s) })
 }

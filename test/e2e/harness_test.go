@@ -17,6 +17,8 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/cairn-storage/cairn/devnet"
 )
 
 // Time limits. Generous: the machine is small and shared; a limit is
@@ -66,6 +68,9 @@ type network struct {
 	m     manifest
 	// restarted are providers the test restarted itself, by index.
 	restarted map[int]*background
+	// own is the network when the test hosts it (startOwnNetwork)
+	// instead of a cairn dev child.
+	own *devnet.Network
 }
 
 // startNetwork starts `cairn dev --processes --providers 3` in a fresh

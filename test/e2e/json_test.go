@@ -101,6 +101,7 @@ type conflictsJSON struct {
 		Bucket    uint64   `json:"bucket"`
 		LeafCount uint64   `json:"leaf_count"`
 		Agreeing  []string `json:"agreeing"`
+		Invalid   []string `json:"invalid"`
 		Total     int      `json:"total"`
 		Required  int      `json:"required"`
 		Reached   bool     `json:"reached"`
