@@ -27,8 +27,7 @@ type Client struct {
 	log  *slog.Logger
 	opts options
 
-	chainMu sync.Mutex
-	chainID string
+	chainID core.Memo[string]
 
 	signersMu sync.Mutex
 	signers   map[core.AccountID]*signerState
@@ -154,21 +153,17 @@ func unavailable(op string, err error) error {
 
 // ChainID returns the chain id (asked once, then cached).
 func (c *Client) ChainID(ctx context.Context) (string, error) {
-	c.chainMu.Lock()
-	id := c.chainID
-	c.chainMu.Unlock()
-	if id != "" {
-		return id, nil
-	}
+	return c.chainID.Get(ctx, c.statusChainID)
+}
+
+// statusChainID asks the node which chain it runs.
+func (c *Client) statusChainID(ctx context.Context) (string, error) {
 	rctx, cancel := c.reqCtx(ctx)
 	defer cancel()
 	st, err := c.rpc.Status(rctx)
 	if err != nil {
 		return "", unavailable("chainclient.ChainID", err)
 	}
-	c.chainMu.Lock()
-	c.chainID = st.NodeInfo.Network
-	c.chainMu.Unlock()
 	return st.NodeInfo.Network, nil
 }
 

@@ -10,7 +10,6 @@ import (
 	"io"
 	"net/http"
 	"net/url"
-	"sync"
 	"time"
 
 	"github.com/cairn-storage/cairn/core"
@@ -61,8 +60,7 @@ type Client struct {
 	hc   *http.Client
 	o    Options
 
-	mu      sync.Mutex
-	chainID string
+	chainID core.Memo[string]
 }
 
 // New returns a client of the provider at baseURL (any form BaseURL accepts).
@@ -83,7 +81,9 @@ func New(baseURL string, o Options) (*Client, error) {
 	if o.Now == nil {
 		o.Now = time.Now
 	}
-	return &Client{base: base, hc: o.HTTPClient, o: o, chainID: o.ChainID}, nil
+	c := &Client{base: base, hc: o.HTTPClient, o: o}
+	c.chainID.Set(o.ChainID)
+	return c, nil
 }
 
 // URL returns the provider's base URL.
@@ -330,12 +330,11 @@ func (c *Client) ChainID(ctx context.Context) (string, error) { return c.chain(c
 
 // chain returns the chain id that signed requests are bound to.
 func (c *Client) chain(ctx context.Context) (string, error) {
-	c.mu.Lock()
-	id := c.chainID
-	c.mu.Unlock()
-	if id != "" {
-		return id, nil
-	}
+	return c.chainID.Get(ctx, c.healthChainID)
+}
+
+// healthChainID asks the provider which chain it serves.
+func (c *Client) healthChainID(ctx context.Context) (string, error) {
 	h, err := c.Status(ctx)
 	if err != nil {
 		return "", err
@@ -343,9 +342,6 @@ func (c *Client) chain(ctx context.Context) (string, error) {
 	if h.ChainID == "" {
 		return "", core.Errorf("providerclient.chain", core.Unavailable, "provider does not name its chain yet")
 	}
-	c.mu.Lock()
-	c.chainID = h.ChainID
-	c.mu.Unlock()
 	return h.ChainID, nil
 }
 
