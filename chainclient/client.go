@@ -47,6 +47,9 @@ type options struct {
 	maxWaitBlocks  int64
 }
 
+// DefaultRequestTimeout is WithRequestTimeout's default.
+const DefaultRequestTimeout = 10 * time.Second
+
 // Option configures a Client.
 type Option func(*options)
 
@@ -57,8 +60,12 @@ func WithHTTPClient(hc *http.Client) Option { return func(o *options) { o.hc = h
 // WithLogger sets the logger (default: discard).
 func WithLogger(l *slog.Logger) Option { return func(o *options) { o.log = l } }
 
-// WithRequestTimeout bounds each RPC request (default 10 s), so a hung
-// node gives Unavailable rather than a hang.
+// WithRequestTimeout bounds each RPC request, so a hung node gives
+// Unavailable rather than a hang. A request ends at the earlier of the
+// caller's deadline and d from its start: the rule of core.RequestContext,
+// which providerclient follows too. 0 means DefaultRequestTimeout;
+// core.NoTimeout means no bound of the client's own, for callers that put
+// a deadline on every call.
 func WithRequestTimeout(d time.Duration) Option { return func(o *options) { o.requestTimeout = d } }
 
 // WithPollInterval sets how often Submit looks for new blocks while a
@@ -74,9 +81,12 @@ func WithMaxWaitBlocks(n int64) Option { return func(o *options) { o.maxWaitBloc
 // It does not contact the node.
 func New(rpcURL string, opts ...Option) (*Client, error) {
 	const op = "chainclient.New"
-	o := options{requestTimeout: 10 * time.Second, pollInterval: 40 * time.Millisecond, maxWaitBlocks: 100}
+	o := options{requestTimeout: DefaultRequestTimeout, pollInterval: 40 * time.Millisecond, maxWaitBlocks: 100}
 	for _, f := range opts {
 		f(&o)
+	}
+	if o.requestTimeout == 0 {
+		o.requestTimeout = DefaultRequestTimeout
 	}
 	u, err := normalizeURL(rpcURL)
 	if err != nil {
@@ -141,9 +151,9 @@ func (c *Client) Close() error {
 	return nil
 }
 
-// reqCtx bounds one RPC request.
+// reqCtx bounds one RPC request (WithRequestTimeout).
 func (c *Client) reqCtx(ctx context.Context) (context.Context, context.CancelFunc) {
-	return context.WithTimeout(ctx, c.opts.requestTimeout)
+	return core.RequestContext(ctx, c.opts.requestTimeout)
 }
 
 // unavailable wraps a transport error.

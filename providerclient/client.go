@@ -29,8 +29,13 @@ type Options struct {
 	// HTTPClient sends the requests (http.DefaultClient if nil). Tests
 	// inject RoundTrippers that drop, delay, hang or corrupt.
 	HTTPClient *http.Client
-	// Timeout bounds each request, body included, when the context has no
-	// earlier deadline (default 30 s, the seed's provider timeout).
+	// Timeout bounds each request, body included (a Blob's reader until
+	// it is closed). A request ends at the earlier of the caller's
+	// deadline and Timeout from its start: the rule of
+	// core.RequestContext, which chainclient follows too. 0 means
+	// DefaultTimeout (30 s, the seed's provider timeout); core.NoTimeout
+	// means no bound of the client's own, for callers that put a deadline
+	// on every call.
 	Timeout time.Duration
 	// ChainID binds signed requests to a chain. Empty: learned from the
 	// provider's /health on the first signed request, which trusts the
@@ -72,7 +77,7 @@ func New(baseURL string, o Options) (*Client, error) {
 	if o.HTTPClient == nil {
 		o.HTTPClient = http.DefaultClient
 	}
-	if o.Timeout <= 0 {
+	if o.Timeout == 0 {
 		o.Timeout = DefaultTimeout
 	}
 	if o.MaxBlobSize <= 0 {
@@ -345,11 +350,9 @@ func (c *Client) healthChainID(ctx context.Context) (string, error) {
 	return h.ChainID, nil
 }
 
+// reqCtx bounds one request (Options.Timeout).
 func (c *Client) reqCtx(ctx context.Context) (context.Context, context.CancelFunc) {
-	if d, ok := ctx.Deadline(); ok && time.Until(d) <= c.o.Timeout {
-		return context.WithCancel(ctx)
-	}
-	return context.WithTimeout(ctx, c.o.Timeout)
+	return core.RequestContext(ctx, c.o.Timeout)
 }
 
 // maxJSON bounds a JSON answer (10 000 leaves are about 1.5 MB).
