@@ -18,6 +18,7 @@ var layers = map[string][]string{
 	"core":               {},
 	"mmr":                {},
 	"internal/httpconn":  {},
+	"internal/poll":      {}, // tests only
 	"chain/wire":         {"core", "mmr"},
 	"provider/wire":      {"core", "mmr"},
 	"chain":              {"chain/wire", "mmr", "core"},
