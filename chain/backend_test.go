@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"sync"
 	"testing"
 	"time"
@@ -15,6 +16,7 @@ import (
 	"github.com/cairn-storage/cairn/chainclient"
 	"github.com/cairn-storage/cairn/chainnode/chaintest"
 	"github.com/cairn-storage/cairn/core"
+	"github.com/cairn-storage/cairn/internal/poll"
 )
 
 // backend runs transactions and queries either against the application
@@ -248,11 +250,5 @@ func (v *viaNode) height(t testing.TB) int64 {
 
 func (v *viaNode) waitBlocks(t testing.TB, n int64) {
 	target := v.height(t) + n
-	deadline := time.Now().Add(60 * time.Second)
-	for v.height(t) < target {
-		if time.Now().After(deadline) {
-			t.Fatalf("height %d not reached", target)
-		}
-		time.Sleep(20 * time.Millisecond)
-	}
+	poll.True(t, time.Minute, fmt.Sprintf("height %d", target), func() bool { return v.height(t) >= target })
 }

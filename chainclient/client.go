@@ -27,8 +27,7 @@ type Client struct {
 	log  *slog.Logger
 	opts options
 
-	chainMu sync.Mutex
-	chainID string
+	chainID core.Memo[string]
 
 	signersMu sync.Mutex
 	signers   map[core.AccountID]*signerState
@@ -48,6 +47,9 @@ type options struct {
 	maxWaitBlocks  int64
 }
 
+// DefaultRequestTimeout is WithRequestTimeout's default.
+const DefaultRequestTimeout = 10 * time.Second
+
 // Option configures a Client.
 type Option func(*options)
 
@@ -58,8 +60,12 @@ func WithHTTPClient(hc *http.Client) Option { return func(o *options) { o.hc = h
 // WithLogger sets the logger (default: discard).
 func WithLogger(l *slog.Logger) Option { return func(o *options) { o.log = l } }
 
-// WithRequestTimeout bounds each RPC request (default 10 s), so a hung
-// node gives Unavailable rather than a hang.
+// WithRequestTimeout bounds each RPC request, so a hung node gives
+// Unavailable rather than a hang. A request ends at the earlier of the
+// caller's deadline and d from its start: the rule of core.RequestContext,
+// which providerclient follows too. 0 means DefaultRequestTimeout;
+// core.NoTimeout means no bound of the client's own, for callers that put
+// a deadline on every call.
 func WithRequestTimeout(d time.Duration) Option { return func(o *options) { o.requestTimeout = d } }
 
 // WithPollInterval sets how often Submit looks for new blocks while a
@@ -75,9 +81,12 @@ func WithMaxWaitBlocks(n int64) Option { return func(o *options) { o.maxWaitBloc
 // It does not contact the node.
 func New(rpcURL string, opts ...Option) (*Client, error) {
 	const op = "chainclient.New"
-	o := options{requestTimeout: 10 * time.Second, pollInterval: 40 * time.Millisecond, maxWaitBlocks: 100}
+	o := options{requestTimeout: DefaultRequestTimeout, pollInterval: 40 * time.Millisecond, maxWaitBlocks: 100}
 	for _, f := range opts {
 		f(&o)
+	}
+	if o.requestTimeout == 0 {
+		o.requestTimeout = DefaultRequestTimeout
 	}
 	u, err := normalizeURL(rpcURL)
 	if err != nil {
@@ -142,9 +151,9 @@ func (c *Client) Close() error {
 	return nil
 }
 
-// reqCtx bounds one RPC request.
+// reqCtx bounds one RPC request (WithRequestTimeout).
 func (c *Client) reqCtx(ctx context.Context) (context.Context, context.CancelFunc) {
-	return context.WithTimeout(ctx, c.opts.requestTimeout)
+	return core.RequestContext(ctx, c.opts.requestTimeout)
 }
 
 // unavailable wraps a transport error.
@@ -154,21 +163,17 @@ func unavailable(op string, err error) error {
 
 // ChainID returns the chain id (asked once, then cached).
 func (c *Client) ChainID(ctx context.Context) (string, error) {
-	c.chainMu.Lock()
-	id := c.chainID
-	c.chainMu.Unlock()
-	if id != "" {
-		return id, nil
-	}
+	return c.chainID.Get(ctx, c.statusChainID)
+}
+
+// statusChainID asks the node which chain it runs.
+func (c *Client) statusChainID(ctx context.Context) (string, error) {
 	rctx, cancel := c.reqCtx(ctx)
 	defer cancel()
 	st, err := c.rpc.Status(rctx)
 	if err != nil {
 		return "", unavailable("chainclient.ChainID", err)
 	}
-	c.chainMu.Lock()
-	c.chainID = st.NodeInfo.Network
-	c.chainMu.Unlock()
 	return st.NodeInfo.Network, nil
 }
 

@@ -24,6 +24,7 @@ import (
 
 	"github.com/cairn-storage/cairn/chain"
 	"github.com/cairn-storage/cairn/core"
+	"github.com/cairn-storage/cairn/internal/httpconn"
 )
 
 // Node is a running validator: CometBFT and the chain application in this
@@ -36,7 +37,7 @@ type Node struct {
 	chainID string
 	rpcLn   net.Listener
 	rpcSrv  *http.Server
-	conns   connSet
+	conns   httpconn.Set
 	rpcURL  string
 	dbs     *dbTracker
 
@@ -167,7 +168,7 @@ func (n *Node) serveRPC(c *cmtcfg.Config, logger cmtlog.Logger) error {
 		ReadHeaderTimeout: sc.ReadTimeout,
 		WriteTimeout:      sc.WriteTimeout,
 		MaxHeaderBytes:    sc.MaxHeaderBytes,
-		ConnState:         n.conns.track,
+		ConnState:         n.conns.Track,
 	}
 	go func() {
 		if err := n.rpcSrv.Serve(ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
@@ -226,7 +227,7 @@ func (n *Node) Stop() error {
 		var errs []error
 		if n.rpcSrv != nil {
 			n.rpcSrv.Close()
-			n.conns.closeAll() // hijacked (websocket) connections
+			n.conns.CloseAll() // hijacked (websocket) connections
 		} else if n.rpcLn != nil {
 			n.rpcLn.Close()
 		}
@@ -326,34 +327,4 @@ func cometLogger(w io.Writer, level string) (cmtlog.Logger, error) {
 		return nil, err
 	}
 	return cmtlog.NewFilter(cmtlog.NewTMLogger(cmtlog.NewSyncWriter(w)), opt), nil
-}
-
-// connSet tracks a server's connections, including hijacked ones that
-// http.Server.Close does not close.
-type connSet struct {
-	mu sync.Mutex
-	m  map[net.Conn]struct{}
-}
-
-func (s *connSet) track(c net.Conn, st http.ConnState) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	switch st {
-	case http.StateNew, http.StateHijacked:
-		if s.m == nil {
-			s.m = map[net.Conn]struct{}{}
-		}
-		s.m[c] = struct{}{}
-	case http.StateClosed:
-		delete(s.m, c)
-	}
-}
-
-func (s *connSet) closeAll() {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	for c := range s.m {
-		c.Close()
-	}
-	s.m = nil
 }

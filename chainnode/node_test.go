@@ -3,11 +3,15 @@ package chainnode_test
 import (
 	"bytes"
 	"context"
+	"errors"
+	"net"
 	"path/filepath"
+	"strings"
 	"testing"
 	"time"
 
 	cmthttp "github.com/cometbft/cometbft/rpc/client/http"
+	"github.com/gorilla/websocket"
 
 	"github.com/cairn-storage/cairn/chain"
 	"github.com/cairn-storage/cairn/chain/wire"
@@ -192,5 +196,32 @@ func TestInitTwiceRefused(t *testing.T) {
 	nc, err := chainnode.ReadNodeConfig(dir)
 	if err != nil || nc != chainnode.DefaultNodeConfig() {
 		t.Fatalf("config %+v %v", nc, err)
+	}
+}
+
+// Stop closes the RPC server's websocket connections too (hijacked, so
+// http.Server.Close leaves them), so subscribers notice a stopped node at
+// once instead of at their next ping.
+func TestStopClosesWebsockets(t *testing.T) {
+	n := chaintest.Start(t)
+	ws, _, err := websocket.DefaultDialer.Dial(strings.Replace(n.RPCURL(), "http://", "ws://", 1)+"/websocket", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ws.Close()
+	if err := n.Stop(); err != nil {
+		t.Fatal(err)
+	}
+	ws.SetReadDeadline(time.Now().Add(10 * time.Second))
+	for {
+		_, _, err := ws.ReadMessage()
+		if err == nil {
+			continue // a message sent before the stop
+		}
+		var ne net.Error
+		if errors.As(err, &ne) && ne.Timeout() {
+			t.Fatal("websocket still open 10 s after Stop")
+		}
+		return
 	}
 }

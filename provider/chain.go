@@ -55,8 +55,8 @@ type chainCache struct {
 	ttl   time.Duration
 	now   func() time.Time
 
+	chainID   core.Memo[string] // a chain's id never changes
 	mu        sync.Mutex
-	chainID   string
 	height    cached[int64]
 	buckets   *lru.Cache[core.BucketID, *cached[bucketInfo]]
 	providers *lru.Cache[core.AccountID, *cached[chainwire.Provider]]
@@ -105,19 +105,10 @@ func (c *chainCache) usable(at time.Time, err error) bool {
 
 // ChainID is read once: a chain's id never changes.
 func (c *chainCache) ChainID(ctx context.Context) (string, error) {
-	c.mu.Lock()
-	id := c.chainID
-	c.mu.Unlock()
-	if id != "" {
-		return id, nil
-	}
-	id, err := c.chain.ChainID(ctx)
+	id, err := c.chainID.Get(ctx, c.chain.ChainID)
 	if err != nil {
 		return "", core.E("provider.chainID", unavailableUnlessKnown(err), err)
 	}
-	c.mu.Lock()
-	c.chainID = id
-	c.mu.Unlock()
 	return id, nil
 }
 

@@ -2,6 +2,7 @@ package provider
 
 import (
 	"context"
+	"errors"
 	"sync"
 	"testing"
 	"time"
@@ -119,5 +120,38 @@ func TestChainCacheForgetsMissingBucketsQuickly(t *testing.T) {
 	now = now.Add(2 * time.Second)
 	if _, err := c.Bucket(ctx, 7); err != nil {
 		t.Fatalf("a found bucket was not cached: %v", err)
+	}
+}
+
+// chainIDOnce fails its first ChainID call, as a chain not reached yet.
+type chainIDOnce struct {
+	bucketsOnly
+	calls int
+}
+
+func (f *chainIDOnce) ChainID(context.Context) (string, error) {
+	f.calls++
+	if f.calls == 1 {
+		return "", errors.New("connection refused")
+	}
+	return "cairn-test", nil
+}
+
+// The chain id is asked for until the chain answers, then never again; a
+// chain not reached is unavailable, never cached.
+func TestChainCacheChainID(t *testing.T) {
+	f := &chainIDOnce{}
+	c := newChainCache(f, time.Hour, 4, time.Now)
+	ctx := context.Background()
+	if _, err := c.ChainID(ctx); core.KindOf(err) != core.Unavailable {
+		t.Fatalf("unreached chain: %v, want kind unavailable", err)
+	}
+	for i := 0; i < 3; i++ {
+		if id, err := c.ChainID(ctx); err != nil || id != "cairn-test" {
+			t.Fatalf("ChainID = %q, %v", id, err)
+		}
+	}
+	if f.calls != 2 {
+		t.Errorf("chain asked %d times, want 2", f.calls)
 	}
 }

@@ -179,15 +179,3 @@ func put(ctx context.Context, c *providerclient.Client, b core.BucketID, seq uin
 	}
 	return c.Write(ctx, b, leaf, bytes.NewReader(data), k)
 }
-
-// eventually polls cond until it holds or the deadline passes.
-func eventually(t *testing.T, d time.Duration, what string, cond func() bool) {
-	t.Helper()
-	deadline := time.Now().Add(d)
-	for !cond() {
-		if time.Now().After(deadline) {
-			t.Fatalf("timed out after %v waiting for %s", d, what)
-		}
-		time.Sleep(20 * time.Millisecond)
-	}
-}

@@ -13,6 +13,7 @@ import (
 
 	chainwire "github.com/cairn-storage/cairn/chain/wire"
 	"github.com/cairn-storage/cairn/core"
+	"github.com/cairn-storage/cairn/internal/poll"
 	"github.com/cairn-storage/cairn/mmr"
 	"github.com/cairn-storage/cairn/provider/store/storetest"
 	"github.com/cairn-storage/cairn/provider/wire"
@@ -214,7 +215,7 @@ func TestWritesAndReads(t *testing.T) {
 
 	// The provider may have cached "no such bucket" for the unserved
 	// bucket just before it was created (for up to the cache's TTL).
-	eventually(t, 5*time.Second, "the provider to see the unserved bucket", func() bool {
+	poll.True(t, 5*time.Second, "the provider to see the unserved bucket", func() bool {
 		status, _ := do(t, writeReq(t, p.url, bob, chainID, unserved, 0, []byte("x"), nil, nil))
 		return status == 403
 	})

@@ -12,6 +12,7 @@ import (
 
 	chainwire "github.com/cairn-storage/cairn/chain/wire"
 	"github.com/cairn-storage/cairn/core"
+	"github.com/cairn-storage/cairn/internal/poll"
 	"github.com/cairn-storage/cairn/provider/wire"
 )
 
@@ -96,7 +97,7 @@ func TestReplication(t *testing.T) {
 	// Leaf lists are private: the late primary's reads are authorised by
 	// a's view of the chain, which may predate late's agreement for up to
 	// its cache TTL.
-	eventually(t, 5*time.Second, "a to authorise late's reads", func() bool {
+	poll.True(t, 5*time.Second, "a to authorise late's reads", func() bool {
 		_, err := a.clientAs(t, late.key).Leaves(ctx, b, 0, 1)
 		return err == nil
 	})
@@ -161,12 +162,12 @@ func TestReplication(t *testing.T) {
 	pagedCfg.SyncPage = 4 // pages checked by consistency proofs, the last against the signed root
 	replica := e.startProvider("eve", providerOpts{cfg: &pagedCfg})
 	e.agree(alice, b, replica, chainwire.Replica, 1<<30)
-	eventually(t, 20*time.Second, "the replica to converge", func() bool {
+	poll.True(t, 20*time.Second, "the replica to converge", func() bool {
 		c, err := replica.client.Commitment(ctx, b)
 		return err == nil && c.Commitment == func() core.Commitment { c, _ := a.client.Commitment(ctx, b); return c.Commitment }()
 	})
 	t.Logf("replica converged %v after it started", time.Since(start))
-	eventually(t, 5*time.Second, "the replica to report no lag", func() bool {
+	poll.True(t, 5*time.Second, "the replica to report no lag", func() bool {
 		h, err := replica.client.Status(ctx)
 		return err == nil && h.SyncLag[b.String()] == 0 && h.Status == "ok" && len(h.Buckets) == 1 && h.Buckets[0].Role == "replica"
 	})
@@ -206,7 +207,7 @@ func TestChallengeAnswered(t *testing.T) {
 		t.Fatal("no challenge.opened event")
 	}
 	var ch chainwire.Challenge
-	eventually(t, 20*time.Second, "the challenge to be answered", func() bool {
+	poll.True(t, 20*time.Second, "the challenge to be answered", func() bool {
 		ch, err = e.chain.Challenge(ctx, id)
 		return err == nil && ch.State != chainwire.ChallengeOpen
 	})
@@ -217,7 +218,7 @@ func TestChallengeAnswered(t *testing.T) {
 	if after.Stake < before.Stake {
 		t.Fatalf("stake went from %d to %d", before.Stake, after.Stake)
 	}
-	eventually(t, 5*time.Second, "the answer in the metrics", func() bool {
+	poll.True(t, 5*time.Second, "the answer in the metrics", func() bool {
 		return strings.Contains(get(t, p.url+"/metrics"), `cairn_provider_challenges_total{result="answered"} 1`)
 	})
 }

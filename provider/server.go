@@ -14,6 +14,7 @@ import (
 	"golang.org/x/net/netutil"
 
 	"github.com/cairn-storage/cairn/core"
+	"github.com/cairn-storage/cairn/internal/httpconn"
 	"github.com/cairn-storage/cairn/provider/store"
 	"github.com/cairn-storage/cairn/providerclient"
 )
@@ -53,7 +54,7 @@ type Server struct {
 	started bool
 	closed  bool
 	https   []*http.Server
-	conns   connSet
+	conns   httpconn.Set
 }
 
 // New builds a provider from its configuration and collaborators. It
@@ -146,7 +147,7 @@ func (s *Server) Serve(l net.Listener) error {
 		IdleTimeout:       s.cfg.IdleTimeout,
 		MaxHeaderBytes:    s.cfg.MaxHeaderBytes,
 		ErrorLog:          slog.NewLogLogger(s.log.Handler(), slog.LevelDebug),
-		ConnState:         s.conns.track,
+		ConnState:         s.conns.Track,
 	}
 	s.startMu.Lock()
 	if s.closed {
@@ -175,7 +176,7 @@ func (s *Server) Close() error {
 	https := s.https
 	s.startMu.Unlock()
 	// Connections that never sent a request would hold Shutdown for 5 s.
-	s.conns.closeNew()
+	s.conns.CloseNew()
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 	defer cancel()
 	var errs []error
@@ -190,33 +191,6 @@ func (s *Server) Close() error {
 	s.cancel()
 	s.wg.Wait()
 	return errors.Join(errs...)
-}
-
-// connSet tracks the server's connections that have not sent a request.
-type connSet struct {
-	mu    sync.Mutex
-	fresh map[net.Conn]bool
-}
-
-func (c *connSet) track(conn net.Conn, st http.ConnState) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	if c.fresh == nil {
-		c.fresh = make(map[net.Conn]bool)
-	}
-	if st == http.StateNew {
-		c.fresh[conn] = true
-	} else {
-		delete(c.fresh, conn)
-	}
-}
-
-func (c *connSet) closeNew() {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	for conn := range c.fresh {
-		conn.Close()
-	}
 }
 
 // track adds a bucket to those kept in sync.

@@ -332,3 +332,32 @@ func TestWriteForwardsAnotherWritersLeaf(t *testing.T) {
 		t.Fatalf("stored leaf %+v is not bob's signed leaf", l)
 	}
 }
+
+// Close does not wait on a connection that never sent a request (which
+// would hold http.Server.Shutdown for its whole 5 s grace): it closes it.
+func TestCloseDropsSilentConnections(t *testing.T) {
+	cfg := provider.DefaultConfig()
+	cfg.ReadHeaderTimeout = time.Minute
+	p := startServer(t, cfg, provider.Deps{Key: devKey("charlie"), Store: store.NewMemory(store.Options{}), Chain: newFakeChain()}, false)
+	silent, err := net.Dial("tcp", strings.TrimPrefix(p.url, "http://"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer silent.Close()
+	// A request answered on a later connection means the server has
+	// accepted the silent one (it accepts in order).
+	if err := p.client.Health(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	start := time.Now()
+	if err := p.srv.Close(); err != nil {
+		t.Fatal(err)
+	}
+	if d := time.Since(start); d > 3*time.Second {
+		t.Errorf("Close took %v with a silent connection open", d)
+	}
+	silent.SetReadDeadline(time.Now().Add(10 * time.Second))
+	if _, err := io.ReadAll(silent); err != nil {
+		t.Errorf("silent connection after Close: %v, want it closed by the server", err)
+	}
+}

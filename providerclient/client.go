@@ -10,7 +10,6 @@ import (
 	"io"
 	"net/http"
 	"net/url"
-	"sync"
 	"time"
 
 	"github.com/cairn-storage/cairn/core"
@@ -30,8 +29,13 @@ type Options struct {
 	// HTTPClient sends the requests (http.DefaultClient if nil). Tests
 	// inject RoundTrippers that drop, delay, hang or corrupt.
 	HTTPClient *http.Client
-	// Timeout bounds each request, body included, when the context has no
-	// earlier deadline (default 30 s, the seed's provider timeout).
+	// Timeout bounds each request, body included (a Blob's reader until
+	// it is closed). A request ends at the earlier of the caller's
+	// deadline and Timeout from its start: the rule of
+	// core.RequestContext, which chainclient follows too. 0 means
+	// DefaultTimeout (30 s, the seed's provider timeout); core.NoTimeout
+	// means no bound of the client's own, for callers that put a deadline
+	// on every call.
 	Timeout time.Duration
 	// ChainID binds signed requests to a chain. Empty: learned from the
 	// provider's /health on the first signed request, which trusts the
@@ -61,8 +65,7 @@ type Client struct {
 	hc   *http.Client
 	o    Options
 
-	mu      sync.Mutex
-	chainID string
+	chainID core.Memo[string]
 }
 
 // New returns a client of the provider at baseURL (any form BaseURL accepts).
@@ -74,7 +77,7 @@ func New(baseURL string, o Options) (*Client, error) {
 	if o.HTTPClient == nil {
 		o.HTTPClient = http.DefaultClient
 	}
-	if o.Timeout <= 0 {
+	if o.Timeout == 0 {
 		o.Timeout = DefaultTimeout
 	}
 	if o.MaxBlobSize <= 0 {
@@ -83,7 +86,9 @@ func New(baseURL string, o Options) (*Client, error) {
 	if o.Now == nil {
 		o.Now = time.Now
 	}
-	return &Client{base: base, hc: o.HTTPClient, o: o, chainID: o.ChainID}, nil
+	c := &Client{base: base, hc: o.HTTPClient, o: o}
+	c.chainID.Set(o.ChainID)
+	return c, nil
 }
 
 // URL returns the provider's base URL.
@@ -330,12 +335,11 @@ func (c *Client) ChainID(ctx context.Context) (string, error) { return c.chain(c
 
 // chain returns the chain id that signed requests are bound to.
 func (c *Client) chain(ctx context.Context) (string, error) {
-	c.mu.Lock()
-	id := c.chainID
-	c.mu.Unlock()
-	if id != "" {
-		return id, nil
-	}
+	return c.chainID.Get(ctx, c.healthChainID)
+}
+
+// healthChainID asks the provider which chain it serves.
+func (c *Client) healthChainID(ctx context.Context) (string, error) {
 	h, err := c.Status(ctx)
 	if err != nil {
 		return "", err
@@ -343,17 +347,12 @@ func (c *Client) chain(ctx context.Context) (string, error) {
 	if h.ChainID == "" {
 		return "", core.Errorf("providerclient.chain", core.Unavailable, "provider does not name its chain yet")
 	}
-	c.mu.Lock()
-	c.chainID = h.ChainID
-	c.mu.Unlock()
 	return h.ChainID, nil
 }
 
+// reqCtx bounds one request (Options.Timeout).
 func (c *Client) reqCtx(ctx context.Context) (context.Context, context.CancelFunc) {
-	if d, ok := ctx.Deadline(); ok && time.Until(d) <= c.o.Timeout {
-		return context.WithCancel(ctx)
-	}
-	return context.WithTimeout(ctx, c.o.Timeout)
+	return core.RequestContext(ctx, c.o.Timeout)
 }
 
 // maxJSON bounds a JSON answer (10 000 leaves are about 1.5 MB).

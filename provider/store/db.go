@@ -1,11 +1,9 @@
 package store
 
 import (
-	"crypto/sha256"
 	"encoding/binary"
 	"errors"
 	"fmt"
-	"io"
 	"slices"
 	"sync"
 	"time"
@@ -150,150 +148,6 @@ func (l *bucketLog) committed() State {
 	l.mu.RLock()
 	defer l.mu.RUnlock()
 	return l.state
-}
-
-func (d *db) Append(b core.BucketID, w Write) (Appended, error) {
-	const op = "store.Append"
-	leave, err := d.enter(op)
-	if err != nil {
-		return Appended{}, err
-	}
-	defer leave()
-	if b == 0 {
-		return Appended{}, core.Errorf(op, core.Invalid, "bucket id 0 is not a bucket")
-	}
-	sl := w.Leaf
-	lf := sl.Leaf
-	if lf.Size > d.opts.MaxBlobSize {
-		return Appended{}, core.Errorf(op, core.Invalid, "blob of %d bytes is over the store's limit of %d", lf.Size, d.opts.MaxBlobSize)
-	}
-	l := d.log(b, true)
-	l.wmu.Lock()
-	defer l.wmu.Unlock()
-	if l.err != nil {
-		return Appended{}, core.E(op, core.Internal, l.err)
-	}
-	// A nonce is refused even for a write that already landed: a retry
-	// is signed afresh, so only a replay reuses a nonce.
-	var nk []byte
-	if w.Nonce != nil {
-		nk = nonceKey(b, *w.Nonce)
-		if seen, err := d.kv.has(nk); err != nil {
-			return Appended{}, core.E(op, core.Internal, err)
-		} else if seen {
-			return Appended{}, core.Errorf(op, core.Unauthorized, "nonce %x of %s was already used", w.Nonce.Value, w.Nonce.Writer.Short())
-		}
-	}
-	st := l.committed()
-	next := st.NextSeq()
-	switch {
-	case lf.Seq < st.StartSeq:
-		return Appended{}, core.Errorf(op, core.Conflict, "seq %d is below the log's start_seq %d", lf.Seq, st.StartSeq)
-	case lf.Seq < next:
-		index := lf.Seq - st.StartSeq
-		have, err := d.leafAt(b, index)
-		if err != nil {
-			return Appended{}, core.E(op, core.KindOf(err), err)
-		}
-		// The same leaf signed again (or by another writer) is the same
-		// write: the first signature stays.
-		if have.Leaf != lf {
-			return Appended{}, core.Errorf(op, core.Conflict, "seq %d already holds blob %s of %d bytes, not %s of %d bytes", lf.Seq, have.ContentHash, have.Size, lf.ContentHash, lf.Size)
-		}
-		root, err := l.tree().RootAt(index + 1)
-		if err != nil {
-			return Appended{}, core.E(op, core.Internal, err)
-		}
-		return Appended{Leaf: lf, LeafIndex: index, LeafCount: index + 1, Root: root, Existing: true}, nil
-	case lf.Seq > next:
-		return Appended{}, core.E(op, core.Conflict, &SeqGapError{Seq: lf.Seq, Next: next})
-	}
-	if st.Bytes+lf.Size < st.Bytes || st.Bytes+lf.Size > w.MaxBytes {
-		return Appended{}, core.E(op, core.Invalid, &QuotaError{Used: st.Bytes, Size: lf.Size, Max: w.MaxBytes})
-	}
-
-	// The data may be skipped only when this bucket's own log already
-	// holds a leaf with that hash, so its bytes were verified for this
-	// bucket. A blob stored for another bucket is not enough: a peer could
-	// list someone else's content hash in its own bucket's log and then
-	// read it through this one.
-	var bt batch
-	inBucket, err := d.kv.has(bucketBlobKey(b, lf.ContentHash))
-	if err != nil {
-		return Appended{}, core.E(op, core.Internal, err)
-	}
-	if w.Data == nil && !inBucket {
-		return Appended{}, core.Errorf(op, core.Invalid, "no data for blob %s, which bucket %s does not hold", lf.ContentHash, b)
-	}
-	if !inBucket {
-		data, err := readBlob(w.Data, lf)
-		if err != nil {
-			return Appended{}, core.E(op, core.KindOf(err), err)
-		}
-		haveBlob, err := d.kv.has(blobKey(lf.ContentHash))
-		if err != nil {
-			return Appended{}, core.E(op, core.Internal, err)
-		}
-		if !haveBlob {
-			bt.set(blobKey(lf.ContentHash), data)
-		}
-		bt.set(bucketBlobKey(b, lf.ContentHash), nil)
-	}
-	index := st.LeafCount
-	bt.set(leafKey(b, index), encodeLeaf(sl))
-	m := l.tree()
-	if _, err := m.AppendHash(mmr.LeafHash(lf.Bytes())); err != nil {
-		l.nodes.discard()
-		return Appended{}, core.E(op, core.Invalid, err)
-	}
-	for i, h := range l.nodes.pending {
-		bt.set(nodeKey(b, l.nodes.committed+uint64(i)), h[:])
-	}
-	root, _ := m.Root()
-	ns := State{Bucket: b, StartSeq: st.StartSeq, LeafCount: st.LeafCount + 1, Bytes: st.Bytes + lf.Size, Root: root}
-	bt.set(stateKey(b), encodeState(ns))
-	if nk != nil {
-		bt.set(nk, nil)
-	}
-	if err := d.kv.apply(&bt, !d.opts.NoSync); err != nil {
-		// Nothing was written: forget the nodes and rebuild the MMR's
-		// peaks from what is stored.
-		// Readers use the MMR without the append lock, so the
-		// rebuilt one is swapped in under l.mu.
-		l.nodes.discard()
-		if m, rerr := mmr.New(l.nodes); rerr != nil {
-			l.err = fmt.Errorf("reopening the log after a failed commit: %w", rerr)
-		} else {
-			l.mu.Lock()
-			l.mmr = m
-			l.mu.Unlock()
-		}
-		return Appended{}, core.E(op, core.Internal, err)
-	}
-	l.nodes.commit()
-	l.mu.Lock()
-	l.state = ns
-	l.mu.Unlock()
-	return Appended{Leaf: lf, LeafIndex: index, LeafCount: index + 1, Root: root}, nil
-}
-
-// readBlob reads exactly lf.Size bytes and checks their hash.
-func readBlob(r io.Reader, lf core.Leaf) ([]byte, error) {
-	const op = "store.readBlob"
-	data := make([]byte, lf.Size)
-	if _, err := io.ReadFull(r, data); err != nil {
-		if errors.Is(err, io.ErrUnexpectedEOF) || errors.Is(err, io.EOF) {
-			return nil, core.Errorf(op, core.Invalid, "blob is shorter than its size %d", lf.Size)
-		}
-		if k := core.KindOf(err); k != core.Other {
-			return nil, core.E(op, k, err)
-		}
-		return nil, core.E(op, core.Invalid, fmt.Errorf("reading blob: %w", err))
-	}
-	if sum := core.H256(sha256.Sum256(data)); sum != lf.ContentHash {
-		return nil, core.Errorf(op, core.Corrupt, "blob hashes to %s, not %s", sum, lf.ContentHash)
-	}
-	return data, nil
 }
 
 func (d *db) State(b core.BucketID) (State, error) {

@@ -19,6 +19,7 @@ import (
 	"time"
 
 	"github.com/cairn-storage/cairn/devnet"
+	"github.com/cairn-storage/cairn/internal/poll"
 )
 
 // Time limits. Generous: the machine is small and shared; a limit is
@@ -361,26 +362,10 @@ func cleanEnv() []string {
 	return env
 }
 
-// eventually polls f until it returns nil or the deadline passes, and
-// fails the test with f's last error.
-func eventually(t *testing.T, within time.Duration, what string, f func() error) {
-	t.Helper()
-	deadline := time.Now().Add(within)
-	for {
-		err := f()
-		if err == nil {
-			return
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("%s: not within %s: %v", what, within, err)
-		}
-		select {
-		case <-t.Context().Done():
-			t.Fatalf("%s: test ended: %v", what, err)
-		case <-time.After(250 * time.Millisecond):
-		}
-	}
-}
+// eventually is poll.Until under the name the tests call it by: it polls f
+// until it returns nil and fails the test with f's last error at the
+// deadline.
+var eventually = poll.Until
 
 // logBuffer collects a child's output for showing on failure.
 type logBuffer struct {
