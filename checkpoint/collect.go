@@ -9,6 +9,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/cairn-storage/cairn/backoff"
 	"github.com/cairn-storage/cairn/chain/wire"
 	"github.com/cairn-storage/cairn/checkpoint/quorum"
 	"github.com/cairn-storage/cairn/core"
@@ -132,33 +133,24 @@ func (m *Manager) absorb(coll *CommitmentCollection, a answer, valid *[]core.Sig
 // exponential back-off. Every attempt is recorded in the provider's health
 // except one cut short by early quorum.
 func (m *Manager) queryCommitment(ctx context.Context, p ProviderInfo, bucket core.BucketID, chainID string) (core.SignedCommitment, error) {
-	delay := m.cfg.RetryDelay
-	var last error
-	for attempt := 0; attempt <= m.cfg.MaxRetries; attempt++ {
-		if attempt > 0 {
-			select {
-			case <-ctx.Done():
-				return core.SignedCommitment{}, ctx.Err()
-			case <-m.clock.After(delay):
-			}
-			delay *= 2
-		}
+	var c core.SignedCommitment
+	err := backoff.Retry(ctx, m.cfg.retryPolicy(), m.clock.After, func(attempt int) error {
 		start := m.clock.Now()
-		c, err := m.fetchCommitment(ctx, p, bucket, chainID)
+		var err error
+		c, err = m.fetchCommitment(ctx, p, bucket, chainID)
 		if ctx.Err() != nil {
-			return core.SignedCommitment{}, ctx.Err()
+			return ctx.Err() // cut short: not the provider's fault
 		}
 		m.record(p.Account, m.clock.Now().Sub(start), err)
-		if err == nil {
-			return c, nil
+		if err != nil {
+			m.log.Debug("commitment request failed", "bucket", bucket, "provider", p.Account.Short(), "attempt", attempt+1, "err", err)
 		}
-		last = err
-		m.log.Debug("commitment request failed", "bucket", bucket, "provider", p.Account.Short(), "attempt", attempt+1, "err", err)
-		if !core.KindOf(err).Retryable() {
-			break
-		}
+		return err
+	})
+	if err != nil {
+		return core.SignedCommitment{}, err
 	}
-	return core.SignedCommitment{}, last
+	return c, nil
 }
 
 func (m *Manager) fetchCommitment(ctx context.Context, p ProviderInfo, bucket core.BucketID, chainID string) (core.SignedCommitment, error) {

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 
+	"github.com/cairn-storage/cairn/backoff"
 	"github.com/cairn-storage/cairn/chain/wire"
 	"github.com/cairn-storage/cairn/checkpoint/quorum"
 	"github.com/cairn-storage/cairn/core"
@@ -215,27 +216,16 @@ type blockHasher interface {
 
 // submitTx sends the call, retrying while the chain is unavailable.
 func (m *Manager) submitTx(ctx context.Context, call wire.Call) (*wire.TxResult, error) {
-	delay := m.cfg.RetryDelay
-	var last error
-	for attempt := 0; attempt <= m.cfg.MaxRetries; attempt++ {
-		if attempt > 0 {
-			select {
-			case <-ctx.Done():
-				return nil, ctx.Err()
-			case <-m.clock.After(delay):
-			}
-			delay *= 2
-		}
-		tx, err := m.chain.Submit(ctx, m.signer, call)
-		if err == nil {
-			return tx, nil
-		}
-		last = err
-		if !core.KindOf(err).Retryable() {
-			break
-		}
+	var tx *wire.TxResult
+	err := backoff.Retry(ctx, m.cfg.retryPolicy(), m.clock.After, func(int) error {
+		var err error
+		tx, err = m.chain.Submit(ctx, m.signer, call)
+		return err
+	})
+	if err != nil {
+		return nil, err
 	}
-	return nil, last
+	return tx, nil
 }
 
 // consistencyFromMajority gets, from an agreeing provider, the proof that
