@@ -28,15 +28,6 @@ type Storage interface {
 	Leaves(ctx context.Context, bucket core.BucketID, from uint64, limit int) ([]core.SignedLeaf, error)
 }
 
-// BehindError is what a Storage returns (in its error chain) when a write
-// names a seq past the provider's log: the provider holds LeafCount
-// leaves. The adapter over providerclient translates the wire's answer.
-type BehindError struct{ LeafCount uint64 }
-
-func (e *BehindError) Error() string {
-	return fmt.Sprintf("provider is behind: its log ends at seq %d", e.LeafCount)
-}
-
 // StorageDialer returns the Storage API at a provider's base URL.
 type StorageDialer func(baseURL string) (Storage, error)
 
@@ -167,7 +158,7 @@ func (s *session) run(w *worker) {
 		}
 		ctx, cancel := context.WithTimeout(s.ctx, s.c.cfg.WriteTimeout)
 		leaf, err := w.st.Write(ctx, s.bucket, pw.leaf, pw.data)
-		var behind *BehindError
+		var behind *core.BehindError
 		if errors.As(err, &behind) && behind.LeafCount < pw.leaf.Seq && pw.leaf.Seq-behind.LeafCount <= maxCatchUp {
 			// The provider missed earlier writes (it was down, or an
 			// upload failed after some providers took a blob). Copy the

@@ -206,7 +206,7 @@ func (d *db) Append(b core.BucketID, w Write) (Appended, error) {
 		}
 		return Appended{Leaf: lf, LeafIndex: index, LeafCount: index + 1, Root: root, Existing: true}, nil
 	case lf.Seq > next:
-		return Appended{}, core.E(op, core.Conflict, &SeqGapError{Seq: lf.Seq, Next: next})
+		return Appended{}, core.E(op, core.Conflict, &core.BehindError{Seq: lf.Seq, LeafCount: next})
 	}
 	if st.Bytes+lf.Size < st.Bytes || st.Bytes+lf.Size > w.MaxBytes {
 		return Appended{}, core.E(op, core.Invalid, &QuotaError{Used: st.Bytes, Size: lf.Size, Max: w.MaxBytes})
