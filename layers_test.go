@@ -31,7 +31,7 @@ var layers = map[string][]string{
 	"checkpoint/quorum":  {"mmr", "core"},
 	"providers":          {"providerclient", "provider/wire", "chainclient", "chain/wire", "core"},
 	"checkpoint":         {"backoff", "checkpoint/quorum", "providers", "providerclient", "provider/wire", "chainclient", "chain/wire", "mmr", "core"},
-	"drive":              {"checkpoint", "checkpoint/quorum", "providerclient", "provider/wire", "chainclient", "chain/wire", "mmr", "core"},
+	"drive":              {"checkpoint", "providers", "backoff", "providerclient", "provider/wire", "chainclient", "chain/wire", "mmr", "core"},
 	"devnet":             {"*"},
 	"internal/cli":       {"*"},
 	"cmd/cairn":          {"internal/cli"},

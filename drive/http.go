@@ -47,6 +47,10 @@ func (s *httpStorage) Write(ctx context.Context, bucket core.BucketID, leaf core
 	return r.Leaf, err
 }
 
+func (s *httpStorage) Commitment(ctx context.Context, bucket core.BucketID) (core.SignedCommitment, error) {
+	return s.c.Commitment(ctx, bucket)
+}
+
 func (s *httpStorage) Leaves(ctx context.Context, bucket core.BucketID, from uint64, limit int) ([]core.SignedLeaf, error) {
 	return s.c.Leaves(ctx, bucket, from, limit)
 }
