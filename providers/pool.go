@@ -66,7 +66,8 @@ func WithResolver(r EndpointResolver) Option { return func(p *Pool) { p.resolve 
 
 // WithHealthFile keeps the health records in path (loaded now, saved by
 // Save and at most every few seconds as they change), so separate
-// processes of one account share them.
+// processes of one account share them. A file that does not parse is
+// started over.
 func WithHealthFile(path string) Option {
 	return func(p *Pool) { p.file = &healthFile{path: path} }
 }
@@ -86,8 +87,11 @@ func New(chain ChainReader, cfg Config, opts ...Option) (*Pool, error) {
 		o(p)
 	}
 	if p.file != nil {
+		// Health is advice, not state a client owes: a file that does not
+		// parse is started over (the next save replaces it) rather than
+		// stopping every command of the account.
 		hs, err := p.file.load()
-		if err != nil {
+		if err != nil && core.KindOf(err) != core.Corrupt {
 			return nil, err
 		}
 		for a, h := range hs {

@@ -211,8 +211,17 @@ func TestHealthFileCorrupt(t *testing.T) {
 	if err := core.WriteFileAtomic(path, []byte("{not json"), 0o600); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := New(newChain(1), DefaultConfig(), WithHealthFile(path)); core.KindOf(err) != core.Corrupt {
-		t.Fatalf("corrupt health file: %v, want kind corrupt", err)
+	p, err := New(newChain(1), DefaultConfig(), WithHealthFile(path))
+	if err != nil {
+		t.Fatalf("a corrupt health file stopped the pool: %v", err)
+	}
+	p.Record(acct(1), time.Millisecond, nil)
+	if err := p.Save(); err != nil {
+		t.Fatal(err)
+	}
+	hs, err := (&healthFile{path: path}).load()
+	if err != nil || hs[acct(1)].Successes != 1 {
+		t.Fatalf("after a save the file holds %+v (%v), want the new record", hs, err)
 	}
 }
 
