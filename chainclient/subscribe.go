@@ -10,6 +10,7 @@ import (
 
 	"github.com/gorilla/websocket"
 
+	"github.com/cairn-storage/cairn/backoff"
 	"github.com/cairn-storage/cairn/chain/wire"
 	"github.com/cairn-storage/cairn/core"
 )
@@ -130,7 +131,10 @@ func (c *Client) followHeights(ctx context.Context, emit func(int64)) {
 		case <-ctx.Done():
 		}
 	}()
-	backoff := 50 * time.Millisecond
+	// Resubscribe after 50 ms, doubling to 1 s; a subscription that lived
+	// 5 s starts the back-off over.
+	delays := backoff.Policy{Initial: 50 * time.Millisecond, Max: time.Second}
+	retry := 0
 	for ctx.Err() == nil {
 		up := time.Now()
 		err := c.wsHeights(ctx, emit)
@@ -139,8 +143,9 @@ func (c *Client) followHeights(ctx context.Context, emit func(int64)) {
 		}
 		c.log.Debug("block subscription lost; reconnecting", "err", err)
 		if time.Since(up) > 5*time.Second {
-			backoff = 50 * time.Millisecond
+			retry = 0
 		}
+		retry++
 		// Poll while the websocket is down, so heights keep coming from a
 		// node that serves HTTP but not our subscription.
 		if h, err := c.Height(ctx); err == nil {
@@ -149,9 +154,8 @@ func (c *Client) followHeights(ctx context.Context, emit func(int64)) {
 		select {
 		case <-ctx.Done():
 			return
-		case <-time.After(backoff):
+		case <-time.After(delays.Delay(retry)):
 		}
-		backoff = min(backoff*2, time.Second)
 	}
 }
 

@@ -9,6 +9,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/cairn-storage/cairn/backoff"
 	"github.com/cairn-storage/cairn/chain/wire"
 	"github.com/cairn-storage/cairn/checkpoint/quorum"
 	"github.com/cairn-storage/cairn/core"
@@ -41,7 +42,19 @@ func (m *Manager) CollectCommitments(ctx context.Context, bucket core.BucketID) 
 		coll.decision = quorum.DecideAt(0, 0, nil)
 		return coll, nil
 	}
+	valid := m.gather(ctx, coll, ps, chainID)
+	if err := ctx.Err(); err != nil {
+		return nil, core.E("checkpoint.Collect", core.Unavailable, err)
+	}
+	m.decide(coll, valid)
+	coll.Duration = m.clock.Now().Sub(start)
+	return coll, nil
+}
 
+// gather asks every provider at once and absorbs the answers into coll,
+// stopping GraceWindow after the threshold agrees (unless WaitForAll) and
+// cancelling the stragglers. It returns the valid commitments.
+func (m *Manager) gather(ctx context.Context, coll *CommitmentCollection, ps []ProviderInfo, chainID string) []core.SignedCommitment {
 	qctx, cancel := context.WithCancel(ctx)
 	defer cancel()
 	answers := make(chan answer, len(ps))
@@ -50,24 +63,22 @@ func (m *Manager) CollectCommitments(ctx context.Context, bucket core.BucketID) 
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			c, err := m.queryCommitment(qctx, p, bucket, chainID)
+			c, err := m.queryCommitment(qctx, p, coll.Bucket, chainID)
 			answers <- answer{p: p, c: c, err: err, cancelled: err != nil && qctx.Err() != nil && ctx.Err() == nil}
 		}()
 	}
 
 	var valid []core.SignedCommitment
 	var grace <-chan time.Time
-	got := map[core.AccountID]bool{}
 	pending := len(ps)
 collect:
 	for pending > 0 {
 		select {
 		case a := <-answers:
 			pending--
-			got[a.p.Account] = true
 			m.absorb(coll, a, &valid)
 			if !m.cfg.WaitForAll && grace == nil {
-				if d := quorum.DecideAt(len(ps), required, valid); d.Reached {
+				if d := quorum.DecideAt(len(ps), coll.Required, valid); d.Reached {
 					grace = m.clock.After(m.cfg.GraceWindow)
 				}
 			}
@@ -81,18 +92,19 @@ collect:
 	wg.Wait()
 	close(answers)
 	for a := range answers { // stragglers cancelled by early quorum
-		got[a.p.Account] = true
 		if a.cancelled {
 			coll.Cancelled = append(coll.Cancelled, a.p.Account)
 			continue
 		}
 		m.absorb(coll, a, &valid)
 	}
-	if err := ctx.Err(); err != nil {
-		return nil, core.E("checkpoint.Collect", core.Unavailable, err)
-	}
+	return valid
+}
 
-	d := quorum.DecideAt(len(ps), required, valid)
+// decide groups the valid commitments and fills in the majority, the
+// signatures and the disagreements.
+func (m *Manager) decide(coll *CommitmentCollection, valid []core.SignedCommitment) {
+	d := quorum.DecideAt(coll.Total, coll.Required, valid)
 	coll.decision = d
 	coll.Reached = d.Reached
 	if d.Majority != nil {
@@ -110,8 +122,6 @@ collect:
 	sortAccounts(coll.Unreachable)
 	sortAccounts(coll.Invalid)
 	sortAccounts(coll.Cancelled)
-	coll.Duration = m.clock.Now().Sub(start)
-	return coll, nil
 }
 
 func (m *Manager) absorb(coll *CommitmentCollection, a answer, valid *[]core.SignedCommitment) {
@@ -132,33 +142,24 @@ func (m *Manager) absorb(coll *CommitmentCollection, a answer, valid *[]core.Sig
 // exponential back-off. Every attempt is recorded in the provider's health
 // except one cut short by early quorum.
 func (m *Manager) queryCommitment(ctx context.Context, p ProviderInfo, bucket core.BucketID, chainID string) (core.SignedCommitment, error) {
-	delay := m.cfg.RetryDelay
-	var last error
-	for attempt := 0; attempt <= m.cfg.MaxRetries; attempt++ {
-		if attempt > 0 {
-			select {
-			case <-ctx.Done():
-				return core.SignedCommitment{}, ctx.Err()
-			case <-m.clock.After(delay):
-			}
-			delay *= 2
-		}
+	var c core.SignedCommitment
+	err := backoff.Retry(ctx, m.cfg.retryPolicy(), m.clock.After, func(attempt int) error {
 		start := m.clock.Now()
-		c, err := m.fetchCommitment(ctx, p, bucket, chainID)
+		var err error
+		c, err = m.fetchCommitment(ctx, p, bucket, chainID)
 		if ctx.Err() != nil {
-			return core.SignedCommitment{}, ctx.Err()
+			return ctx.Err() // cut short: not the provider's fault
 		}
 		m.record(p.Account, m.clock.Now().Sub(start), err)
-		if err == nil {
-			return c, nil
+		if err != nil {
+			m.log.Debug("commitment request failed", "bucket", bucket, "provider", p.Account.Short(), "attempt", attempt+1, "err", err)
 		}
-		last = err
-		m.log.Debug("commitment request failed", "bucket", bucket, "provider", p.Account.Short(), "attempt", attempt+1, "err", err)
-		if !core.KindOf(err).Retryable() {
-			break
-		}
+		return err
+	})
+	if err != nil {
+		return core.SignedCommitment{}, err
 	}
-	return core.SignedCommitment{}, last
+	return c, nil
 }
 
 func (m *Manager) fetchCommitment(ctx context.Context, p ProviderInfo, bucket core.BucketID, chainID string) (core.SignedCommitment, error) {

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"time"
 
+	"github.com/cairn-storage/cairn/backoff"
 	"github.com/cairn-storage/cairn/core"
 )
 
@@ -104,6 +105,11 @@ func DefaultConfig() Config {
 }
 
 // Validate reports the first unusable setting.
+// retryPolicy is the back-off of commitment requests and submissions.
+func (c Config) retryPolicy() backoff.Policy {
+	return backoff.Policy{Retries: c.MaxRetries, Initial: c.RetryDelay}
+}
+
 func (c Config) Validate() error {
 	bad := func(format string, args ...any) error {
 		return core.Errorf("checkpoint.Config", core.Invalid, format, args...)

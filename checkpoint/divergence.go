@@ -70,94 +70,125 @@ func (m *Manager) firstDifference(ctx context.Context, bucket core.BucketID, res
 	if theirs.LeafCount == 0 {
 		return difference{}, core.Errorf(op, core.Invalid, "provider %s committed to no leaf", theirs.Provider.Short())
 	}
-	ps, err := m.Providers(ctx, bucket)
+	suspect, signers, err := m.divergenceParties(ctx, bucket, res, theirs.Provider)
 	if err != nil {
 		return difference{}, err
 	}
-	var suspect ProviderInfo
-	var signers []ProviderInfo
+	l := &leafLister{m: m, bucket: bucket, signers: signers}
+	lo := max(theirs.StartSeq, res.StartSeq)
+	hi := min(theirs.StartSeq+theirs.LeafCount, res.StartSeq+res.LeafCount)
+	if d, found, err := l.compare(ctx, suspect, lo, hi); err != nil || found {
+		return d, err
+	}
+	// No listed difference: hold them to their last leaf, as their own
+	// root proves it.
+	return m.lastLeafDifference(ctx, bucket, suspect, theirs)
+}
+
+// divergenceParties finds, among the bucket's primaries, the suspect and
+// the signers of the majority's checkpoint res.
+func (m *Manager) divergenceParties(ctx context.Context, bucket core.BucketID, res *Result, suspectID core.AccountID) (suspect ProviderInfo, signers []ProviderInfo, err error) {
+	ps, err := m.Providers(ctx, bucket)
+	if err != nil {
+		return suspect, nil, err
+	}
 	isSigner := map[core.AccountID]bool{}
 	for _, s := range res.Signers {
 		isSigner[s] = true
 	}
 	for _, p := range ps {
 		switch {
-		case p.Account == theirs.Provider:
+		case p.Account == suspectID:
 			suspect = p
 		case isSigner[p.Account]:
 			signers = append(signers, p)
 		}
 	}
 	if suspect.Account.IsZero() {
-		return difference{}, core.Errorf(op, core.NotFound, "provider %s is no longer a primary of bucket %s", theirs.Provider.Short(), bucket)
+		return suspect, nil, core.Errorf("checkpoint.firstDifference", core.NotFound, "provider %s is no longer a primary of bucket %s", suspectID.Short(), bucket)
 	}
-	list := func(p ProviderInfo, from uint64, limit int) ([]core.SignedLeaf, error) {
-		var out []core.SignedLeaf
-		err := m.withProvider(p, func(c Provider) error {
-			cctx, cancel := context.WithTimeout(ctx, m.cfg.ProviderTimeout)
-			defer cancel()
-			var err error
-			out, err = c.Leaves(cctx, bucket, from, limit)
-			return err
-		})
-		if len(out) > limit {
-			out = out[:limit]
-		}
-		return out, err
-	}
-	// ourPage lists from a majority signer, moving on from one that fails
-	// or lists leaves out of order.
-	ourPage := func(from uint64, limit int) ([]core.SignedLeaf, error) {
-		var last error = core.Errorf(op, core.Unavailable, "no signer of the checkpoint to list leaves from")
-		for len(signers) > 0 {
-			a, err := list(signers[0], from, limit)
-			if err == nil && len(a) > 0 && inOrder(a, from) {
-				return a, nil // a short page is fine: the next one goes on from its end
-			}
-			if err == nil {
-				err = core.Errorf(op, core.Corrupt, "signer %s listed %d leaves from seq %d, want up to %d in order", signers[0].Account.Short(), len(a), from, limit)
-			}
-			last = err
-			signers = signers[1:]
-		}
-		return nil, last
-	}
+	return suspect, signers, nil
+}
 
-	const page = 1000
-	lo := max(theirs.StartSeq, res.StartSeq)
-	hi := min(theirs.StartSeq+theirs.LeafCount, res.StartSeq+res.LeafCount)
-	for from := lo; from < hi; {
-		a, err := ourPage(from, int(min(uint64(page), hi-from)))
-		if err != nil {
-			return difference{}, err
+// leafLister pages through leaves: the majority's from its signers (moving
+// on from one that fails or lists out of order), the suspect's from it.
+type leafLister struct {
+	m       *Manager
+	bucket  core.BucketID
+	signers []ProviderInfo
+}
+
+func (l *leafLister) list(ctx context.Context, p ProviderInfo, from uint64, limit int) ([]core.SignedLeaf, error) {
+	var out []core.SignedLeaf
+	err := l.m.withProvider(p, func(c Provider) error {
+		cctx, cancel := context.WithTimeout(ctx, l.m.cfg.ProviderTimeout)
+		defer cancel()
+		var err error
+		out, err = c.Leaves(cctx, l.bucket, from, limit)
+		return err
+	})
+	if len(out) > limit {
+		out = out[:limit]
+	}
+	return out, err
+}
+
+func (l *leafLister) ourPage(ctx context.Context, from uint64, limit int) ([]core.SignedLeaf, error) {
+	var last error = core.Errorf("checkpoint.firstDifference", core.Unavailable, "no signer of the checkpoint to list leaves from")
+	for len(l.signers) > 0 {
+		a, err := l.list(ctx, l.signers[0], from, limit)
+		if err == nil && len(a) > 0 && inOrder(a, from) {
+			return a, nil // a short page is fine: the next one goes on from its end
 		}
-		b, err := list(suspect, from, len(a))
+		if err == nil {
+			err = core.Errorf("checkpoint.firstDifference", core.Corrupt, "signer %s listed %d leaves from seq %d, want up to %d in order", l.signers[0].Account.Short(), len(a), from, limit)
+		}
+		last = err
+		l.signers = l.signers[1:]
+	}
+	return nil, last
+}
+
+// compare lists both logs over [lo, hi) page by page and reports the first
+// seq where they differ.
+func (l *leafLister) compare(ctx context.Context, suspect ProviderInfo, lo, hi uint64) (difference, bool, error) {
+	const page = 1000
+	for from := lo; from < hi; {
+		a, err := l.ourPage(ctx, from, int(min(uint64(page), hi-from)))
+		if err != nil {
+			return difference{}, false, err
+		}
+		b, err := l.list(ctx, suspect, from, len(a))
 		if err != nil {
 			if ctx.Err() != nil {
-				return difference{}, core.E(op, core.Unavailable, ctx.Err())
+				return difference{}, false, core.E("checkpoint.firstDifference", core.Unavailable, ctx.Err())
 			}
 			// No answer: a challenge is how the chain asks for one.
-			m.log.Debug("divergent provider did not list its leaves", "bucket", bucket, "provider", suspect.Account.Short(), "err", err)
+			l.m.log.Debug("divergent provider did not list its leaves", "bucket", l.bucket, "provider", suspect.Account.Short(), "err", err)
 			b = nil
 		}
 		for i := range a {
 			if i >= len(b) || b[i].Seq != a[i].Seq {
-				return difference{seq: a[i].Seq, ours: &a[i]}, nil
+				return difference{seq: a[i].Seq, ours: &a[i]}, true, nil
 			}
 			if b[i].Leaf != a[i].Leaf {
-				return difference{seq: a[i].Seq, ours: &a[i], theirs: &b[i]}, nil
+				return difference{seq: a[i].Seq, ours: &a[i], theirs: &b[i]}, true, nil
 			}
 		}
 		from += uint64(len(a))
 	}
+	return difference{}, false, nil
+}
 
-	// No listed difference: hold them to their last leaf, as their own
-	// root proves it.
+// lastLeafDifference asks the suspect for its last committed leaf with its
+// proof against its own root; a leaf that proof does not hold counts as
+// none.
+func (m *Manager) lastLeafDifference(ctx context.Context, bucket core.BucketID, suspect ProviderInfo, theirs core.SignedCommitment) (difference, error) {
 	idx := theirs.LeafCount - 1
 	d := difference{seq: theirs.StartSeq + idx}
 	var leaf core.SignedLeaf
 	var proof *mmr.InclusionProof
-	err = m.withProvider(suspect, func(c Provider) error {
+	err := m.withProvider(suspect, func(c Provider) error {
 		cctx, cancel := context.WithTimeout(ctx, m.cfg.ProviderTimeout)
 		defer cancel()
 		var err error
@@ -166,7 +197,7 @@ func (m *Manager) firstDifference(ctx context.Context, bucket core.BucketID, res
 	})
 	switch {
 	case ctx.Err() != nil:
-		return difference{}, core.E(op, core.Unavailable, ctx.Err())
+		return difference{}, core.E("checkpoint.firstDifference", core.Unavailable, ctx.Err())
 	case err != nil:
 		// No proof of a leaf of its own commitment: no answer.
 	case leaf.Seq == d.seq && mmr.VerifyInclusion(mmr.Hash(theirs.MMRRoot), theirs.LeafCount, idx, mmr.LeafHash(leaf.Bytes()), proof) == nil:

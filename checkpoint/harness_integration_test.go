@@ -274,11 +274,10 @@ func (tn *testnet) manager(cfg checkpoint.Config, opts ...checkpoint.Option) *ch
 // providers, without faults).
 func (tn *testnet) fsFor(mgr *checkpoint.Manager) *drive.Client {
 	tn.t.Helper()
-	c, err := drive.New(tn.chain, drive.HTTPStorage(tn.alice, tn.chainID), mgr, tn.alice, drive.DefaultConfig(), nil)
+	c, err := drive.New(tn.chain, mgr.Pool(), drive.HTTPStorage(tn.alice, tn.chainID), mgr, tn.alice, drive.DefaultConfig(), nil)
 	if err != nil {
 		tn.t.Fatal(err)
 	}
-	tn.t.Cleanup(func() { c.Close() })
 	return c
 }
 

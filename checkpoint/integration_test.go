@@ -647,7 +647,6 @@ func TestIntegrationRestartWithDirtyState(t *testing.T) {
 	if up.Checkpoint != nil || !first.IsDirty(tn.bucket()) {
 		t.Fatalf("a manual drive checkpointed on its own: %+v", up.Checkpoint)
 	}
-	fsc.Close()
 
 	second := tn.newManager(fastConfig(), checkpoint.WithStateFile(state))
 	if pr, ok := second.PendingRootOf(tn.bucket()); !ok || pr.RootCID != up.RootCID {

@@ -13,6 +13,7 @@ import (
 	"github.com/cairn-storage/cairn/chain/wire"
 	"github.com/cairn-storage/cairn/checkpoint/quorum"
 	"github.com/cairn-storage/cairn/core"
+	"github.com/cairn-storage/cairn/providers"
 )
 
 const bucket = core.BucketID(7)
@@ -99,7 +100,7 @@ func TestThresholdTable(t *testing.T) {
 			if r.Kind != tt.want {
 				t.Fatalf("kind %v, want %v (%+v)", r.Kind, tt.want, r)
 			}
-			if r.Kind == InsufficientConsensus && (r.Required != quorum.Required(tt.total, 51) || !errors.Is(r.Err(), core.NoQuorum)) {
+			if r.Kind == InsufficientConsensus && (r.Required != providers.Required(tt.total, 51) || !errors.Is(r.Err(), core.NoQuorum)) {
 				t.Fatalf("required %d, err %v", r.Required, r.Err())
 			}
 		})

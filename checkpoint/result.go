@@ -8,6 +8,7 @@ import (
 	"github.com/cairn-storage/cairn/chain/wire"
 	"github.com/cairn-storage/cairn/checkpoint/quorum"
 	"github.com/cairn-storage/cairn/core"
+	"github.com/cairn-storage/cairn/providers"
 )
 
 // ResultKind names the variants of the reference's CheckpointResult.
@@ -231,22 +232,23 @@ type ProviderConflict struct {
 	Resolution    quorum.Resolution `json:"resolution"`
 }
 
-// ProviderInfo is a discovered primary of a bucket.
-type ProviderInfo struct {
-	Account   core.AccountID `json:"account"`
-	Endpoint  string         `json:"endpoint"` // as registered on chain
-	URL       string         `json:"url"`      // HTTP base URL derived from it
-	PublicKey core.AccountID `json:"public_key"`
-	LastSeen  time.Time      `json:"last_seen,omitempty"`
-	Status    ProviderStatus `json:"status"`
-	LastError string         `json:"last_error,omitempty"`
-}
+// The pool's types under the names the manager's API has always used: a
+// bucket's primary with its health, and the health record itself (one per
+// provider, kept by the providers.Pool).
+type (
+	ProviderInfo   = providers.Info
+	ProviderHealth = providers.Ranked
+	HealthHistory  = providers.Health
+	ProviderStatus = providers.Status
+)
 
-// ProviderHealth pairs a provider with its history.
-type ProviderHealth struct {
-	ProviderInfo
-	History HealthHistory `json:"history"`
-}
+// A provider's health as seen from this client (providers.Status).
+const (
+	StatusUnknown     = providers.StatusUnknown
+	StatusHealthy     = providers.StatusHealthy
+	StatusDegraded    = providers.StatusDegraded
+	StatusUnreachable = providers.StatusUnreachable
+)
 
 // BucketCheckpointStatus is CheckpointStatus's answer.
 type BucketCheckpointStatus struct {

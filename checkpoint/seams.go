@@ -8,6 +8,7 @@ import (
 	"github.com/cairn-storage/cairn/chain/wire"
 	"github.com/cairn-storage/cairn/core"
 	"github.com/cairn-storage/cairn/mmr"
+	"github.com/cairn-storage/cairn/providers"
 )
 
 // ChainReader is what discovery and status read from the chain.
@@ -55,7 +56,7 @@ type Dialer func(baseURL string) (Provider, error)
 
 // EndpointResolver turns a registered endpoint (multiaddr or URL) into an
 // HTTP base URL.
-type EndpointResolver func(endpoint string) (string, error)
+type EndpointResolver = providers.EndpointResolver
 
 // Clock is time, injectable so back-off and caches can be tested.
 type Clock interface {

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 
+	"github.com/cairn-storage/cairn/backoff"
 	"github.com/cairn-storage/cairn/chain/wire"
 	"github.com/cairn-storage/cairn/checkpoint/quorum"
 	"github.com/cairn-storage/cairn/core"
@@ -108,74 +109,20 @@ func (m *Manager) SubmitCheckpoint(ctx context.Context, bucket core.BucketID) *R
 	return res
 }
 
+// submit is one checkpoint: a collection that reaches the threshold, a
+// check against the chain's latest checkpoint, then the transaction.
 func (m *Manager) submit(ctx context.Context, bucket core.BucketID, pending *PendingRoot) *Result {
-	const op = "checkpoint.Submit"
-	var coll *CommitmentCollection
-	var conflict *ProviderConflict
-	for wait := 0; ; wait++ {
-		var err error
-		coll, conflict, err = m.CollectCommitmentsWithConflicts(ctx, bucket)
-		if err != nil {
-			return &Result{Kind: TransactionFailed, Cause: core.E(op, core.KindOf(err), fmt.Errorf("reading chain state: %w", err))}
-		}
-		if conflict != nil && len(conflict.Conflicts) > 0 {
-			m.events.emit(Event{Kind: EventConflict, Bucket: bucket, Time: m.clock.Now(), Conflict: conflict})
-		}
-		if coll.Total == 0 {
-			return &Result{Kind: NoProviders}
-		}
-		if coll.Reached {
-			break
-		}
-		unreachable := append(append(append([]core.AccountID(nil), coll.Unreachable...), coll.Invalid...), coll.Cancelled...)
-		if len(coll.commitments) == 0 {
-			return &Result{Kind: ProvidersUnreachable, Unreachable: unreachable, Required: coll.Required}
-		}
-		if conflict != nil && conflict.Resolution.Kind == quorum.WaitForSync && wait < m.cfg.SyncWaits {
-			blocks := min(conflict.Resolution.EstimatedBlocks, m.cfg.MaxSyncWaitBlocks)
-			m.log.Info("waiting for providers to sync", "bucket", bucket, "blocks", blocks)
-			if err := m.waitBlocks(ctx, blocks); err != nil {
-				return &Result{Kind: TransactionFailed, Cause: core.E(op, kindOr(err, core.Unavailable), fmt.Errorf("waiting for providers to sync: %w", err))}
-			}
-			continue
-		}
-		return &Result{Kind: InsufficientConsensus, Agreeing: len(coll.Agreeing), Required: coll.Required,
-			Disagreements: coll.Disagreeing, Unreachable: unreachable, Conflict: conflict,
-			MMRRoot: coll.MMRRoot, LeafCount: coll.LeafCount, StartSeq: coll.StartSeq, commitments: coll.commitments}
+	coll, conflict, failed := m.collectForSubmit(ctx, bucket)
+	if failed != nil {
+		return failed
 	}
-
 	res := &Result{Kind: TransactionFailed, MMRRoot: coll.MMRRoot, StartSeq: coll.StartSeq, LeafCount: coll.LeafCount,
 		Signers: coll.Agreeing, Agreeing: len(coll.Agreeing), Required: coll.Required,
 		Unreachable: coll.Unreachable, Disagreements: coll.Disagreeing, Conflict: conflict, commitments: coll.commitments}
 	call := &wire.SubmitCheckpoint{Bucket: bucket, MMRRoot: coll.MMRRoot, StartSeq: coll.StartSeq, LeafCount: coll.LeafCount, Signatures: coll.Signatures}
-
-	latest, err := m.chain.LatestCheckpoint(ctx, bucket)
-	hasLatest := err == nil
-	if err != nil && core.KindOf(err) != core.NotFound {
-		res.Cause = core.E(op, core.KindOf(err), fmt.Errorf("reading the latest checkpoint: %w", err))
-		return res
-	}
 	carryRoot := pending != nil && pending.Leaf.Seq >= coll.StartSeq && pending.Leaf.Seq < coll.StartSeq+coll.LeafCount
-	if hasLatest {
-		switch {
-		case latest.StartSeq > coll.StartSeq:
-			res.Cause = core.Errorf(op, core.Conflict, "the providers' start_seq %d is below the on-chain %d", coll.StartSeq, latest.StartSeq)
-			return res
-		case latest.StartSeq == coll.StartSeq && latest.LeafCount > coll.LeafCount:
-			res.Cause = core.Errorf(op, core.Conflict, "the agreeing providers hold %d leaves, fewer than the %d already checkpointed", coll.LeafCount, latest.LeafCount)
-			return res
-		case latest.StartSeq == coll.StartSeq && latest.LeafCount == coll.LeafCount && latest.MMRRoot == coll.MMRRoot && !carryRoot:
-			res.Kind, res.AlreadyOnChain, res.Height, res.Signers = Submitted, true, latest.Height, latest.Signers
-			return res
-		}
-		if latest.StartSeq == coll.StartSeq {
-			proof, err := m.consistencyFromMajority(ctx, coll, latest.MMRRoot, latest.LeafCount)
-			if err != nil {
-				res.Cause = err
-				return res
-			}
-			call.Consistency = proof
-		}
+	if done := m.extendLatest(ctx, coll, call, res, carryRoot); done {
+		return res
 	}
 	if carryRoot {
 		upd, err := m.driveRootUpdate(ctx, coll, *pending)
@@ -185,13 +132,89 @@ func (m *Manager) submit(ctx context.Context, bucket core.BucketID, pending *Pen
 			call.DriveRoot = upd
 		}
 	}
+	m.sendCheckpoint(ctx, call, res)
+	return res
+}
 
+// collectForSubmit collects until the threshold agrees, waiting out a sync
+// delay up to SyncWaits times. It returns the collection, or the Result of
+// a failure.
+func (m *Manager) collectForSubmit(ctx context.Context, bucket core.BucketID) (*CommitmentCollection, *ProviderConflict, *Result) {
+	const op = "checkpoint.Submit"
+	for wait := 0; ; wait++ {
+		coll, conflict, err := m.CollectCommitmentsWithConflicts(ctx, bucket)
+		if err != nil {
+			return nil, nil, &Result{Kind: TransactionFailed, Cause: core.E(op, core.KindOf(err), fmt.Errorf("reading chain state: %w", err))}
+		}
+		if conflict != nil && len(conflict.Conflicts) > 0 {
+			m.events.emit(Event{Kind: EventConflict, Bucket: bucket, Time: m.clock.Now(), Conflict: conflict})
+		}
+		if coll.Total == 0 {
+			return nil, nil, &Result{Kind: NoProviders}
+		}
+		if coll.Reached {
+			return coll, conflict, nil
+		}
+		unreachable := append(append(append([]core.AccountID(nil), coll.Unreachable...), coll.Invalid...), coll.Cancelled...)
+		if len(coll.commitments) == 0 {
+			return nil, nil, &Result{Kind: ProvidersUnreachable, Unreachable: unreachable, Required: coll.Required}
+		}
+		if conflict != nil && conflict.Resolution.Kind == quorum.WaitForSync && wait < m.cfg.SyncWaits {
+			blocks := min(conflict.Resolution.EstimatedBlocks, m.cfg.MaxSyncWaitBlocks)
+			m.log.Info("waiting for providers to sync", "bucket", bucket, "blocks", blocks)
+			if err := m.waitBlocks(ctx, blocks); err != nil {
+				return nil, nil, &Result{Kind: TransactionFailed, Cause: core.E(op, kindOr(err, core.Unavailable), fmt.Errorf("waiting for providers to sync: %w", err))}
+			}
+			continue
+		}
+		return nil, nil, &Result{Kind: InsufficientConsensus, Agreeing: len(coll.Agreeing), Required: coll.Required,
+			Disagreements: coll.Disagreeing, Unreachable: unreachable, Conflict: conflict,
+			MMRRoot: coll.MMRRoot, LeafCount: coll.LeafCount, StartSeq: coll.StartSeq, commitments: coll.commitments}
+	}
+}
+
+// extendLatest checks the collection against the chain's latest
+// checkpoint and adds the consistency proof the chain needs to extend it.
+// It reports done when res is final: a refusal, or the same checkpoint
+// already on chain (and no drive root to carry).
+func (m *Manager) extendLatest(ctx context.Context, coll *CommitmentCollection, call *wire.SubmitCheckpoint, res *Result, carryRoot bool) (done bool) {
+	const op = "checkpoint.Submit"
+	latest, err := m.chain.LatestCheckpoint(ctx, coll.Bucket)
+	switch {
+	case core.KindOf(err) == core.NotFound:
+		return false // the bucket's first checkpoint
+	case err != nil:
+		res.Cause = core.E(op, core.KindOf(err), fmt.Errorf("reading the latest checkpoint: %w", err))
+		return true
+	case latest.StartSeq > coll.StartSeq:
+		res.Cause = core.Errorf(op, core.Conflict, "the providers' start_seq %d is below the on-chain %d", coll.StartSeq, latest.StartSeq)
+		return true
+	case latest.StartSeq == coll.StartSeq && latest.LeafCount > coll.LeafCount:
+		res.Cause = core.Errorf(op, core.Conflict, "the agreeing providers hold %d leaves, fewer than the %d already checkpointed", coll.LeafCount, latest.LeafCount)
+		return true
+	case latest.StartSeq == coll.StartSeq && latest.LeafCount == coll.LeafCount && latest.MMRRoot == coll.MMRRoot && !carryRoot:
+		res.Kind, res.AlreadyOnChain, res.Height, res.Signers = Submitted, true, latest.Height, latest.Signers
+		return true
+	case latest.StartSeq != coll.StartSeq:
+		return false // a truncation moved start_seq: nothing to extend
+	}
+	proof, err := m.consistencyFromMajority(ctx, coll, latest.MMRRoot, latest.LeafCount)
+	if err != nil {
+		res.Cause = err
+		return true
+	}
+	call.Consistency = proof
+	return false
+}
+
+// sendCheckpoint submits the transaction and records its outcome in res.
+func (m *Manager) sendCheckpoint(ctx context.Context, call *wire.SubmitCheckpoint, res *Result) {
 	tx, err := m.submitTx(ctx, call)
 	if err != nil {
 		// The chain's refusal keeps its kind (a conflict, a bad proof, too
 		// few signers); only an unclassified failure counts as unavailable.
-		res.Cause = core.E(op, kindOr(err, core.Unavailable), fmt.Errorf("checkpoint transaction: %w", err))
-		return res
+		res.Cause = core.E("checkpoint.Submit", kindOr(err, core.Unavailable), fmt.Errorf("checkpoint transaction: %w", err))
+		return
 	}
 	res.Kind = Submitted
 	res.Height = tx.Height
@@ -204,7 +227,6 @@ func (m *Manager) submit(ctx context.Context, bucket core.BucketID, pending *Pen
 	if call.DriveRoot != nil {
 		res.DriveRoot = call.DriveRoot.RootCID
 	}
-	return res
 }
 
 // blockHasher is the optional capability of a Chain to name the hash of
@@ -215,27 +237,16 @@ type blockHasher interface {
 
 // submitTx sends the call, retrying while the chain is unavailable.
 func (m *Manager) submitTx(ctx context.Context, call wire.Call) (*wire.TxResult, error) {
-	delay := m.cfg.RetryDelay
-	var last error
-	for attempt := 0; attempt <= m.cfg.MaxRetries; attempt++ {
-		if attempt > 0 {
-			select {
-			case <-ctx.Done():
-				return nil, ctx.Err()
-			case <-m.clock.After(delay):
-			}
-			delay *= 2
-		}
-		tx, err := m.chain.Submit(ctx, m.signer, call)
-		if err == nil {
-			return tx, nil
-		}
-		last = err
-		if !core.KindOf(err).Retryable() {
-			break
-		}
+	var tx *wire.TxResult
+	err := backoff.Retry(ctx, m.cfg.retryPolicy(), m.clock.After, func(int) error {
+		var err error
+		tx, err = m.chain.Submit(ctx, m.signer, call)
+		return err
+	})
+	if err != nil {
+		return nil, err
 	}
-	return nil, last
+	return tx, nil
 }
 
 // consistencyFromMajority gets, from an agreeing provider, the proof that

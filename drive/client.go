@@ -10,14 +10,15 @@ import (
 	"time"
 
 	"github.com/cairn-storage/cairn/chain/wire"
-	"github.com/cairn-storage/cairn/checkpoint"
 	"github.com/cairn-storage/cairn/core"
+	"github.com/cairn-storage/cairn/providers"
 )
 
 // Chain is what the file system needs of the chain; *chainclient.Client
 // fits.
 type Chain interface {
-	checkpoint.Chain
+	ChainID(ctx context.Context) (string, error)
+	Submit(ctx context.Context, signer core.PrivateKey, call wire.Call) (*wire.TxResult, error)
 	Drive(ctx context.Context, id core.DriveID) (wire.Drive, error)
 	DrivesByOwner(ctx context.Context, owner core.AccountID) ([]wire.Drive, error)
 	Providers(ctx context.Context) ([]wire.Provider, error)
@@ -35,6 +36,9 @@ type Config struct {
 	WriteWindow      int           // chunks in flight per upload (memory: ~ window x chunk size)
 	FinishGrace      time.Duration // how long an upload waits for providers behind the quorum before leaving them to sync
 	ProviderCount    int           // primaries chosen for a new drive when none are named
+	// SubmitImmediate lets an Immediate drive checkpoint after each write
+	// (the CLI sets it from the manager's AutoSubmit).
+	SubmitImmediate bool
 	// Defaults for CreateDrive.
 	Capacity uint64 // bytes (agreement max bytes)
 	Duration int64  // blocks
@@ -45,7 +49,7 @@ type Config struct {
 // finish grace, 3
 // providers, 1 GiB for 1,000,000 blocks, 1000 units per provider.
 func DefaultConfig() Config {
-	return Config{ChunkSize: 256 << 10, WriteTimeout: 30 * time.Second, ReadTimeout: 30 * time.Second, FirstByteTimeout: 2 * time.Second, WriteWindow: 8, FinishGrace: 2 * time.Second, ProviderCount: 3,
+	return Config{ChunkSize: 256 << 10, WriteTimeout: 30 * time.Second, ReadTimeout: 30 * time.Second, FirstByteTimeout: 2 * time.Second, WriteWindow: 8, FinishGrace: 2 * time.Second, ProviderCount: 3, SubmitImmediate: true,
 		Capacity: 1 << 30, Duration: 1_000_000, Payment: 1_000}
 }
 
@@ -61,7 +65,8 @@ func (c Config) Validate() error {
 type Client struct {
 	chain  Chain
 	dial   StorageDialer
-	mgr    *checkpoint.Manager
+	pool   *providers.Pool
+	cp     Checkpointer
 	signer core.PrivateKey
 	cfg    Config
 	log    *slog.Logger
@@ -71,26 +76,26 @@ type Client struct {
 	nodes   map[string][]byte // immutable blobs by CID, bounded
 	driveMu map[core.DriveID]*sync.Mutex
 	stores  map[string]Storage
-	auto    map[core.DriveID]*checkpoint.LoopHandle
-	// readFailed is when each provider last failed a read.
-	readFailed map[core.AccountID]time.Time
 }
 
-// New builds a client. The manager must sign with the same account.
-func New(chain Chain, dial StorageDialer, mgr *checkpoint.Manager, signer core.PrivateKey, cfg Config, log *slog.Logger) (*Client, error) {
+// New builds a client that finds the buckets' providers, and keeps their
+// health, in pool (shared with the Checkpoint Manager), reaches them
+// through dial, and records and requests checkpoints through cp, which must
+// sign with the same account.
+func New(chain Chain, pool *providers.Pool, dial StorageDialer, cp Checkpointer, signer core.PrivateKey, cfg Config, log *slog.Logger) (*Client, error) {
 	if err := cfg.Validate(); err != nil {
 		return nil, err
 	}
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
-	return &Client{chain: chain, dial: dial, mgr: mgr, signer: signer, cfg: cfg, log: log,
+	if chain == nil || pool == nil || dial == nil || cp == nil {
+		return nil, core.Errorf("drive.New", core.Invalid, "chain, pool, dialer and checkpointer are required")
+	}
+	return &Client{chain: chain, pool: pool, dial: dial, cp: cp, signer: signer, cfg: cfg, log: log,
 		nextSeq: map[core.BucketID]uint64{}, nodes: map[string][]byte{}, driveMu: map[core.DriveID]*sync.Mutex{},
-		stores: map[string]Storage{}, auto: map[core.DriveID]*checkpoint.LoopHandle{}, readFailed: map[core.AccountID]time.Time{}}, nil
+		stores: map[string]Storage{}}, nil
 }
-
-// Manager returns the client's Checkpoint Manager.
-func (c *Client) Manager() *checkpoint.Manager { return c.mgr }
 
 // Account is the signing account.
 func (c *Client) Account() core.AccountID { return c.signer.Account() }
@@ -243,12 +248,12 @@ func (c *Client) DriveInfo(ctx context.Context, ref string) (DriveInfo, error) {
 	if b, err := c.chain.Bucket(ctx, d.Bucket); err == nil {
 		info.Quorum = b.Quorum
 	}
-	if ps, err := c.mgr.Providers(ctx, d.Bucket); err == nil {
+	if ps, err := c.pool.Providers(ctx, d.Bucket); err == nil {
 		for _, p := range ps {
 			info.Providers = append(info.Providers, p.Account)
 		}
 	}
-	if pr, ok := c.mgr.PendingRootOf(d.Bucket); ok && pr.Drive == d.ID {
+	if pr, ok := c.cp.PendingRootOf(d.Bucket); ok && pr.Drive == d.ID {
 		info.PendingRoot = pr.RootCID
 	}
 	return info, nil
@@ -263,7 +268,6 @@ func (c *Client) DeleteDrive(ctx context.Context, ref string) error {
 	if d.Owner != c.signer.Account() {
 		return core.Errorf("drive.DeleteDrive", core.Unauthorized, "drive %s belongs to %s", d.ID, d.Owner.Short())
 	}
-	c.DisableAutoCheckpoints(d.ID)
 	if _, err := c.chain.Submit(ctx, c.signer, &wire.DeleteDrive{Drive: d.ID}); err != nil {
 		return core.E("drive.DeleteDrive", core.KindOf(err), err)
 	}

@@ -1,4 +1,4 @@
-// Package fs is Cairn's file system: drives, files and directories stored as
+// Package drive is Cairn's file system: drives, files and directories stored as
 // content-addressed blobs on a bucket's providers, with the drive's root
 // moving on chain only together with a checkpoint.
 //
@@ -10,6 +10,9 @@
 // CIDv1 with a sha2-256 multihash: raw for chunks, dag-json for manifests and
 // directories. The drive root CID names the root directory node.
 //
-// The Client is the reference's FileSystemClient; it hands checkpoints to a
-// checkpoint.Manager according to the drive's CommitStrategy.
+// The Client is the reference's FileSystemClient. It finds a bucket's
+// providers, their health and the write threshold in a providers.Pool
+// shared with the Checkpoint Manager, and hands checkpoints to the manager,
+// through the small Checkpointer interface, according to the drive's
+// CommitStrategy.
 package drive

@@ -5,12 +5,10 @@ import (
 
 	"bytes"
 	"context"
-	"errors"
 	"io"
 	"net/http"
 
 	"github.com/cairn-storage/cairn/core"
-	"github.com/cairn-storage/cairn/provider/wire"
 	"github.com/cairn-storage/cairn/providerclient"
 )
 
@@ -43,12 +41,14 @@ type httpStorage struct {
 }
 
 func (s *httpStorage) Write(ctx context.Context, bucket core.BucketID, leaf core.SignedLeaf, data []byte) (core.Leaf, error) {
+	// A provider that is behind answers with a *core.BehindError in the
+	// chain, which the session finds with errors.As.
 	r, err := s.c.Write(ctx, bucket, leaf, bytes.NewReader(data), s.key)
-	var re *wire.RemoteError
-	if errors.As(err, &re) && re.LeafCount != nil {
-		return r.Leaf, core.E("drive.write", core.KindOf(err), errors.Join(err, &BehindError{LeafCount: *re.LeafCount}))
-	}
 	return r.Leaf, err
+}
+
+func (s *httpStorage) Commitment(ctx context.Context, bucket core.BucketID) (core.SignedCommitment, error) {
+	return s.c.Commitment(ctx, bucket)
 }
 
 func (s *httpStorage) Leaves(ctx context.Context, bucket core.BucketID, from uint64, limit int) ([]core.SignedLeaf, error) {

@@ -19,6 +19,7 @@ import (
 	"github.com/cairn-storage/cairn/drive"
 	"github.com/cairn-storage/cairn/internal/faultnet"
 	"github.com/cairn-storage/cairn/providerclient"
+	"github.com/cairn-storage/cairn/providers"
 )
 
 // These tests run the file system against a real network: an embedded
@@ -49,6 +50,14 @@ type clientOpts struct {
 
 func newClient(t testing.TB, n *devnet.Network, o clientOpts) *drive.Client {
 	t.Helper()
+	c, _ := newClientWithManager(t, n, o)
+	return c
+}
+
+// newClientWithManager wires a pool, a manager and a drive client as the
+// CLI does, and returns the manager too.
+func newClientWithManager(t testing.TB, n *devnet.Network, o clientOpts) (*drive.Client, *checkpoint.Manager) {
+	t.Helper()
 	if o.signer == "" {
 		o.signer = "alice"
 	}
@@ -58,8 +67,12 @@ func newClient(t testing.TB, n *devnet.Network, o clientOpts) *drive.Client {
 	ccfg.ProviderTimeout = 5 * time.Second
 	ccfg.RetryDelay = 20 * time.Millisecond
 	ccfg.MaxRetries = 1
+	pool, err := providers.New(cc, providers.DefaultConfig(), providers.WithResolver(providerclient.BaseURL))
+	if err != nil {
+		t.Fatal(err)
+	}
 	mgr, err := checkpoint.New(cc, checkpoint.HTTPDialer(key, n.ChainID()), key, ccfg,
-		checkpoint.WithStateFile(t.TempDir()+"/state.json"), checkpoint.WithEndpointResolver(providerclient.BaseURL))
+		checkpoint.WithStateFile(t.TempDir()+"/state.json"), checkpoint.WithPool(pool))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -74,12 +87,11 @@ func newClient(t testing.TB, n *devnet.Network, o clientOpts) *drive.Client {
 	if o.transport != nil {
 		hc = &http.Client{Transport: o.transport}
 	}
-	c, err := drive.New(cc, drive.HTTPStorageWith(key, n.ChainID(), hc), mgr, key, cfg, nil)
+	c, err := drive.New(cc, pool, drive.HTTPStorageWith(key, n.ChainID(), hc), mgr, key, cfg, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
-	t.Cleanup(func() { c.Close() })
-	return c
+	return c, mgr
 }
 
 func randomBytes(seed uint64, n int) []byte {
@@ -115,7 +127,7 @@ func chainRoot(t *testing.T, n *devnet.Network, id core.DriveID) string {
 
 func TestCommitStrategies(t *testing.T) {
 	n := startNet(t)
-	c := newClient(t, n, clientOpts{})
+	c, mgr := newClientWithManager(t, n, clientOpts{})
 	ctx := context.Background()
 
 	t.Run("immediate", func(t *testing.T) {
@@ -140,9 +152,8 @@ func TestCommitStrategies(t *testing.T) {
 		if !bytes.Equal(download(t, c, "imm", "/a/b/file.bin"), data) {
 			t.Fatal("round trip differs")
 		}
-		st, err := c.CheckpointStatus(ctx, "imm")
-		if err != nil || st.HasPendingChanges || st.LastCheckpoint == nil {
-			t.Fatalf("status %+v %v", st, err)
+		if _, err := n.Chain().LatestCheckpoint(ctx, d.Bucket); err != nil || mgr.IsDirty(d.Bucket) {
+			t.Fatalf("after an immediate upload: checkpoint %v, dirty %v", err, mgr.IsDirty(d.Bucket))
 		}
 	})
 
@@ -158,8 +169,8 @@ func TestCommitStrategies(t *testing.T) {
 		if res.Checkpoint != nil || chainRoot(t, n, d.ID) != "" {
 			t.Fatal("a manual drive checkpointed on its own")
 		}
-		if st, _ := c.CheckpointStatus(ctx, "man"); !st.HasPendingChanges || st.PendingRoot == nil || st.PendingRoot.RootCID != res.RootCID {
-			t.Fatalf("pending not recorded: %+v", st)
+		if pr, ok := mgr.PendingRootOf(d.Bucket); !mgr.IsDirty(d.Bucket) || !ok || pr.RootCID != res.RootCID {
+			t.Fatalf("pending not recorded: %+v %v", pr, ok)
 		}
 		// Reads see the pending root before it is committed.
 		if got := download(t, c, "man", "/x.txt"); string(got) != "manual" {
@@ -179,12 +190,15 @@ func TestCommitStrategies(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		events, unsub := c.Subscribe(64)
+		events, unsub := mgr.Subscribe(64)
 		defer unsub()
-		if err := c.EnableAutoCheckpoints(ctx, "bat", n.Chain(), 0); err != nil {
+		lcfg := checkpoint.DefaultLoopConfig()
+		lcfg.IntervalBlocks = d.Strategy.Interval
+		h, err := mgr.StartLoop(ctx, lcfg, n.Chain(), d.Bucket)
+		if err != nil {
 			t.Fatal(err)
 		}
-		defer c.DisableAutoCheckpoints(d.ID)
+		defer h.Stop()
 		var root string
 		for i := 0; i < 3; i++ {
 			res, err := c.UploadFile(ctx, "bat", "/f"+string(rune('0'+i)), strings.NewReader("batched"), drive.UploadOptions{})
@@ -408,10 +422,12 @@ func TestDownloadSkipsAProviderServingWrongBytes(t *testing.T) {
 	if _, err := writer.UploadFile(ctx, "v", "/f", bytes.NewReader(data), drive.UploadOptions{}); err != nil {
 		t.Fatal(err)
 	}
-	// Every provider but one corrupts: the reader must still get the
-	// right bytes, and never write a corrupt byte to its output.
+	// All providers but one corrupt every blob they serve: the reader must
+	// still get the right bytes, never write a corrupt byte to its output,
+	// and, as the pool's health record now says a corrupting provider
+	// failed, not ask it again for the rest of the download.
 	ps := n.Manifest().Providers
-	exercised := 0
+	exercised, asked := 0, 0
 	for good := range ps {
 		ft := faultnet.New(nil, uint64(good))
 		for i, p := range ps {
@@ -419,21 +435,33 @@ func TestDownloadSkipsAProviderServingWrongBytes(t *testing.T) {
 				ft.Set(hostOf(p.URL), faultnet.Fault{Corrupt: true, Match: blobReads})
 			}
 		}
-		reader := newClient(t, n, clientOpts{transport: ft})
+		reader, mgr := newClientWithManager(t, n, clientOpts{transport: ft})
 		got := download(t, reader, "v", "/f")
 		if sha256.Sum256(got) != sha256.Sum256(data) {
 			t.Fatalf("only provider %d honest: download differs", good)
 		}
 		hits := 0
 		for i, p := range ps {
-			if i != good {
-				_, hit := ft.Requests(hostOf(p.URL))
-				hits += hit
+			if i == good {
+				continue
+			}
+			_, hit := ft.Requests(hostOf(p.URL))
+			hits += hit
+			h, ok := mgr.Pool().Health(p.Account)
+			if !ok || h.TotalRequests == 0 {
+				continue // the others served every blob first
+			}
+			asked++
+			if h.Successes != 0 || h.TotalRequests != 1 || h.LastError == "" {
+				t.Errorf("provider %d corrupting: health %+v, want one failed read and no other", i, h)
 			}
 		}
 		if hits > 0 {
 			exercised++
 		}
+	}
+	if asked == 0 {
+		t.Error("no corrupting provider was ever asked: the test proves nothing")
 	}
 	// A reader tries the providers in one order, so the honest one comes
 	// first in at most one of the runs; in the others a corrupt blob

@@ -69,11 +69,11 @@ func (c *Client) change(ctx context.Context, ref, op, p string, f func(ctx conte
 		return nil, core.E(op, core.KindOf(err), err)
 	}
 	res.RootCID, res.Writes = root, s.next-start
-	if err := c.mgr.SetPendingRoot(d.Bucket, checkpoint.PendingRoot{Drive: d.ID, RootCID: root, Leaf: leaf}); err != nil {
+	if err := c.cp.SetPendingRoot(d.Bucket, checkpoint.PendingRoot{Drive: d.ID, RootCID: root, Leaf: leaf}); err != nil {
 		return nil, err
 	}
-	if d.Strategy.Kind == wire.StrategyImmediate && c.mgr.Config().AutoSubmit {
-		res.Checkpoint = c.mgr.SubmitCheckpoint(ctx, d.Bucket)
+	if d.Strategy.Kind == wire.StrategyImmediate && c.cfg.SubmitImmediate {
+		res.Checkpoint = c.cp.SubmitCheckpoint(ctx, d.Bucket)
 	}
 	return res, nil
 }

@@ -5,7 +5,6 @@ import (
 	"context"
 	"crypto/sha256"
 	"io"
-	"sort"
 	"time"
 
 	"github.com/cairn-storage/cairn/chain/wire"
@@ -18,7 +17,7 @@ const maxNodeBlob = 16 << 20
 // rootOf returns the drive's current root CID: the pending root this client
 // wrote and has not yet checkpointed, or the root on chain.
 func (c *Client) rootOf(d wire.Drive) string {
-	if pr, ok := c.mgr.PendingRootOf(d.Bucket); ok && pr.Drive == d.ID {
+	if pr, ok := c.cp.PendingRootOf(d.Bucket); ok && pr.Drive == d.ID {
 		return pr.RootCID
 	}
 	return d.RootCID
@@ -59,18 +58,13 @@ func (c *Client) fetch(ctx context.Context, bucket core.BucketID, id string, lim
 	if err != nil {
 		return err
 	}
-	ps, err := c.mgr.ProvidersByHealth(ctx, bucket)
+	// Healthiest first, by the pool's one record per provider, which every
+	// read feeds: after one slow or hung answer, the rest of a download
+	// does not wait for that provider again.
+	ps, err := c.pool.ByHealth(ctx, bucket)
 	if err != nil {
 		return core.E(op, core.KindOf(err), err)
 	}
-	// Providers that failed a read lately go last: after one slow or hung
-	// answer, the rest of a download does not wait for that provider again.
-	c.mu.Lock()
-	now := time.Now()
-	sort.SliceStable(ps, func(i, j int) bool {
-		return now.Sub(c.readFailed[ps[i].Account]) > readPenalty && now.Sub(c.readFailed[ps[j].Account]) <= readPenalty
-	})
-	c.mu.Unlock()
 	var last error = core.Errorf(op, core.Unavailable, "bucket %s has no provider", bucket)
 	var buf bytes.Buffer
 	for _, p := range ps {
@@ -83,28 +77,22 @@ func (c *Client) fetch(ctx context.Context, bucket core.BucketID, id string, lim
 			continue
 		}
 		buf.Reset()
+		start := time.Now()
 		err = c.fetchFrom(ctx, st, bucket, want, id, limit, &buf)
 		if err == nil {
-			c.mu.Lock()
-			delete(c.readFailed, p.Account)
-			c.mu.Unlock()
+			c.pool.Record(p.Account, time.Since(start), nil)
 			_, err = w.Write(buf.Bytes())
 			return err
 		}
 		if ctx.Err() != nil {
 			return core.E(op, core.Unavailable, ctx.Err())
 		}
-		c.mu.Lock()
-		c.readFailed[p.Account] = time.Now()
-		c.mu.Unlock()
+		c.pool.Record(p.Account, time.Since(start), err)
 		c.log.Warn("blob read failed; trying the next provider", "bucket", bucket, "provider", p.Account.Short(), "cid", id, "err", err)
 		last = err
 	}
 	return core.E(op, core.KindOf(last), last)
 }
-
-// readPenalty is how long a provider that failed a read is tried last.
-const readPenalty = time.Minute
 
 // fetchFrom reads one blob from one provider into buf, verifying it. The
 // provider must start answering within FirstByteTimeout (a hung provider

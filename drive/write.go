@@ -9,8 +9,8 @@ import (
 	"sync/atomic"
 	"time"
 
-	"github.com/cairn-storage/cairn/checkpoint"
 	"github.com/cairn-storage/cairn/core"
+	"github.com/cairn-storage/cairn/providers"
 )
 
 // Storage is one provider's blob API as the file system uses it; the
@@ -26,15 +26,9 @@ type Storage interface {
 	Blob(ctx context.Context, bucket core.BucketID, hash core.H256) (io.ReadCloser, error)
 	// Leaves lists up to limit leaves of the log from seq from on.
 	Leaves(ctx context.Context, bucket core.BucketID, from uint64, limit int) ([]core.SignedLeaf, error)
-}
-
-// BehindError is what a Storage returns (in its error chain) when a write
-// names a seq past the provider's log: the provider holds LeafCount
-// leaves. The adapter over providerclient translates the wire's answer.
-type BehindError struct{ LeafCount uint64 }
-
-func (e *BehindError) Error() string {
-	return fmt.Sprintf("provider is behind: its log ends at seq %d", e.LeafCount)
+	// Commitment is the provider's signed commitment to the bucket's log
+	// (how far it goes, for the next seq).
+	Commitment(ctx context.Context, bucket core.BucketID) (core.SignedCommitment, error)
 }
 
 // StorageDialer returns the Storage API at a provider's base URL.
@@ -79,7 +73,7 @@ type session struct {
 }
 
 type worker struct {
-	p       checkpoint.ProviderInfo
+	p       providers.Info
 	st      Storage
 	queue   chan *pendingWrite
 	dropped atomic.Bool
@@ -113,7 +107,7 @@ func (w *pendingWrite) ok() bool { return w.acks.Load() >= w.need }
 
 func (c *Client) newSession(ctx context.Context, bucket core.BucketID) (*session, error) {
 	const op = "drive.write"
-	ps, required, err := c.mgr.Threshold(ctx, bucket)
+	ps, required, err := c.pool.Threshold(ctx, bucket)
 	if err != nil {
 		return nil, core.E(op, core.KindOf(err), err)
 	}
@@ -167,7 +161,7 @@ func (s *session) run(w *worker) {
 		}
 		ctx, cancel := context.WithTimeout(s.ctx, s.c.cfg.WriteTimeout)
 		leaf, err := w.st.Write(ctx, s.bucket, pw.leaf, pw.data)
-		var behind *BehindError
+		var behind *core.BehindError
 		if errors.As(err, &behind) && behind.LeafCount < pw.leaf.Seq && pw.leaf.Seq-behind.LeafCount <= maxCatchUp {
 			// The provider missed earlier writes (it was down, or an
 			// upload failed after some providers took a blob). Copy the
@@ -387,30 +381,6 @@ func (s *session) close() {
 		close(w.queue)
 	}
 	s.wg.Wait()
-}
-
-// seqFor returns the next free seq of the bucket's log: the highest leaf
-// count any provider with a valid signed commitment reports, so a blob
-// left behind by a failed upload is never overwritten with other content.
-func (c *Client) seqFor(ctx context.Context, bucket core.BucketID) (uint64, error) {
-	c.mu.Lock()
-	n, ok := c.nextSeq[bucket]
-	c.mu.Unlock()
-	if ok {
-		return n, nil
-	}
-	coll, err := c.mgr.CollectCommitments(ctx, bucket)
-	if err != nil {
-		return 0, err
-	}
-	if len(coll.Agreeing) == 0 {
-		return 0, core.Errorf("drive.write", core.Unavailable, "no provider of bucket %s answered", bucket)
-	}
-	n = coll.StartSeq + coll.LeafCount
-	for _, d := range coll.Disagreeing {
-		n = max(n, d.StartSeq+d.LeafCount)
-	}
-	return n, nil
 }
 
 func (c *Client) setSeq(b core.BucketID, n uint64) {

@@ -3,7 +3,6 @@ package provider
 import (
 	"context"
 	"io"
-	"time"
 
 	chainwire "github.com/cairn-storage/cairn/chain/wire"
 	"github.com/cairn-storage/cairn/core"
@@ -13,37 +12,20 @@ import (
 // it lists them every ChallengePollInterval, and at once when a
 // challenge.opened event names this provider (events are only hints).
 func (s *Server) challengeLoop(ctx context.Context) {
-	var events <-chan chainwire.Event
-	subscribe := func() {
-		if ch, err := s.chain.SubscribeEvents(ctx, chainwire.EventChallengeOpened); err == nil {
-			events = ch
-		} else {
-			s.log.Debug("subscribing to challenges", "err", err)
-		}
-	}
-	subscribe()
-	t := time.NewTicker(s.cfg.ChallengePollInterval)
-	defer t.Stop()
-	s.answerOpen(ctx)
-	for {
-		select {
-		case <-ctx.Done():
-			return
-		case e, ok := <-events:
-			if !ok {
-				events = nil
-				continue
-			}
+	follow[chainwire.Event]{
+		name:  "challenges",
+		every: s.cfg.ChallengePollInterval,
+		subscribe: func(ctx context.Context) (<-chan chainwire.Event, error) {
+			return s.chain.SubscribeEvents(ctx, chainwire.EventChallengeOpened)
+		},
+		hint: func(ctx context.Context, e chainwire.Event) {
 			if e.Attributes["provider"] == s.acct.String() {
 				s.answerOpen(ctx)
 			}
-		case <-t.C:
-			if events == nil {
-				subscribe()
-			}
-			s.answerOpen(ctx)
-		}
-	}
+		},
+		tick:      s.answerOpen,
+		tickFirst: true,
+	}.run(ctx, s.log)
 }
 
 // answerOpen answers every open challenge against this provider.

@@ -440,12 +440,12 @@ func (s *Server) handleWrite(w http.ResponseWriter, r *http.Request) error {
 
 // writeError maps the store's refusals of a write to their answers.
 func (s *Server) writeError(op string, b core.BucketID, err error) error {
-	var gap *store.SeqGapError
+	var gap *core.BehindError
 	var quota *store.QuotaError
 	switch {
 	case errors.As(err, &gap):
 		s.SyncNow(b) // behind: catch up from the peers
-		return core.E(op, core.Conflict, &wire.BehindError{LeafCount: gap.Next})
+		return core.E(op, core.Conflict, err)
 	case errors.As(err, &quota):
 		return wire.WithStatus(core.E(op, core.Invalid, err), http.StatusInsufficientStorage)
 	}

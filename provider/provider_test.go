@@ -303,8 +303,8 @@ func TestWritesAndReads(t *testing.T) {
 		}
 		// Through the client, the kinds come back unchanged.
 		_, err := put(ctx, p.client, b, 100, data, bob)
-		var re *wire.RemoteError
-		if core.KindOf(err) != core.Conflict || !errors.As(err, &re) || re.LeafCount == nil || *re.LeafCount != next+1 {
+		var behind *core.BehindError
+		if core.KindOf(err) != core.Conflict || !errors.As(err, &behind) || behind.LeafCount != next+1 {
 			t.Fatalf("client write past the log: %v", err)
 		}
 		_, err = put(ctx, p.client, b, next+1, data, eve)

@@ -103,8 +103,8 @@ func TestReplication(t *testing.T) {
 	})
 	// The next write finds the late primary behind: 409 with its count.
 	_, err := write(late, n)
-	var re *wire.RemoteError
-	if !errors.Is(err, core.Conflict) || !errors.As(err, &re) || re.LeafCount == nil || *re.LeafCount != 3 {
+	var behind *core.BehindError
+	if !errors.Is(err, core.Conflict) || !errors.As(err, &behind) || behind.LeafCount != 3 {
 		t.Fatalf("write to a primary that missed writes: %v", err)
 	}
 

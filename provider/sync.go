@@ -19,23 +19,20 @@ import (
 // syncLoop syncs every tracked bucket each SyncInterval, and a bucket at
 // once when SyncNow names it.
 func (s *Server) syncLoop(ctx context.Context) {
-	t := time.NewTicker(s.cfg.SyncInterval)
-	defer t.Stop()
-	for {
-		select {
-		case <-ctx.Done():
-			return
-		case b := <-s.kick:
-			s.syncOne(ctx, b)
-		case <-t.C:
+	follow[core.BucketID]{
+		name:      "sync",
+		every:     s.cfg.SyncInterval,
+		subscribe: func(context.Context) (<-chan core.BucketID, error) { return s.kick, nil },
+		hint:      s.syncOne,
+		tick: func(ctx context.Context) {
 			for _, b := range s.trackedBuckets() {
 				if ctx.Err() != nil {
 					return
 				}
 				s.syncOne(ctx, b)
 			}
-		}
-	}
+		},
+	}.run(ctx, s.log)
 }
 
 func (s *Server) syncOne(ctx context.Context, b core.BucketID) {
@@ -48,42 +45,24 @@ func (s *Server) syncOne(ctx context.Context, b core.BucketID) {
 // chain's list of this provider's agreements at start and each
 // DiscoveryInterval, and the agreement.created events in between.
 func (s *Server) discoveryLoop(ctx context.Context) {
-	var events <-chan chainwire.Event
-	subscribe := func() {
-		ch, err := s.chain.SubscribeEvents(ctx, chainwire.EventAgreementCreated)
-		if err != nil {
-			s.log.Debug("subscribing to agreements", "err", err)
-			return
-		}
-		events = ch
-	}
-	subscribe()
-	s.discover(ctx)
-	t := time.NewTicker(s.cfg.DiscoveryInterval)
-	defer t.Stop()
-	for {
-		select {
-		case <-ctx.Done():
-			return
-		case e, ok := <-events:
-			if !ok {
-				events = nil
-				continue
-			}
+	follow[chainwire.Event]{
+		name:  "discovery",
+		every: s.cfg.DiscoveryInterval,
+		subscribe: func(ctx context.Context) (<-chan chainwire.Event, error) {
+			return s.chain.SubscribeEvents(ctx, chainwire.EventAgreementCreated)
+		},
+		hint: func(ctx context.Context, e chainwire.Event) {
 			if e.Attributes["provider"] != s.acct.String() {
-				continue
+				return
 			}
 			if b, err := core.ParseBucketID(e.Attributes["bucket"]); err == nil {
 				s.cache.forget(b)
 				s.SyncNow(b)
 			}
-		case <-t.C:
-			if events == nil {
-				subscribe()
-			}
-			s.discover(ctx)
-		}
-	}
+		},
+		tick:      s.discover,
+		tickFirst: true,
+	}.run(ctx, s.log)
 }
 
 // discover asks the chain for this provider's agreements (an indexed

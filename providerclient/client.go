@@ -211,7 +211,7 @@ func (c *Client) Leaves(ctx context.Context, bucket core.BucketID, from uint64, 
 // leaf (core.SignLeaf), who may be another writer whose leaf signer
 // forwards. The body streams; nothing is buffered. A write that already
 // landed returns the same answer again. A provider behind leaf.Seq answers
-// kind conflict with its leaf count in the *wire.RemoteError.
+// kind conflict with a *core.BehindError (its leaf count) in the chain.
 func (c *Client) Write(ctx context.Context, bucket core.BucketID, leaf core.SignedLeaf, body io.Reader, signer core.PrivateKey) (WriteResult, error) {
 	const op = "providerclient.Write"
 	var res WriteResult

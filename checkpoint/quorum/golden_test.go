@@ -11,6 +11,7 @@ import (
 	"testing"
 
 	"github.com/cairn-storage/cairn/core"
+	"github.com/cairn-storage/cairn/providers"
 )
 
 var update = flag.Bool("update", false, "rewrite the expected output in testdata/*.txt")
@@ -160,7 +161,7 @@ func evalCase(t *testing.T, input []string) string {
 	if total < 0 {
 		total = len(commits)
 	}
-	d := DecideAt(total, Threshold(total, percent, onChain), commits)
+	d := DecideAt(total, providers.Threshold(total, percent, onChain), commits)
 	var conflicts []Conflict
 	var lines []string
 	lines = append(lines, fmt.Sprintf("required %d agreeing %d reached %v", d.Required, d.Agreeing(), d.Reached))

@@ -2,6 +2,8 @@ package cli
 
 import (
 	"context"
+	"errors"
+	"sync"
 
 	"github.com/prometheus/client_golang/prometheus"
 	"log/slog"
@@ -13,6 +15,7 @@ import (
 	"github.com/cairn-storage/cairn/core"
 	"github.com/cairn-storage/cairn/drive"
 	"github.com/cairn-storage/cairn/providerclient"
+	"github.com/cairn-storage/cairn/providers"
 )
 
 // clientOptions say how to build the client stack.
@@ -26,22 +29,39 @@ type clientOptions struct {
 	Registerer prometheus.Registerer
 }
 
-// clientStack is the chain client, the Checkpoint Manager and the file
-// system client, wired together for one signer.
+// clientStack is the chain client, the provider pool, the Checkpoint
+// Manager and the drive client, wired together for one signer: the pool
+// is shared by the manager and the drive client, and the drive client
+// reaches the manager only through drive.Checkpointer.
 type clientStack struct {
 	Chain *chainclient.Client
+	Pool  *providers.Pool
 	Mgr   *checkpoint.Manager
 	FS    *drive.Client
 	Key   core.PrivateKey
+
+	mu   sync.Mutex
+	auto map[core.BucketID]*checkpoint.LoopHandle // running checkpoint loops
 }
 
+// Close stops the checkpoint loops, saves the providers' health and
+// closes the chain client.
 func (s *clientStack) Close() error {
-	s.FS.Close()
-	return s.Chain.Close()
+	s.mu.Lock()
+	loops := s.auto
+	s.auto = nil
+	s.mu.Unlock()
+	for _, h := range loops {
+		h.Stop()
+	}
+	err := s.Pool.Save()
+	return errors.Join(err, s.Chain.Close())
 }
 
 // newClientStack builds the stack. The manager's pending state lives in
-// HOME/state/ACCOUNT.json, so a restarted client finishes what it owed.
+// HOME/state/ACCOUNT.json and the providers' health beside it in
+// HOME/state/ACCOUNT.health.json, so a restarted client finishes what it
+// owed and remembers which providers answer.
 func newClientStack(ctx context.Context, o clientOptions) (*clientStack, error) {
 	key, err := core.ResolveSigner(o.Signer)
 	if err != nil {
@@ -71,19 +91,28 @@ func newClientStack(ctx context.Context, o clientOptions) (*clientStack, error) 
 		cc.Close()
 		return nil, core.E("cli.connect", core.Internal, err)
 	}
+	pool, err := providers.New(cc, providers.Config{CacheTTL: cfg.ProviderCacheTTL, ThresholdPercent: cfg.ThresholdPercent},
+		providers.WithResolver(providerclient.BaseURL),
+		providers.WithHealthFile(filepath.Join(o.Home, "state", key.Account().String()+".health.json")))
+	if err != nil {
+		cc.Close()
+		return nil, err
+	}
 	mgr, err := checkpoint.New(cc, checkpoint.HTTPDialer(key, chainID), key, cfg,
-		checkpoint.WithStateFile(state), checkpoint.WithLogger(o.Logger), checkpoint.WithEndpointResolver(providerclient.BaseURL),
+		checkpoint.WithStateFile(state), checkpoint.WithLogger(o.Logger), checkpoint.WithPool(pool),
 		checkpoint.WithRegisterer(o.Registerer))
 	if err != nil {
 		cc.Close()
 		return nil, err
 	}
-	fsc, err := drive.New(cc, drive.HTTPStorage(key, chainID), mgr, key, drive.DefaultConfig(), o.Logger)
+	dcfg := drive.DefaultConfig()
+	dcfg.SubmitImmediate = cfg.AutoSubmit
+	fsc, err := drive.New(cc, pool, drive.HTTPStorage(key, chainID), mgr, key, dcfg, o.Logger)
 	if err != nil {
 		cc.Close()
 		return nil, err
 	}
-	return &clientStack{Chain: cc, Mgr: mgr, FS: fsc, Key: key}, nil
+	return &clientStack{Chain: cc, Pool: pool, Mgr: mgr, FS: fsc, Key: key}, nil
 }
 
 // openFS builds the stack from the global flags. The stack is closed when
@@ -105,6 +134,16 @@ func (g *Globals) fsAt(ctx context.Context, arg string) (*drive.Client, drivePat
 // openFSWith is openFS with the Checkpoint Manager's configuration
 // adjusted by tune, and its metrics registered with reg (nil: none).
 func (g *Globals) openFSWith(ctx context.Context, tune func(*checkpoint.Config), reg ...prometheus.Registerer) (*drive.Client, error) {
+	s, err := g.openStack(ctx, tune, reg...)
+	if err != nil {
+		return nil, err
+	}
+	return s.FS, nil
+}
+
+// openStack is openFSWith's whole stack, for the verbs that work with the
+// Checkpoint Manager and the pool as well as the drive client.
+func (g *Globals) openStack(ctx context.Context, tune func(*checkpoint.Config), reg ...prometheus.Registerer) (*clientStack, error) {
 	cfg := checkpoint.DefaultConfig()
 	if tune != nil {
 		tune(&cfg)
@@ -118,7 +157,7 @@ func (g *Globals) openFSWith(ctx context.Context, tune func(*checkpoint.Config),
 		return nil, err
 	}
 	g.closers = append(g.closers, func() { s.Close() })
-	return s.FS, nil
+	return s, nil
 }
 
 // blockSource is the chain as a source of block heights.

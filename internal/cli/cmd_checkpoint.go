@@ -36,18 +36,18 @@ func newCheckpointStatusCmd(g *Globals) *cobra.Command {
 }
 
 func runCheckpointStatus(ctx context.Context, g *Globals, ref string) error {
-	c, err := g.openFS(ctx)
+	s, err := g.openStack(ctx, nil)
 	if err != nil {
 		return err
 	}
-	b, err := bucketOf(ctx, c, ref)
+	b, err := bucketOf(ctx, s.FS, ref)
 	if err != nil {
 		return err
 	}
-	if _, err := c.Manager().CheckHealth(ctx, b); err != nil {
+	if _, err := s.Mgr.CheckHealth(ctx, b); err != nil {
 		return err
 	}
-	st, err := c.CheckpointStatus(ctx, ref)
+	st, err := s.checkpointStatus(ctx, ref)
 	if err != nil {
 		return err
 	}
@@ -58,7 +58,7 @@ func runCheckpointStatus(ctx context.Context, g *Globals, ref string) error {
 	return nil
 }
 
-func printCheckpointStatus(g *Globals, st *drive.CheckpointStatus) {
+func printCheckpointStatus(g *Globals, st *checkpointStatus) {
 	fmt.Fprintf(g.Stdout, "drive %s, bucket %s, strategy %s\n", st.Drive, st.Bucket, drive.StrategyString(st.Strategy))
 	if st.LastCheckpoint != nil {
 		cp := st.LastCheckpoint
@@ -90,15 +90,15 @@ func newCheckpointConflictsCmd(g *Globals) *cobra.Command {
 
 func runCheckpointConflicts(ctx context.Context, g *Globals, ref string) error {
 	// Every provider's answer is wanted here, not just a quorum's.
-	c, err := g.openFSWith(ctx, func(c *checkpoint.Config) { c.WaitForAll = true; c.MaxRetries = 1 })
+	s, err := g.openStack(ctx, func(c *checkpoint.Config) { c.WaitForAll = true; c.MaxRetries = 1 })
 	if err != nil {
 		return err
 	}
-	b, err := bucketOf(ctx, c, ref)
+	b, err := bucketOf(ctx, s.FS, ref)
 	if err != nil {
 		return err
 	}
-	coll, conflict, err := c.Manager().CollectCommitmentsWithConflicts(ctx, b)
+	coll, conflict, err := s.Mgr.CollectCommitmentsWithConflicts(ctx, b)
 	if err != nil {
 		return err
 	}
@@ -152,7 +152,7 @@ func newCheckpointWatchCmd(g *Globals) *cobra.Command {
 
 func runCheckpointWatch(ctx context.Context, g *Globals, o CheckpointWatchOptions, ref string) error {
 	reg := prometheus.NewRegistry()
-	c, err := g.openFSWith(ctx, nil, reg)
+	s, err := g.openStack(ctx, nil, reg)
 	if err != nil {
 		return err
 	}
@@ -166,14 +166,14 @@ func runCheckpointWatch(ctx context.Context, g *Globals, o CheckpointWatchOption
 			fmt.Fprintf(g.Stderr, "metrics on http://%s/metrics\n", o.Metrics)
 		}
 	}
-	events, unsub := c.Subscribe(256)
+	events, unsub := s.Mgr.Subscribe(256)
 	defer unsub()
 	if o.Auto {
 		src, err := g.blockSource()
 		if err != nil {
 			return err
 		}
-		if err := c.EnableAutoCheckpoints(ctx, ref, src, 0); err != nil {
+		if err := s.enableAutoCheckpoints(ctx, ref, src, 0); err != nil {
 			return err
 		}
 	}

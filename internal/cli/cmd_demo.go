@@ -94,7 +94,7 @@ func runDemo(ctx context.Context, g *Globals, o DemoOptions) (err error) {
 	}
 	defer stack.Close()
 	d.stack, d.c = stack, stack.FS
-	events, unsub := d.c.Subscribe(256)
+	events, unsub := d.stack.Mgr.Subscribe(256)
 	defer unsub()
 	d.events = events
 
@@ -145,7 +145,7 @@ func (d *demo) createDrive(ctx context.Context) error {
 	}
 	d.drive = &info
 	d.say("==> created drive %s %q on bucket %s: %d providers, quorum %d, strategy %s", info.ID, info.Name, info.Bucket, len(info.Providers), info.Quorum, drive.StrategyString(strategy))
-	return d.c.EnableAutoCheckpoints(ctx, info.ID.String(), d.stack.Chain, 0)
+	return d.stack.enableAutoCheckpoints(ctx, info.ID.String(), d.stack.Chain, 0)
 }
 
 // demoFiles are the demo's files: small text, a 3 MiB random file (several

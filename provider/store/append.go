@@ -97,7 +97,7 @@ func (d *db) unusedNonce(b core.BucketID, n *Nonce) ([]byte, error) {
 // write that already landed: (its first answer with Existing set, true,
 // nil); the first signature stays, whoever signed the repeat. A taken seq
 // holding another leaf, a seq below start_seq, or one past the next free
-// seq (a *SeqGapError) is kind Conflict.
+// seq (a *core.BehindError) is kind Conflict.
 func (d *db) placeSeq(l *bucketLog, st State, lf core.Leaf) (Appended, bool, error) {
 	const op = "store.Append"
 	next := st.NextSeq()
@@ -105,7 +105,7 @@ func (d *db) placeSeq(l *bucketLog, st State, lf core.Leaf) (Appended, bool, err
 	case lf.Seq < st.StartSeq:
 		return Appended{}, false, core.Errorf(op, core.Conflict, "seq %d is below the log's start_seq %d", lf.Seq, st.StartSeq)
 	case lf.Seq > next:
-		return Appended{}, false, core.E(op, core.Conflict, &SeqGapError{Seq: lf.Seq, Next: next})
+		return Appended{}, false, core.E(op, core.Conflict, &core.BehindError{Seq: lf.Seq, LeafCount: next})
 	case lf.Seq == next:
 		return Appended{}, false, nil
 	}

@@ -30,7 +30,7 @@ type Store interface {
 	// returns the answer of the first append with Existing set: retries
 	// (with a fresh nonce) are safe. If it holds a different leaf: kind
 	// Conflict. If w.Leaf.Seq is
-	// past the next seq: kind Conflict with a *SeqGapError in the chain. A
+	// past the next seq: kind Conflict with a *core.BehindError in the chain. A
 	// log that would pass w.MaxBytes: kind Invalid with a *QuotaError. Data
 	// that does not hash to w.Leaf.ContentHash: kind Corrupt.
 	Append(bucket core.BucketID, w Write) (Appended, error)
@@ -147,15 +147,6 @@ func (b *Blob) Close() error {
 	c := b.closer
 	b.closer = nil
 	return c.Close()
-}
-
-// SeqGapError says a write named a seq past the log's next seq.
-type SeqGapError struct {
-	Seq, Next uint64
-}
-
-func (e *SeqGapError) Error() string {
-	return fmt.Sprintf("seq %d is past the log's next seq %d", e.Seq, e.Next)
 }
 
 // QuotaError says a write would take the log past its max bytes.

@@ -12,9 +12,10 @@ import (
 
 // ErrorBody is the JSON body of every error response.
 //
-// LeafCount is set on a write refused with kind conflict: it is the
-// provider's leaf count (start_seq + leaves), so a client that named a seq
-// past it learns that the provider is behind.
+// LeafCount is set on a write refused with kind conflict because the
+// provider is behind (a *core.BehindError): it is the provider's leaf count
+// (start_seq + leaves), so a client that named a seq past it learns how far
+// behind the provider is.
 type ErrorBody struct {
 	Kind      string  `json:"kind"`
 	Op        string  `json:"op,omitempty"`
@@ -109,7 +110,7 @@ func BodyOf(err error) ErrorBody {
 	if errors.As(err, &ce) {
 		b.Op = ce.Op
 	}
-	var be *BehindError
+	var be *core.BehindError
 	if errors.As(err, &be) {
 		n := be.LeafCount
 		b.LeafCount = &n
@@ -127,30 +128,28 @@ func WriteError(w http.ResponseWriter, err error) {
 	w.Write(append(body, '\n'))
 }
 
-// BehindError says that a write named a seq past the provider's log: the
-// provider holds LeafCount leaves (counting from seq 0) and must catch up
-// before it can take the write. It travels as kind conflict with
-// leaf_count in the body.
-type BehindError struct {
-	LeafCount uint64
-}
-
-func (e *BehindError) Error() string {
-	return fmt.Sprintf("provider is behind: its log ends at seq %d", e.LeafCount)
-}
-
 // RemoteError is the error a client decodes from an error response. It
 // keeps what the provider said; its kind is Kind.
 type RemoteError struct {
-	Status    int
-	Kind      core.Kind
-	Op        string // the provider's op
-	Message   string
-	LeafCount *uint64 // set with kind conflict on a write the provider is behind for
+	Status  int
+	Kind    core.Kind
+	Op      string // the provider's op
+	Message string
+	// Behind is set with kind conflict on a write the provider is behind
+	// for (from leaf_count); errors.As finds it through the RemoteError.
+	Behind *core.BehindError
 }
 
 func (e *RemoteError) Error() string {
 	return fmt.Sprintf("provider answered %d: %s", e.Status, e.Message)
+}
+
+// Unwrap gives the *core.BehindError the provider sent, if any.
+func (e *RemoteError) Unwrap() error {
+	if e.Behind == nil {
+		return nil
+	}
+	return e.Behind
 }
 
 // DecodeError turns an error response (status >= 400 and its body, which
@@ -163,7 +162,10 @@ func DecodeError(op string, status int, body []byte) error {
 		if k := core.ParseKind(eb.Kind); k != core.Other || eb.Kind == core.Other.String() {
 			re.Kind = k
 		}
-		re.Op, re.Message, re.LeafCount = eb.Op, eb.Message, eb.LeafCount
+		re.Op, re.Message = eb.Op, eb.Message
+		if eb.LeafCount != nil {
+			re.Behind = &core.BehindError{LeafCount: *eb.LeafCount}
+		}
 	} else {
 		re.Message = strings.TrimSpace(string(body))
 		if len(re.Message) > 200 {

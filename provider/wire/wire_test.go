@@ -84,15 +84,18 @@ func TestDecodeErrorWithoutBody(t *testing.T) {
 		}
 	}
 	err := wire.DecodeError("op", 409, []byte(`{"kind":"conflict","message":"behind","leaf_count":7}`))
-	var re *wire.RemoteError
-	if !errors.As(err, &re) || re.LeafCount == nil || *re.LeafCount != 7 {
-		t.Fatalf("leaf count lost: %+v", re)
+	var behind *core.BehindError
+	if !errors.As(err, &behind) || behind.LeafCount != 7 {
+		t.Fatalf("leaf count lost: %v", err)
+	}
+	if err := wire.DecodeError("op", 409, []byte(`{"kind":"conflict","message":"exists"}`)); errors.As(err, &behind) {
+		t.Fatalf("a conflict without leaf_count decoded as behind: %v", err)
 	}
 }
 
 func TestBehindErrorCarriesLeafCount(t *testing.T) {
 	rec := httptest.NewRecorder()
-	wire.WriteError(rec, core.E("provider.write", core.Conflict, &wire.BehindError{LeafCount: 12}))
+	wire.WriteError(rec, core.E("provider.write", core.Conflict, &core.BehindError{Seq: 20, LeafCount: 12}))
 	if rec.Code != 409 || !strings.Contains(rec.Body.String(), `"leaf_count":12`) {
 		t.Fatalf("%d %s", rec.Code, rec.Body)
 	}

@@ -258,8 +258,8 @@ func testSeqConflicts(t *testing.T, s store.Store) {
 	wantKind(t, err, core.Conflict)
 	_, err = s.Append(b, Write(5, []byte("five")))
 	wantKind(t, err, core.Conflict)
-	var gap *store.SeqGapError
-	if !errors.As(err, &gap) || gap.Next != 2 || gap.Seq != 5 {
+	var gap *core.BehindError
+	if !errors.As(err, &gap) || gap.LeafCount != 2 || gap.Seq != 5 {
 		t.Fatalf("gap error %v", err)
 	}
 	if st := must[store.State](t)(s.State(b)); st.LeafCount != 2 {

@@ -1,22 +1,18 @@
-package checkpoint
+package providers
 
 import (
-	"encoding/json"
 	"errors"
-	"strings"
 	"testing"
 	"time"
-
-	"github.com/cairn-storage/cairn/core"
 )
 
-func TestHealthHistoryStatus(t *testing.T) {
+func TestHealthStatus(t *testing.T) {
 	fail := errors.New("down")
 	now := time.Unix(1000, 0)
 	tests := []struct {
 		name     string
 		outcomes string // s = success, f = failure
-		want     ProviderStatus
+		want     Status
 	}{
 		{"no history", "", StatusUnknown},
 		{"all good", "sssss", StatusHealthy},
@@ -29,7 +25,7 @@ func TestHealthHistoryStatus(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			var h HealthHistory
+			var h Health
 			for _, c := range tt.outcomes {
 				var err error
 				if c == 'f' {
@@ -47,8 +43,8 @@ func TestHealthHistoryStatus(t *testing.T) {
 	}
 }
 
-func TestHealthHistoryUnreachableSince(t *testing.T) {
-	var h HealthHistory
+func TestHealthUnreachableSince(t *testing.T) {
+	var h Health
 	t0 := time.Unix(1000, 0)
 	for i := 0; i < 7; i++ {
 		h.Record(t0.Add(time.Duration(i)*time.Second), 0, errors.New("x"))
@@ -59,17 +55,5 @@ func TestHealthHistoryUnreachableSince(t *testing.T) {
 	h.Record(t0.Add(time.Minute), 0, nil)
 	if !h.UnreachableSince.IsZero() || h.ConsecutiveFailures != 0 || h.LastError != "" {
 		t.Errorf("success did not reset: %+v", h)
-	}
-}
-
-func TestEventJSONOmitsMissingProvider(t *testing.T) {
-	b, err := json.Marshal(Event{Kind: EventPaused, Reason: "x"})
-	if err != nil || strings.Contains(string(b), "provider") || !strings.Contains(string(b), `"kind":"loop.paused"`) {
-		t.Fatalf("%s %v", b, err)
-	}
-	p := core.AccountID{1}
-	b, _ = json.Marshal(Event{Kind: EventAuditFailed, Provider: p})
-	if !strings.Contains(string(b), `"provider":"`+p.String()+`"`) {
-		t.Fatalf("provider missing: %s", b)
 	}
 }

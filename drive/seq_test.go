@@ -1,0 +1,151 @@
+package drive
+
+import (
+	"context"
+	"io"
+	"log/slog"
+	"testing"
+	"time"
+
+	"github.com/cairn-storage/cairn/chain/wire"
+	"github.com/cairn-storage/cairn/checkpoint"
+	"github.com/cairn-storage/cairn/core"
+	"github.com/cairn-storage/cairn/providers"
+)
+
+const seqChainID = "cairn-seq-test"
+
+// seqProvider is one provider's answer to a commitment request.
+type seqProvider struct {
+	key       core.PrivateKey
+	leafCount uint64
+	signer    core.PrivateKey // who signs the answer (a forger when not key)
+	bucket    core.BucketID   // the bucket the answer is about
+	err       error
+}
+
+func (p *seqProvider) Commitment(context.Context, core.BucketID) (core.SignedCommitment, error) {
+	if p.err != nil {
+		return core.SignedCommitment{}, p.err
+	}
+	sc, err := core.Commitment{ChainID: seqChainID, Bucket: p.bucket, MMRRoot: core.H256{1}, LeafCount: p.leafCount}.Sign(p.signer)
+	sc.Provider = p.key.Account()
+	return sc, err
+}
+
+func (p *seqProvider) Write(context.Context, core.BucketID, core.SignedLeaf, []byte) (core.Leaf, error) {
+	return core.Leaf{}, core.Errorf("test", core.Internal, "not in this test")
+}
+
+func (p *seqProvider) Blob(context.Context, core.BucketID, core.H256) (io.ReadCloser, error) {
+	return nil, core.Errorf("test", core.NotFound, "not in this test")
+}
+
+func (p *seqProvider) Leaves(context.Context, core.BucketID, uint64, int) ([]core.SignedLeaf, error) {
+	return nil, nil
+}
+
+// seqChain serves the providers' registrations to the pool, and the chain
+// id to the drive.
+type seqChain struct {
+	Chain // the drive's other chain calls are not made here
+	ps    []*seqProvider
+}
+
+func (c seqChain) ChainID(context.Context) (string, error) { return seqChainID, nil }
+
+func (c seqChain) Bucket(_ context.Context, b core.BucketID) (wire.Bucket, error) {
+	return wire.Bucket{ID: b}, nil
+}
+
+func (c seqChain) BucketAgreements(context.Context, core.BucketID) ([]wire.Agreement, error) {
+	var out []wire.Agreement
+	for _, p := range c.ps {
+		out = append(out, wire.Agreement{Provider: p.key.Account(), Role: wire.Primary, Active: true})
+	}
+	return out, nil
+}
+
+func (c seqChain) Provider(_ context.Context, a core.AccountID) (wire.Provider, error) {
+	return wire.Provider{Account: a, Endpoint: a.String()}, nil
+}
+
+type noCheckpoints struct{}
+
+func (noCheckpoints) SetPendingRoot(core.BucketID, checkpoint.PendingRoot) error { return nil }
+func (noCheckpoints) PendingRootOf(core.BucketID) (checkpoint.PendingRoot, bool) {
+	return checkpoint.PendingRoot{}, false
+}
+func (noCheckpoints) SubmitCheckpoint(context.Context, core.BucketID) *checkpoint.Result { return nil }
+
+// TestNextSeq checks that the next seq is the highest leaf count among
+// the answers a provider signed with its registered key, about this
+// bucket, and that forged, misdirected or missing answers do not count.
+func TestNextSeq(t *testing.T) {
+	key := func() core.PrivateKey {
+		k, err := core.GenerateKey(nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return k
+	}
+	const bucket = core.BucketID(5)
+	down := core.Errorf("test", core.Unavailable, "connection refused")
+	type answer struct {
+		count       uint64
+		forged      bool
+		otherBucket bool
+		err         error
+	}
+	for _, tc := range []struct {
+		name     string
+		answers  []answer
+		want     uint64
+		wantKind core.Kind
+	}{
+		{"all agree", []answer{{count: 4}, {count: 4}, {count: 4}}, 4, 0},
+		{"the highest counts", []answer{{count: 4}, {count: 9}, {count: 6}}, 9, 0},
+		{"a forged answer does not count", []answer{{count: 4}, {count: 4}, {count: 50, forged: true}}, 4, 0},
+		{"nor one about another bucket", []answer{{count: 4}, {count: 4}, {count: 50, otherBucket: true}}, 4, 0},
+		{"one down", []answer{{count: 3}, {err: down}, {count: 3}}, 3, 0},
+		{"all down", []answer{{err: down}, {err: down}, {err: down}}, 0, core.Unavailable},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			var ch seqChain
+			stores := map[string]Storage{}
+			for _, a := range tc.answers {
+				p := &seqProvider{key: key(), leafCount: a.count, bucket: bucket, err: a.err}
+				p.signer = p.key
+				if a.forged {
+					p.signer = key()
+				}
+				if a.otherBucket {
+					p.bucket = bucket + 1
+				}
+				ch.ps = append(ch.ps, p)
+				stores[p.key.Account().String()] = p
+			}
+			pool, err := providers.New(ch, providers.DefaultConfig())
+			if err != nil {
+				t.Fatal(err)
+			}
+			cfg := DefaultConfig()
+			cfg.FinishGrace = time.Hour // wait for every answer: the outcome must not depend on timing
+			dial := func(url string) (Storage, error) { return stores[url], nil }
+			c, err := New(ch, pool, dial, noCheckpoints{}, key(), cfg, slog.New(slog.DiscardHandler))
+			if err != nil {
+				t.Fatal(err)
+			}
+			got, err := c.seqFor(context.Background(), bucket)
+			if tc.wantKind != 0 {
+				if core.KindOf(err) != tc.wantKind {
+					t.Fatalf("err %v, want kind %v", err, tc.wantKind)
+				}
+				return
+			}
+			if err != nil || got != tc.want {
+				t.Fatalf("next seq %d (%v), want %d", got, err, tc.want)
+			}
+		})
+	}
+}
