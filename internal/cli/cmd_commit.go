@@ -1,6 +1,7 @@
 package cli
 
 import (
+	"context"
 	"fmt"
 	"io"
 
@@ -19,24 +20,30 @@ on chain. Prints the CheckpointResult. Exits 0 only if the checkpoint was
 submitted (or the chain already had this state).` + exitStatusHelp,
 		Args: cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			c, err := g.openFS(cmd.Context())
-			if err != nil {
-				return err
-			}
-			res, err := c.CommitChanges(cmd.Context(), args[0])
-			if err != nil {
-				return err
-			}
-			if g.JSON {
-				if err := writeJSON(g.Stdout, res); err != nil {
-					return err
-				}
-			} else {
-				printResult(g.Stdout, res)
-			}
-			return res.Err()
+			return runCommit(cmd.Context(), g, args[0])
 		},
 	}
+}
+
+// runCommit checkpoints the drive now; the result's own error (with its
+// kind) is the command's.
+func runCommit(ctx context.Context, g *Globals, ref string) error {
+	c, err := g.openFS(ctx)
+	if err != nil {
+		return err
+	}
+	res, err := c.CommitChanges(ctx, ref)
+	if err != nil {
+		return err
+	}
+	if g.JSON {
+		if err := writeJSON(g.Stdout, res); err != nil {
+			return err
+		}
+	} else {
+		printResult(g.Stdout, res)
+	}
+	return res.Err()
 }
 
 func printResultLine(w io.Writer, r *checkpoint.Result) {
