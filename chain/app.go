@@ -394,13 +394,15 @@ func (a *App) deliver(blk *overlay, height int64, bt blockTx) (res *abci.ExecTxR
 	}
 	tx := bt.tx
 	base := &state{o: blk, height: height, chainID: a.chainID, params: a.params}
-	if err := a.checkEnvelope(tx, bt.sigOK, func(id core.AccountID) uint64 { return base.account(id).Nonce }); err != nil {
+	// The signer's account, read once: its nonce is checked, then its fee
+	// charged.
+	acc := base.account(tx.Signer)
+	if err := a.checkEnvelope(tx, bt.sigOK, func(core.AccountID) uint64 { return acc.Nonce }); err != nil {
 		return &abci.ExecTxResult{Code: wire.ErrorCode(err), Log: err.Error()}
 	}
 	// The fee is burned before the call runs, whatever its outcome; a
 	// signer that cannot pay it changes nothing, not even its nonce, so
 	// a failed transaction from an unknown key creates no state.
-	acc := base.account(tx.Signer)
 	fee, err := chargeFee(a.params, tx, len(bt.raw), acc.Balance, 0)
 	if err != nil {
 		return &abci.ExecTxResult{Code: wire.ErrorCode(err), Log: err.Error()}

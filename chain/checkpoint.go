@@ -77,7 +77,7 @@ func (s *state) checkpointSigners(b *wire.Bucket, c wire.SubmitCheckpoint) ([]co
 		if !ok || a.Role != wire.Primary || s.height >= a.ExpiryHeight {
 			return nil, core.Errorf(op, core.Unauthorized, "signer %s has no active primary agreement on bucket %s", sig.Provider.Short(), c.Bucket)
 		}
-		if _, ok := s.provider(sig.Provider); !ok {
+		if !s.isProvider(sig.Provider) {
 			return nil, core.Errorf(op, core.Unauthorized, "signer %s is not a registered provider", sig.Provider.Short())
 		}
 		signers = append(signers, sig.Provider)

@@ -137,6 +137,13 @@ func (s *state) provider(a core.AccountID) (providerRecord, bool) {
 	return p, ok
 }
 
+// isProvider reports whether a is a registered provider, without decoding
+// its record.
+func (s *state) isProvider(a core.AccountID) bool {
+	_, ok := s.o.get(acctKey(pProvider, a))
+	return ok
+}
+
 func (s *state) bucket(id core.BucketID) (*wire.Bucket, bool) {
 	var b wire.Bucket
 	if !s.getJSON(pBucket+u64(uint64(id)), &b) {
