@@ -231,3 +231,26 @@ func TestFuzzCorpus(t *testing.T) {
 		t.Fatalf("seed corpus %s missing: %v", dir, err)
 	}
 }
+
+// BenchmarkDecodeTx: decoding a checkpoint transaction with a signature
+// and a consistency proof, which the chain does for every transaction of
+// every block.
+func BenchmarkDecodeTx(b *testing.B) {
+	var cp Call
+	for _, c := range sampleCalls(b) {
+		if c.CallName() == "submit_checkpoint" {
+			cp = c
+		}
+	}
+	k, _ := core.DevKey("alice")
+	raw, err := EncodeTx(k, "cairn-dev", 7, cp)
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.ReportAllocs()
+	for b.Loop() {
+		if _, err := DecodeTx(raw); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
