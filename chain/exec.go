@@ -368,7 +368,7 @@ func (s *state) newAgreement(op string, payer core.AccountID, bucket core.Bucket
 			return err
 		}
 	}
-	s.putJSON(agreementKey(bucket, provider), agreementRecord{Role: role, MaxBytes: maxBytes, ExpiryHeight: expiry, Payment: payment})
+	s.putAgreement(bucket, provider, agreementRecord{Role: role, MaxBytes: maxBytes, ExpiryHeight: expiry, Payment: payment})
 	idx.add(provIdxEntry{Bucket: bucket, MaxBytes: maxBytes, ExpiryHeight: expiry})
 	s.putProvIndex(provider, idx)
 	s.emit(wire.EventAgreementCreated, "bucket", bucket.String(), "provider", provider.String(), "role", string(role),

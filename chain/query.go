@@ -156,14 +156,23 @@ func (v *view) bucketAgreements(s *state, id core.BucketID) ([]wire.Agreement, e
 	}
 	out := []wire.Agreement{}
 	prefix := pAgreement + u64(uint64(id))
-	err := scanJSON(v.r, prefix, func(key string, r *agreementRecord) bool {
+	var derr error
+	err := scan(v.r.db, prefix, func(key string, val []byte) bool {
+		r, err := decodeAgreement(val)
+		if err != nil {
+			derr = core.Errorf("chain.Query", core.Internal, "corrupt state at %q: %v", key, err)
+			return false
+		}
 		var p core.AccountID
 		copy(p[:], key[len(prefix):])
 		out = append(out, wire.Agreement{Bucket: id, Provider: p, Role: r.Role, MaxBytes: r.MaxBytes,
 			ExpiryHeight: r.ExpiryHeight, Payment: r.Payment, Active: v.height+1 < r.ExpiryHeight})
 		return len(out) < maxListed
 	})
-	return out, err
+	if err != nil {
+		return nil, core.E("chain.Query", core.Internal, err)
+	}
+	return out, derr
 }
 
 func (s *state) latestCheckpoint(id core.BucketID) (*wire.Checkpoint, error) {
