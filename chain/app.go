@@ -44,9 +44,12 @@ func (c Config) Validate() error { return nil }
 type App struct {
 	abci.BaseApplication
 
-	mu  sync.Mutex
-	db  *pebble.DB
-	log *slog.Logger
+	mu sync.Mutex
+	db *pebble.DB
+	// cache serves the committed state to CheckTx and FinalizeBlock
+	// (readcache.go).
+	cache *readCache
+	log   *slog.Logger
 	// readers counts queries reading a snapshot without the lock; Close
 	// waits for them.
 	readers sync.WaitGroup
@@ -91,7 +94,7 @@ func New(cfg Config) (*App, error) {
 	if err != nil {
 		return nil, core.E(op, core.Internal, err)
 	}
-	a := &App{db: db, log: cfg.Logger, checkNonces: map[core.AccountID]uint64{}, checkFees: map[core.AccountID]uint64{},
+	a := &App{db: db, cache: newReadCache(dbReader{db}, readCacheBytes), log: cfg.Logger, checkNonces: map[core.AccountID]uint64{}, checkFees: map[core.AccountID]uint64{},
 		checked: map[core.H256]struct{}{}}
 	if a.log == nil {
 		a.log = slog.New(slog.DiscardHandler)
@@ -249,7 +252,7 @@ func (a *App) base() reader {
 	if a.pending != nil {
 		return a.pending
 	}
-	return dbReader{a.db}
+	return a.cache
 }
 
 // decode parses a transaction, with the result code of a failure.
@@ -488,6 +491,9 @@ func (a *App) Commit(_ context.Context, _ *abci.RequestCommit) (*abci.ResponseCo
 		panic(fmt.Sprintf("chain: commit: %v", err))
 	}
 	a.height, a.appHash = a.pendingHeight, a.pendingHash
+	if a.pending != nil {
+		a.cache.committed(a.pending)
+	}
 	a.pending = nil
 	a.checkNonces = map[core.AccountID]uint64{}
 	a.checkFees = map[core.AccountID]uint64{}
