@@ -73,8 +73,12 @@ type App struct {
 	// checkNonces.
 	checkFees map[core.AccountID]uint64
 	// checked holds the hashes of transactions whose envelope signature
-	// CheckTx verified, so FinalizeBlock need not verify it again.
-	checked map[core.H256]struct{}
+	// CheckTx verified, so FinalizeBlock need not verify it again, each
+	// with its decoding (nil for transactions above maxKeptTxBytes), so
+	// FinalizeBlock need not decode it again either.
+	checked map[core.H256]*wire.Tx
+	// checkedBytes is the size of the transactions kept decoded.
+	checkedBytes int
 }
 
 var _ abci.Application = (*App)(nil)
@@ -95,7 +99,7 @@ func New(cfg Config) (*App, error) {
 		return nil, core.E(op, core.Internal, err)
 	}
 	a := &App{db: db, cache: newReadCache(dbReader{db}, readCacheBytes), log: cfg.Logger, checkNonces: map[core.AccountID]uint64{}, checkFees: map[core.AccountID]uint64{},
-		checked: map[core.H256]struct{}{}}
+		checked: map[core.H256]*wire.Tx{}}
 	if a.log == nil {
 		a.log = slog.New(slog.DiscardHandler)
 	}
@@ -286,8 +290,31 @@ func (a *App) checkEnvelope(tx *wire.Tx, sigOK bool, expectNonce func(core.Accou
 }
 
 // maxChecked bounds the set of transactions whose envelope signature
-// CheckTx verified.
-const maxChecked = 1 << 17
+// CheckTx verified; maxCheckedBytes the bytes of those kept decoded, and
+// maxKeptTxBytes the largest kept decoded (a challenge answer carrying a
+// blob is only remembered as verified).
+const (
+	maxChecked      = 1 << 17
+	maxCheckedBytes = 32 << 20
+	maxKeptTxBytes  = 16 << 10
+)
+
+// remember records that CheckTx verified the envelope of the transaction
+// with this hash, keeping its decoding if it is small. Both sets start
+// over when full.
+func (a *App) remember(hash core.H256, tx *wire.Tx, size int) {
+	if size > maxKeptTxBytes {
+		tx = nil
+	}
+	if len(a.checked) >= maxChecked || (tx != nil && a.checkedBytes+size > maxCheckedBytes) {
+		a.checked = map[core.H256]*wire.Tx{}
+		a.checkedBytes = 0
+	}
+	if _, ok := a.checked[hash]; !ok && tx != nil {
+		a.checkedBytes += size
+	}
+	a.checked[hash] = tx
+}
 
 // CheckTx admits a transaction to the mempool: decode, chain id,
 // signature, the nonce against committed state plus the signer's
@@ -298,8 +325,11 @@ func (a *App) CheckTx(_ context.Context, req *abci.RequestCheckTx) (*abci.Respon
 	defer a.mu.Unlock()
 	s := &state{o: newOverlay(a.base())}
 	hash := wire.TxHash(req.Tx)
-	_, sigOK := a.checked[hash]
-	tx, err := decode(req.Tx)
+	tx, sigOK := a.checked[hash]
+	var err error
+	if tx == nil {
+		tx, err = decode(req.Tx)
+	}
 	if err == nil {
 		err = a.checkEnvelope(tx, sigOK, func(id core.AccountID) uint64 {
 			if n, ok := a.checkNonces[id]; ok {
@@ -315,10 +345,7 @@ func (a *App) CheckTx(_ context.Context, req *abci.RequestCheckTx) (*abci.Respon
 	if err != nil {
 		return &abci.ResponseCheckTx{Code: wire.ErrorCode(err), Log: err.Error()}, nil
 	}
-	if len(a.checked) >= maxChecked {
-		a.checked = map[core.H256]struct{}{}
-	}
-	a.checked[hash] = struct{}{}
+	a.remember(hash, tx, len(req.Tx))
 	a.checkNonces[tx.Signer] = tx.Nonce + 1
 	a.checkFees[tx.Signer] += fee // chargeFee checked it does not overflow
 	return &abci.ResponseCheckTx{Code: wire.CodeOK, GasWanted: int64(len(req.Tx))}, nil
@@ -348,11 +375,16 @@ func (a *App) preverify(txs [][]byte) []blockTx {
 	for i, raw := range txs {
 		bt := &out[i]
 		bt.raw, bt.envIdx = raw, -1
-		bt.tx, bt.err = decode(raw)
+		checked, sigOK := a.checked[wire.TxHash(raw)]
+		if checked != nil {
+			bt.tx = checked // decoding is a function of the bytes: the same
+		} else {
+			bt.tx, bt.err = decode(raw)
+		}
 		if bt.err != nil || bt.tx.ChainID != a.chainID {
 			continue
 		}
-		if _, ok := a.checked[wire.TxHash(raw)]; ok {
+		if sigOK {
 			bt.sigOK = true
 		} else {
 			bt.envIdx = add(bt.tx.Signer, bt.tx.SignBytes(), bt.tx.Signature)
