@@ -145,7 +145,7 @@ func (s *state) recordCheckpoint(signer core.AccountID, b *wire.Bucket, c wire.S
 	cp := wire.Checkpoint{Bucket: c.Bucket, MMRRoot: c.MMRRoot, StartSeq: c.StartSeq, LeafCount: c.LeafCount,
 		Height: s.height, Signers: signers, Submitter: signer}
 	n := s.getU64(pCPCount + u64(uint64(c.Bucket)))
-	s.putJSON(pCheckpoint+u64(uint64(c.Bucket))+u64(n), cp)
+	s.o.set(pCheckpoint+u64(uint64(c.Bucket))+u64(n), encodeCheckpoint(&cp))
 	s.putU64(pCPCount+u64(uint64(c.Bucket)), n+1)
 	b.Latest = &cp
 	s.putBucket(b)

@@ -191,11 +191,20 @@ func (v *view) checkpoints(s *state, id core.BucketID) ([]wire.Checkpoint, error
 		return nil, err
 	}
 	out := []wire.Checkpoint{}
-	err := scanJSON(v.r, pCheckpoint+u64(uint64(id)), func(_ string, c *wire.Checkpoint) bool {
+	var derr error
+	err := scan(v.r.db, pCheckpoint+u64(uint64(id)), func(key string, val []byte) bool {
+		c, err := decodeCheckpoint(val)
+		if err != nil {
+			derr = core.Errorf("chain.Query", core.Internal, "corrupt state at %q: %v", key, err)
+			return false
+		}
 		out = append(out, *c)
 		return len(out) < maxListed
 	})
-	return out, err
+	if err != nil {
+		return nil, core.E("chain.Query", core.Internal, err)
+	}
+	return out, derr
 }
 
 func (v *view) equivocations(s *state, id core.BucketID) ([]wire.Equivocation, error) {

@@ -3,6 +3,7 @@ package chain
 import (
 	"bytes"
 	"math"
+	"reflect"
 	"testing"
 
 	"github.com/cairn-storage/cairn/chain/wire"
@@ -75,4 +76,59 @@ func TestEncodeAgreementRefusesUnknownRole(t *testing.T) {
 		}
 	}()
 	encodeAgreement(agreementRecord{Role: "owner"})
+}
+
+// TestBucketAndCheckpointRecords: buckets (with and without a latest
+// checkpoint and former writers) and checkpoints come back as stored;
+// every truncation, trailing byte, bad role code and count larger than
+// the record is refused without a panic.
+func TestBucketAndCheckpointRecords(t *testing.T) {
+	a, b, c := devKey("alice").Account(), devKey("bob").Account(), devKey("charlie").Account()
+	cp := &wire.Checkpoint{Bucket: 7, MMRRoot: core.Sum256([]byte("root")), StartSeq: 3, LeafCount: 1 << 40,
+		Height: 99, Signers: []core.AccountID{b, c}, Submitter: a}
+	buckets := map[string]*wire.Bucket{
+		"new": {ID: 1, Owner: a, Members: []wire.Member{{Account: a, Role: wire.Admin}}, Quorum: 1, MinProviders: 3},
+		"busy": {ID: 7, Owner: a, Members: []wire.Member{{Account: a, Role: wire.Admin}, {Account: b, Role: wire.Writer}, {Account: c, Role: wire.Reader}},
+			Quorum: 2, MinProviders: 5, Latest: cp, FormerWriters: []core.AccountID{c, b}},
+	}
+	for name, bk := range buckets {
+		enc := encodeBucket(bk)
+		back, err := decodeBucket(bk.ID, enc)
+		if err != nil || !reflect.DeepEqual(back, bk) {
+			t.Fatalf("bucket %s came back as %+v, %v", name, back, err)
+		}
+		for n := range len(enc) {
+			if _, err := decodeBucket(bk.ID, enc[:n]); err == nil {
+				t.Errorf("bucket %s cut at %d of %d bytes: decoded", name, n, len(enc))
+			}
+		}
+		if _, err := decodeBucket(bk.ID, append(bytes.Clone(enc), 0)); err == nil {
+			t.Errorf("bucket %s with a trailing byte: decoded", name)
+		}
+	}
+	enc := encodeCheckpoint(cp)
+	if back, err := decodeCheckpoint(enc); err != nil || !reflect.DeepEqual(back, cp) {
+		t.Fatalf("checkpoint came back as %+v, %v", back, err)
+	}
+	for n := range len(enc) {
+		if _, err := decodeCheckpoint(enc[:n]); err == nil {
+			t.Errorf("checkpoint cut at %d of %d bytes: decoded", n, len(enc))
+		}
+	}
+
+	// A member count far beyond the record, and a role code 0 and 4.
+	bk := encodeBucket(buckets["new"])
+	const counts = 1 + 32 + 4 + 4 // the member count's offset
+	huge := bytes.Clone(bk)
+	copy(huge[counts:], []byte{0xff, 0xff, 0xff, 0xff})
+	for name, bad := range map[string][]byte{
+		"member count beyond the record": huge,
+		"role code 0":                    append(append(bytes.Clone(bk[:counts+4+32]), 0), bk[counts+4+33:]...),
+		"role code 4":                    append(append(bytes.Clone(bk[:counts+4+32]), 4), bk[counts+4+33:]...),
+		"latest flag 2":                  append(bytes.Clone(bk[:counts+4+33]), 2, 0, 0, 0, 0),
+	} {
+		if _, err := decodeBucket(1, bad); err == nil {
+			t.Errorf("%s: decoded", name)
+		}
+	}
 }

@@ -23,10 +23,10 @@ const (
 
 	pAccount     = "acct/"  // + account -> wire.Account (binary, records.go)
 	pProvider    = "prov/"  // + account -> providerRecord
-	pBucket      = "bkt/"   // + bucket -> wire.Bucket
+	pBucket      = "bkt/"   // + bucket -> wire.Bucket (binary, records.go)
 	pAgreement   = "agr/"   // + bucket + provider -> agreementRecord (binary, records.go)
 	pProvAgr     = "agrp/"  // + provider -> provIndex (its agreements)
-	pCheckpoint  = "cp/"    // + bucket + index -> wire.Checkpoint
+	pCheckpoint  = "cp/"    // + bucket + index -> wire.Checkpoint (binary, records.go)
 	pCPCount     = "cpn/"   // + bucket -> u64 count
 	pChallenge   = "chal/"  // + id -> wire.Challenge
 	pChalByProv  = "chalp/" // + provider + id -> ""
@@ -151,14 +151,19 @@ func (s *state) isProvider(a core.AccountID) bool {
 }
 
 func (s *state) bucket(id core.BucketID) (*wire.Bucket, bool) {
-	var b wire.Bucket
-	if !s.getJSON(pBucket+u64(uint64(id)), &b) {
+	key := pBucket + u64(uint64(id))
+	v, ok := s.o.get(key)
+	if !ok {
 		return nil, false
 	}
-	return &b, true
+	b, err := decodeBucket(id, v)
+	if err != nil {
+		panic(fmt.Sprintf("chain: corrupt state at %q: %v", key, err))
+	}
+	return b, true
 }
 
-func (s *state) putBucket(b *wire.Bucket) { s.putJSON(pBucket+u64(uint64(b.ID)), b) }
+func (s *state) putBucket(b *wire.Bucket) { s.o.set(pBucket+u64(uint64(b.ID)), encodeBucket(b)) }
 
 func agreementKey(b core.BucketID, p core.AccountID) string { return agreementKeyP(pAgreement, b, p) }
 
