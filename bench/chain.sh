@@ -10,10 +10,13 @@
 # spread) and chain.ratio.txt: each checkpoint benchmark's median
 # checkpoints/s over the median batched ceiling (and over one-at-a-time).
 # The goal (issue 10) is at least 60 % of the batched ceiling at 1000
-# checkpoints per block. BenchmarkCheckpoints also reports
-# %-of-block-batch: its throughput over the batch verifier alone on the
-# same block's signatures, timed block by block right after each block, the
-# ratio least moved by a changing load. Takes about 2 minutes with the defaults.
+# checkpoints per block. BenchmarkCheckpoints also reports the ratios
+# measured block by block, right after each block, over the batch verifier
+# alone on the same block's signatures: %-of-batch64 (in batches of 64, the
+# issue's ceiling) and %-of-block-batch (in one batch, as FinalizeBlock
+# batches them). Being interleaved, they are the figures least moved by
+# the load of a shared machine; read them first. Takes about 2 minutes
+# with the defaults.
 set -eu
 cd "$(dirname "$0")/.."
 count=${1:-6}
