@@ -40,7 +40,11 @@ $benchstat "$raw" >"$out/chain.benchstat.txt"
 awk '
 	/^Benchmark/ {
 		name = $1; sub(/-[0-9]+$/, "", name)
-		for (i = 3; i < NF; i++) if ($(i+1) == "checkpoints/s") v[name, ++n[name]] = $i
+		for (i = 3; i < NF; i++) {
+			if ($(i+1) == "checkpoints/s") v[name, ++n[name]] = $i
+			if ($(i+1) == "%-of-batch64") v[name "/b64", ++n[name "/b64"]] = $i
+			if ($(i+1) == "%-of-block-batch") v[name "/blk", ++n[name "/blk"]] = $i
+		}
 	}
 	function median(name,   k, j, t, a, m) {
 		m = n[name]
@@ -54,9 +58,10 @@ awk '
 		printf "ceiling, batched (64):      %8.0f checkpoints/s (median of %d)\n", batch, n["BenchmarkVerifyCeiling/batch64"]
 		printf "ceiling, one at a time:     %8.0f checkpoints/s (median of %d)\n", single, n["BenchmarkVerifyCeiling/core.Verify"]
 		for (name in n) {
-			if (name !~ /^BenchmarkCheckpoints\//) continue
+			if (name !~ /^BenchmarkCheckpoints\// || name ~ /\/(b64|blk)$/) continue
 			c = median(name)
-			printf "%-48s %8.0f checkpoints/s = %5.1f %% of batched, %5.1f %% of one at a time\n", substr(name, 22), c, 100*c/batch, 100*c/single
+			printf "%-30s %6.0f checkpoints/s = %5.1f %% of batched, %5.1f %% of one at a time (medians); interleaved: %5.1f %% of batch64, %5.1f %% of one block batch\n",
+				substr(name, 22), c, 100*c/batch, 100*c/single, median(name "/b64"), median(name "/blk")
 		}
 	}' "$raw" | sort >"$out/chain.ratio.txt"
 cat "$out/chain.benchstat.txt" "$out/chain.ratio.txt"
