@@ -21,7 +21,8 @@ type cachedValue struct {
 	ok  bool
 }
 
-// readCacheBytes bounds the keys and values the read cache holds.
+// readCacheBytes bounds the keys and values the read cache holds, with
+// entryOverhead for each.
 const readCacheBytes = 16 << 20
 
 func newReadCache(db dbReader, max int) *readCache {
@@ -37,10 +38,14 @@ func (c *readCache) get(key string) ([]byte, bool) {
 	return val, ok
 }
 
+// entryOverhead approximates what the map spends per entry beyond the key
+// and value bytes, so many small entries count against the bound too.
+const entryOverhead = 64
+
 func (c *readCache) put(key string, val []byte, ok bool) {
-	n := len(key) + len(val)
+	n := entryOverhead + len(key) + len(val)
 	if old, hit := c.vals[key]; hit {
-		c.bytes -= len(key) + len(old.val)
+		c.bytes -= entryOverhead + len(key) + len(old.val)
 	}
 	if c.bytes+n > c.max {
 		clear(c.vals)

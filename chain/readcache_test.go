@@ -17,7 +17,7 @@ func TestReadCacheMirrorsCommittedState(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer db.Close()
-	const max = 64
+	const max = 4*entryOverhead + 64
 	c := newReadCache(dbReader{db}, max)
 	commit := func(o *overlay) {
 		b := db.NewBatch()
@@ -58,7 +58,7 @@ func TestReadCacheMirrorsCommittedState(t *testing.T) {
 		{name: "first writes", set: map[string]string{"a": "1", "b": "2"}},
 		{name: "overwrite a cached key, write one read as absent", set: map[string]string{"a": "10", "c": "3"}},
 		{name: "delete a cached key", del: []string{"b"}},
-		{name: "a value near the bound", set: map[string]string{"long": string(bytes.Repeat([]byte("x"), max-10))}},
+		{name: "a value near the bound", set: map[string]string{"long": string(bytes.Repeat([]byte("x"), max-entryOverhead-10))}},
 		{name: "write back a deleted key, delete another", set: map[string]string{"b": "20"}, del: []string{"a"}},
 		{name: "a value above the bound", set: map[string]string{"long": string(bytes.Repeat([]byte("y"), 2*max))}},
 	} {
