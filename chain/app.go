@@ -13,6 +13,7 @@ import (
 	"sync"
 
 	"github.com/cockroachdb/pebble"
+	"github.com/cockroachdb/pebble/bloom"
 	"github.com/cockroachdb/pebble/vfs"
 	abci "github.com/cometbft/cometbft/abci/types"
 
@@ -43,9 +44,12 @@ func (c Config) Validate() error { return nil }
 type App struct {
 	abci.BaseApplication
 
-	mu  sync.Mutex
-	db  *pebble.DB
-	log *slog.Logger
+	mu sync.Mutex
+	db *pebble.DB
+	// cache serves the committed state to CheckTx and FinalizeBlock
+	// (readcache.go).
+	cache *readCache
+	log   *slog.Logger
 	// readers counts queries reading a snapshot without the lock; Close
 	// waits for them.
 	readers sync.WaitGroup
@@ -69,8 +73,12 @@ type App struct {
 	// checkNonces.
 	checkFees map[core.AccountID]uint64
 	// checked holds the hashes of transactions whose envelope signature
-	// CheckTx verified, so FinalizeBlock need not verify it again.
-	checked map[core.H256]struct{}
+	// CheckTx verified, so FinalizeBlock need not verify it again, each
+	// with its decoding (nil for transactions above maxKeptTxBytes), so
+	// FinalizeBlock need not decode it again either.
+	checked map[core.H256]*wire.Tx
+	// checkedBytes is the size of the transactions kept decoded.
+	checkedBytes int
 }
 
 var _ abci.Application = (*App)(nil)
@@ -81,7 +89,8 @@ func New(cfg Config) (*App, error) {
 	if err := cfg.Validate(); err != nil {
 		return nil, err
 	}
-	opts := &pebble.Options{Logger: quietPebble{}}
+	opts := pebbleOptions()
+	defer opts.Cache.Unref() // the database holds its own reference
 	if cfg.Dir == "" {
 		opts.FS = vfs.NewMem()
 	}
@@ -89,8 +98,8 @@ func New(cfg Config) (*App, error) {
 	if err != nil {
 		return nil, core.E(op, core.Internal, err)
 	}
-	a := &App{db: db, log: cfg.Logger, checkNonces: map[core.AccountID]uint64{}, checkFees: map[core.AccountID]uint64{},
-		checked: map[core.H256]struct{}{}}
+	a := &App{db: db, cache: newReadCache(dbReader{db}, readCacheBytes), log: cfg.Logger, checkNonces: map[core.AccountID]uint64{}, checkFees: map[core.AccountID]uint64{},
+		checked: map[core.H256]*wire.Tx{}}
 	if a.log == nil {
 		a.log = slog.New(slog.DiscardHandler)
 	}
@@ -136,6 +145,26 @@ func (a *App) AppHash() []byte {
 	a.mu.Lock()
 	defer a.mu.Unlock()
 	return append([]byte(nil), a.appHash...)
+}
+
+// stateCacheBytes is the block cache of the state database. Every
+// checkpoint reads its bucket, its signers' agreements and provider
+// records and the submitter's account; the hot set of a busy chain is a
+// few MiB.
+const stateCacheBytes = 64 << 20
+
+// pebbleOptions tunes the state database for point reads: a bloom filter
+// per table lets a Get skip the tables that lack the key (without one it
+// searches every level), and the cache keeps hot blocks decoded. Neither
+// changes what is stored.
+func pebbleOptions() *pebble.Options {
+	opts := &pebble.Options{Logger: quietPebble{}, Cache: pebble.NewCache(stateCacheBytes)}
+	opts.Levels = make([]pebble.LevelOptions, 7)
+	for i := range opts.Levels {
+		opts.Levels[i].FilterPolicy = bloom.FilterPolicy(10)
+		opts.Levels[i].FilterType = pebble.TableFilter
+	}
+	return opts
 }
 
 type quietPebble struct{}
@@ -227,7 +256,7 @@ func (a *App) base() reader {
 	if a.pending != nil {
 		return a.pending
 	}
-	return dbReader{a.db}
+	return a.cache
 }
 
 // decode parses a transaction, with the result code of a failure.
@@ -261,8 +290,31 @@ func (a *App) checkEnvelope(tx *wire.Tx, sigOK bool, expectNonce func(core.Accou
 }
 
 // maxChecked bounds the set of transactions whose envelope signature
-// CheckTx verified.
-const maxChecked = 1 << 17
+// CheckTx verified; maxCheckedBytes the bytes of those kept decoded, and
+// maxKeptTxBytes the largest kept decoded (a challenge answer carrying a
+// blob is only remembered as verified).
+const (
+	maxChecked      = 1 << 17
+	maxCheckedBytes = 32 << 20
+	maxKeptTxBytes  = 16 << 10
+)
+
+// remember records that CheckTx verified the envelope of the transaction
+// with this hash, keeping its decoding if it is small. Both sets start
+// over when full.
+func (a *App) remember(hash core.H256, tx *wire.Tx, size int) {
+	if size > maxKeptTxBytes {
+		tx = nil
+	}
+	if len(a.checked) >= maxChecked || (tx != nil && a.checkedBytes+size > maxCheckedBytes) {
+		a.checked = map[core.H256]*wire.Tx{}
+		a.checkedBytes = 0
+	}
+	if _, ok := a.checked[hash]; !ok && tx != nil {
+		a.checkedBytes += size
+	}
+	a.checked[hash] = tx
+}
 
 // CheckTx admits a transaction to the mempool: decode, chain id,
 // signature, the nonce against committed state plus the signer's
@@ -273,8 +325,11 @@ func (a *App) CheckTx(_ context.Context, req *abci.RequestCheckTx) (*abci.Respon
 	defer a.mu.Unlock()
 	s := &state{o: newOverlay(a.base())}
 	hash := wire.TxHash(req.Tx)
-	_, sigOK := a.checked[hash]
-	tx, err := decode(req.Tx)
+	tx, sigOK := a.checked[hash]
+	var err error
+	if tx == nil {
+		tx, err = decode(req.Tx)
+	}
 	if err == nil {
 		err = a.checkEnvelope(tx, sigOK, func(id core.AccountID) uint64 {
 			if n, ok := a.checkNonces[id]; ok {
@@ -290,10 +345,7 @@ func (a *App) CheckTx(_ context.Context, req *abci.RequestCheckTx) (*abci.Respon
 	if err != nil {
 		return &abci.ResponseCheckTx{Code: wire.ErrorCode(err), Log: err.Error()}, nil
 	}
-	if len(a.checked) >= maxChecked {
-		a.checked = map[core.H256]struct{}{}
-	}
-	a.checked[hash] = struct{}{}
+	a.remember(hash, tx, len(req.Tx))
 	a.checkNonces[tx.Signer] = tx.Nonce + 1
 	a.checkFees[tx.Signer] += fee // chargeFee checked it does not overflow
 	return &abci.ResponseCheckTx{Code: wire.CodeOK, GasWanted: int64(len(req.Tx))}, nil
@@ -323,11 +375,16 @@ func (a *App) preverify(txs [][]byte) []blockTx {
 	for i, raw := range txs {
 		bt := &out[i]
 		bt.raw, bt.envIdx = raw, -1
-		bt.tx, bt.err = decode(raw)
+		checked, sigOK := a.checked[wire.TxHash(raw)]
+		if checked != nil {
+			bt.tx = checked // decoding is a function of the bytes: the same
+		} else {
+			bt.tx, bt.err = decode(raw)
+		}
 		if bt.err != nil || bt.tx.ChainID != a.chainID {
 			continue
 		}
-		if _, ok := a.checked[wire.TxHash(raw)]; ok {
+		if sigOK {
 			bt.sigOK = true
 		} else {
 			bt.envIdx = add(bt.tx.Signer, bt.tx.SignBytes(), bt.tx.Signature)
@@ -394,13 +451,15 @@ func (a *App) deliver(blk *overlay, height int64, bt blockTx) (res *abci.ExecTxR
 	}
 	tx := bt.tx
 	base := &state{o: blk, height: height, chainID: a.chainID, params: a.params}
-	if err := a.checkEnvelope(tx, bt.sigOK, func(id core.AccountID) uint64 { return base.account(id).Nonce }); err != nil {
+	// The signer's account, read once: its nonce is checked, then its fee
+	// charged.
+	acc := base.account(tx.Signer)
+	if err := a.checkEnvelope(tx, bt.sigOK, func(core.AccountID) uint64 { return acc.Nonce }); err != nil {
 		return &abci.ExecTxResult{Code: wire.ErrorCode(err), Log: err.Error()}
 	}
 	// The fee is burned before the call runs, whatever its outcome; a
 	// signer that cannot pay it changes nothing, not even its nonce, so
 	// a failed transaction from an unknown key creates no state.
-	acc := base.account(tx.Signer)
 	fee, err := chargeFee(a.params, tx, len(bt.raw), acc.Balance, 0)
 	if err != nil {
 		return &abci.ExecTxResult{Code: wire.ErrorCode(err), Log: err.Error()}
@@ -464,6 +523,9 @@ func (a *App) Commit(_ context.Context, _ *abci.RequestCommit) (*abci.ResponseCo
 		panic(fmt.Sprintf("chain: commit: %v", err))
 	}
 	a.height, a.appHash = a.pendingHeight, a.pendingHash
+	if a.pending != nil {
+		a.cache.committed(a.pending)
+	}
 	a.pending = nil
 	a.checkNonces = map[core.AccountID]uint64{}
 	a.checkFees = map[core.AccountID]uint64{}

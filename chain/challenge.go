@@ -11,7 +11,7 @@ func (s *state) openChallenge(signer core.AccountID, c wire.OpenChallenge) error
 	if c.Provider == signer {
 		return core.Errorf(op, core.Invalid, "a provider cannot challenge itself")
 	}
-	if _, ok := s.provider(c.Provider); !ok {
+	if !s.isProvider(c.Provider) {
 		return core.Errorf(op, core.NotFound, "%s is not a registered provider", c.Provider.Short())
 	}
 	b, ok := s.bucket(c.Bucket)

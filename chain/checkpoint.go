@@ -77,7 +77,7 @@ func (s *state) checkpointSigners(b *wire.Bucket, c wire.SubmitCheckpoint) ([]co
 		if !ok || a.Role != wire.Primary || s.height >= a.ExpiryHeight {
 			return nil, core.Errorf(op, core.Unauthorized, "signer %s has no active primary agreement on bucket %s", sig.Provider.Short(), c.Bucket)
 		}
-		if _, ok := s.provider(sig.Provider); !ok {
+		if !s.isProvider(sig.Provider) {
 			return nil, core.Errorf(op, core.Unauthorized, "signer %s is not a registered provider", sig.Provider.Short())
 		}
 		signers = append(signers, sig.Provider)
@@ -145,7 +145,7 @@ func (s *state) recordCheckpoint(signer core.AccountID, b *wire.Bucket, c wire.S
 	cp := wire.Checkpoint{Bucket: c.Bucket, MMRRoot: c.MMRRoot, StartSeq: c.StartSeq, LeafCount: c.LeafCount,
 		Height: s.height, Signers: signers, Submitter: signer}
 	n := s.getU64(pCPCount + u64(uint64(c.Bucket)))
-	s.putJSON(pCheckpoint+u64(uint64(c.Bucket))+u64(n), cp)
+	s.o.set(pCheckpoint+u64(uint64(c.Bucket))+u64(n), encodeCheckpoint(&cp))
 	s.putU64(pCPCount+u64(uint64(c.Bucket)), n+1)
 	b.Latest = &cp
 	s.putBucket(b)

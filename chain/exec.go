@@ -91,7 +91,7 @@ func (s *state) registerProvider(signer core.AccountID, c wire.RegisterProvider)
 	if err := validTerms(op, c.Terms); err != nil {
 		return err
 	}
-	if _, ok := s.provider(signer); ok {
+	if s.isProvider(signer) {
 		return core.Errorf(op, core.Exists, "%s is already a registered provider", signer.Short())
 	}
 	acc := s.account(signer)
@@ -164,7 +164,7 @@ func (s *state) withdrawStake(signer core.AccountID, c wire.WithdrawStake) error
 	if acc.Stake < c.Amount {
 		return wire.Coded(wire.CodeInsufficientFunds, "%s: stake %d is below %d", op, acc.Stake, c.Amount)
 	}
-	if _, ok := s.provider(signer); ok {
+	if s.isProvider(signer) {
 		if n := s.getU64(acctKey(pOpenChal, signer)); n > 0 {
 			return core.Errorf(op, core.Conflict, "%d challenges against provider %s are open", n, signer.Short())
 		}
@@ -368,7 +368,7 @@ func (s *state) newAgreement(op string, payer core.AccountID, bucket core.Bucket
 			return err
 		}
 	}
-	s.putJSON(agreementKey(bucket, provider), agreementRecord{Role: role, MaxBytes: maxBytes, ExpiryHeight: expiry, Payment: payment})
+	s.putAgreement(bucket, provider, agreementRecord{Role: role, MaxBytes: maxBytes, ExpiryHeight: expiry, Payment: payment})
 	idx.add(provIdxEntry{Bucket: bucket, MaxBytes: maxBytes, ExpiryHeight: expiry})
 	s.putProvIndex(provider, idx)
 	s.emit(wire.EventAgreementCreated, "bucket", bucket.String(), "provider", provider.String(), "role", string(role),

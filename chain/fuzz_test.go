@@ -99,7 +99,7 @@ func (a *App) discardPending() {
 	a.pending, a.pendingHash, a.pendingHeight = nil, nil, 0
 	a.checkNonces = map[core.AccountID]uint64{}
 	a.checkFees = map[core.AccountID]uint64{}
-	a.checked = map[core.H256]struct{}{}
+	a.checked, a.checkedBytes = map[core.H256]*wire.Tx{}, 0
 }
 
 // fuzzChain: bob is a provider with a primary agreement on alice's bucket

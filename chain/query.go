@@ -156,14 +156,23 @@ func (v *view) bucketAgreements(s *state, id core.BucketID) ([]wire.Agreement, e
 	}
 	out := []wire.Agreement{}
 	prefix := pAgreement + u64(uint64(id))
-	err := scanJSON(v.r, prefix, func(key string, r *agreementRecord) bool {
+	var derr error
+	err := scan(v.r.db, prefix, func(key string, val []byte) bool {
+		r, err := decodeAgreement(val)
+		if err != nil {
+			derr = core.Errorf("chain.Query", core.Internal, "corrupt state at %q: %v", key, err)
+			return false
+		}
 		var p core.AccountID
 		copy(p[:], key[len(prefix):])
 		out = append(out, wire.Agreement{Bucket: id, Provider: p, Role: r.Role, MaxBytes: r.MaxBytes,
 			ExpiryHeight: r.ExpiryHeight, Payment: r.Payment, Active: v.height+1 < r.ExpiryHeight})
 		return len(out) < maxListed
 	})
-	return out, err
+	if err != nil {
+		return nil, core.E("chain.Query", core.Internal, err)
+	}
+	return out, derr
 }
 
 func (s *state) latestCheckpoint(id core.BucketID) (*wire.Checkpoint, error) {
@@ -182,11 +191,20 @@ func (v *view) checkpoints(s *state, id core.BucketID) ([]wire.Checkpoint, error
 		return nil, err
 	}
 	out := []wire.Checkpoint{}
-	err := scanJSON(v.r, pCheckpoint+u64(uint64(id)), func(_ string, c *wire.Checkpoint) bool {
+	var derr error
+	err := scan(v.r.db, pCheckpoint+u64(uint64(id)), func(key string, val []byte) bool {
+		c, err := decodeCheckpoint(val)
+		if err != nil {
+			derr = core.Errorf("chain.Query", core.Internal, "corrupt state at %q: %v", key, err)
+			return false
+		}
 		out = append(out, *c)
 		return len(out) < maxListed
 	})
-	return out, err
+	if err != nil {
+		return nil, core.E("chain.Query", core.Internal, err)
+	}
+	return out, derr
 }
 
 func (v *view) equivocations(s *state, id core.BucketID) ([]wire.Equivocation, error) {

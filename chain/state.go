@@ -13,7 +13,7 @@ import (
 )
 
 // Key layout. Integers are 8 bytes big-endian, accounts 32 raw bytes, so
-// keys sort by id. Values are JSON.
+// keys sort by id. Values are JSON, but for the hot records of records.go.
 const (
 	keyChainID     = "cfg/chain_id"
 	keyParams      = "cfg/params"
@@ -21,12 +21,12 @@ const (
 	keySeqDrive    = "seq/drive"
 	keySeqChalleng = "seq/challenge"
 
-	pAccount     = "acct/"  // + account -> wire.Account
+	pAccount     = "acct/"  // + account -> wire.Account (binary, records.go)
 	pProvider    = "prov/"  // + account -> providerRecord
-	pBucket      = "bkt/"   // + bucket -> wire.Bucket
-	pAgreement   = "agr/"   // + bucket + provider -> agreementRecord
+	pBucket      = "bkt/"   // + bucket -> wire.Bucket (binary, records.go)
+	pAgreement   = "agr/"   // + bucket + provider -> agreementRecord (binary, records.go)
 	pProvAgr     = "agrp/"  // + provider -> provIndex (its agreements)
-	pCheckpoint  = "cp/"    // + bucket + index -> wire.Checkpoint
+	pCheckpoint  = "cp/"    // + bucket + index -> wire.Checkpoint (binary, records.go)
 	pCPCount     = "cpn/"   // + bucket -> u64 count
 	pChallenge   = "chal/"  // + id -> wire.Challenge
 	pChalByProv  = "chalp/" // + provider + id -> ""
@@ -121,15 +121,21 @@ func (s *state) nextID(key string) uint64 {
 	return v
 }
 
+// account returns a's account; an account never written is all zero.
 func (s *state) account(a core.AccountID) wire.Account {
-	var acc wire.Account
-	if !s.getJSON(acctKey(pAccount, a), &acc) {
-		acc.ID = a
+	key := acctKey(pAccount, a)
+	b, ok := s.o.get(key)
+	if !ok {
+		return wire.Account{ID: a}
+	}
+	acc, err := decodeAccount(a, b)
+	if err != nil {
+		panic(fmt.Sprintf("chain: corrupt state at %q: %v", key, err))
 	}
 	return acc
 }
 
-func (s *state) putAccount(acc wire.Account) { s.putJSON(acctKey(pAccount, acc.ID), acc) }
+func (s *state) putAccount(acc wire.Account) { s.o.set(acctKey(pAccount, acc.ID), encodeAccount(acc)) }
 
 func (s *state) provider(a core.AccountID) (providerRecord, bool) {
 	var p providerRecord
@@ -137,15 +143,27 @@ func (s *state) provider(a core.AccountID) (providerRecord, bool) {
 	return p, ok
 }
 
-func (s *state) bucket(id core.BucketID) (*wire.Bucket, bool) {
-	var b wire.Bucket
-	if !s.getJSON(pBucket+u64(uint64(id)), &b) {
-		return nil, false
-	}
-	return &b, true
+// isProvider reports whether a is a registered provider, without decoding
+// its record.
+func (s *state) isProvider(a core.AccountID) bool {
+	_, ok := s.o.get(acctKey(pProvider, a))
+	return ok
 }
 
-func (s *state) putBucket(b *wire.Bucket) { s.putJSON(pBucket+u64(uint64(b.ID)), b) }
+func (s *state) bucket(id core.BucketID) (*wire.Bucket, bool) {
+	key := pBucket + u64(uint64(id))
+	v, ok := s.o.get(key)
+	if !ok {
+		return nil, false
+	}
+	b, err := decodeBucket(id, v)
+	if err != nil {
+		panic(fmt.Sprintf("chain: corrupt state at %q: %v", key, err))
+	}
+	return b, true
+}
+
+func (s *state) putBucket(b *wire.Bucket) { s.o.set(pBucket+u64(uint64(b.ID)), encodeBucket(b)) }
 
 func agreementKey(b core.BucketID, p core.AccountID) string { return agreementKeyP(pAgreement, b, p) }
 
@@ -155,9 +173,20 @@ func agreementKeyP(prefix string, b core.BucketID, p core.AccountID) string {
 }
 
 func (s *state) agreement(b core.BucketID, p core.AccountID) (agreementRecord, bool) {
-	var r agreementRecord
-	ok := s.getJSON(agreementKey(b, p), &r)
-	return r, ok
+	key := agreementKey(b, p)
+	v, ok := s.o.get(key)
+	if !ok {
+		return agreementRecord{}, false
+	}
+	r, err := decodeAgreement(v)
+	if err != nil {
+		panic(fmt.Sprintf("chain: corrupt state at %q: %v", key, err))
+	}
+	return r, true
+}
+
+func (s *state) putAgreement(b core.BucketID, p core.AccountID, r agreementRecord) {
+	s.o.set(agreementKey(b, p), encodeAgreement(r))
 }
 
 func (s *state) challenge(id core.ChallengeID) (*wire.Challenge, bool) {

@@ -81,8 +81,12 @@ func (a AccountID) Verify(msg []byte, sig Signature) bool {
 
 // Weak reports whether a cannot be a signing key: its bytes do not decode
 // to a curve point, or the point has small order (a signature by it can be
-// made without any secret). No real key is weak.
-func (a AccountID) Weak() bool {
+// made without any secret). No real key is weak. The verdict is cached
+// per key (weakcache.go).
+func (a AccountID) Weak() bool { return weakVerdicts.get(a, weak) }
+
+// weak is Weak without the cache.
+func weak(a AccountID) bool {
 	var c curve.CompressedEdwardsY
 	if _, err := c.SetBytes(a[:]); err != nil {
 		return true

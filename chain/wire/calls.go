@@ -308,6 +308,12 @@ func UnmarshalCall(b []byte) (Call, error) {
 	if err := strictUnmarshal(b, &u); err != nil {
 		return nil, core.E(op, core.Invalid, err)
 	}
+	return u.call()
+}
+
+// call decodes the union's value as the call its type names.
+func (u callJSON) call() (Call, error) {
+	const op = "wire.UnmarshalCall"
 	p, ok := newCall(u.Type)
 	if !ok {
 		return nil, core.E(op, core.Invalid, fmt.Errorf("%w %q", ErrUnknownCall, u.Type))

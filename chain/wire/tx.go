@@ -1,10 +1,13 @@
 package wire
 
 import (
+	"bytes"
 	"crypto/sha256"
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
+	"slices"
 
 	"github.com/cairn-storage/cairn/core"
 )
@@ -94,22 +97,159 @@ func DecodeTx(b []byte) (*Tx, error) {
 	}
 	t := &Tx{body: b[txHeader:]}
 	copy(t.Signature[:], b[len(TxDomain):txHeader])
-	var body txBody
-	if err := strictUnmarshal(t.body, &body); err != nil {
+	body, err := decodeBody(t.body)
+	if err != nil {
+		if errors.Is(err, ErrUnknownCall) {
+			return nil, core.E(op, core.Invalid, err)
+		}
 		return nil, core.E(op, core.Invalid, fmt.Errorf("body: %w", err))
 	}
 	if body.ChainID == "" {
 		return nil, core.Errorf(op, core.Invalid, "no chain id")
 	}
-	if len(body.Call) == 0 {
+	if body.call == nil {
 		return nil, core.Errorf(op, core.Invalid, "no call")
 	}
-	call, err := UnmarshalCall(body.Call)
-	if err != nil {
-		return nil, core.E(op, core.Invalid, err)
-	}
-	t.ChainID, t.Signer, t.Nonce, t.Call = body.ChainID, body.Signer, body.Nonce, call
+	t.ChainID, t.Signer, t.Nonce, t.Call = body.ChainID, body.Signer, body.Nonce, body.call
 	return t, nil
+}
+
+// decodedBody is a transaction body as decodeBody reads it.
+type decodedBody struct {
+	ChainID string
+	Signer  core.AccountID
+	Nonce   uint64
+	call    Call // nil when the body has none
+}
+
+// decodeBody reads a body as one token stream, so the call's value (most
+// of the bytes) is scanned once and decoded once, straight into its type:
+// JSON decoding is a checkpoint's largest cost besides its signatures, and
+// decoding the value through nested json.RawMessages scanned it four
+// times. It is as strict as the nested decoding and a little stricter:
+// unknown fields and trailing data are refused, and field names must match
+// exactly (encoding/json would also take "Chain_ID") and appear once.
+func decodeBody(b []byte) (decodedBody, error) {
+	var out decodedBody
+	d := json.NewDecoder(bytes.NewReader(b))
+	d.DisallowUnknownFields()
+	err := decodeObject(d, func(key string) error {
+		switch key {
+		case "chain_id":
+			return d.Decode(&out.ChainID)
+		case "signer":
+			return d.Decode(&out.Signer)
+		case "nonce":
+			return d.Decode(&out.Nonce)
+		case "call":
+			c, err := decodeCallStream(d)
+			out.call = c
+			return err
+		}
+		return fmt.Errorf("json: unknown field %q", key)
+	})
+	if err != nil {
+		return decodedBody{}, err
+	}
+	if _, err := d.Token(); err != io.EOF {
+		return decodedBody{}, fmt.Errorf("trailing data after JSON value")
+	}
+	return out, nil
+}
+
+// decodeCallStream reads the call union {"type": ..., "value": {...}} from
+// d, the value straight into the call's type when the type comes first (as
+// MarshalCall writes it). A null call is nil.
+func decodeCallStream(d *json.Decoder) (Call, error) {
+	var (
+		typ               string
+		hasType, hasValue bool
+		p                 Call            // the call, once its type is known
+		early             json.RawMessage // a value that came before its type
+	)
+	null, err := decodeObjectOrNull(d, func(key string) error {
+		switch key {
+		case "type":
+			hasType = true
+			return d.Decode(&typ)
+		case "value":
+			hasValue = true
+			if !hasType {
+				return d.Decode(&early)
+			}
+			var ok bool
+			if p, ok = newCall(typ); !ok {
+				return fmt.Errorf("%w %q", ErrUnknownCall, typ)
+			}
+			if err := d.Decode(p); err != nil {
+				return fmt.Errorf("call %s: %w", typ, err)
+			}
+			return nil
+		}
+		return fmt.Errorf("json: unknown field %q", key)
+	})
+	if err != nil || null {
+		return nil, err
+	}
+	if p != nil {
+		return deref(p), nil
+	}
+	p, ok := newCall(typ)
+	if !ok {
+		return nil, fmt.Errorf("%w %q", ErrUnknownCall, typ)
+	}
+	if !hasValue {
+		return nil, fmt.Errorf("call %s has no value", typ)
+	}
+	if err := strictUnmarshal(early, p); err != nil { // the value came first
+		return nil, fmt.Errorf("call %s: %w", typ, err)
+	}
+	return deref(p), nil
+}
+
+// decodeObject reads one JSON object from d, calling field for each key
+// with d positioned at its value; a null is refused.
+func decodeObject(d *json.Decoder, field func(key string) error) error {
+	null, err := decodeObjectOrNull(d, field)
+	if err == nil && null {
+		err = fmt.Errorf("json: null where an object is wanted")
+	}
+	return err
+}
+
+func decodeObjectOrNull(d *json.Decoder, field func(key string) error) (null bool, err error) {
+	tok, err := d.Token()
+	if err != nil {
+		return false, err
+	}
+	if tok == nil {
+		return true, nil
+	}
+	if delim, ok := tok.(json.Delim); !ok || delim != '{' {
+		return false, fmt.Errorf("json: %v where an object is wanted", tok)
+	}
+	var seen []string // an object here has a handful of keys
+	for d.More() {
+		tok, err := d.Token()
+		if err != nil {
+			return false, err
+		}
+		key, ok := tok.(string)
+		if !ok {
+			return false, fmt.Errorf("json: object key %v", tok)
+		}
+		if slices.Contains(seen, key) {
+			return false, fmt.Errorf("json: duplicate field %q", key)
+		}
+		seen = append(seen, key)
+		if err := field(key); err != nil {
+			return false, err
+		}
+	}
+	if _, err := d.Token(); err != nil { // the closing brace
+		return false, err
+	}
+	return false, nil
 }
 
 // SignBytes returns the bytes the signature covers: TxDomain || body.

@@ -231,3 +231,115 @@ func TestFuzzCorpus(t *testing.T) {
 		t.Fatalf("seed corpus %s missing: %v", dir, err)
 	}
 }
+
+// BenchmarkDecodeTx: decoding a checkpoint transaction with a signature
+// and a consistency proof, which the chain does for every transaction of
+// every block.
+func BenchmarkDecodeTx(b *testing.B) {
+	var cp Call
+	for _, c := range sampleCalls(b) {
+		if c.CallName() == "submit_checkpoint" {
+			cp = c
+		}
+	}
+	k, _ := core.DevKey("alice")
+	raw, err := EncodeTx(k, "cairn-dev", 7, cp)
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.ReportAllocs()
+	for b.Loop() {
+		if _, err := DecodeTx(raw); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
+
+// nestedDecode is how DecodeTx read a body before decodeBody: strict
+// decodes through json.RawMessage, the reference decodeBody must never be
+// more lenient than.
+func nestedDecode(b []byte) (decodedBody, error) {
+	var body txBody
+	if err := strictUnmarshal(b, &body); err != nil {
+		return decodedBody{}, err
+	}
+	out := decodedBody{ChainID: body.ChainID, Signer: body.Signer, Nonce: body.Nonce}
+	if len(body.Call) == 0 || string(body.Call) == "null" {
+		return out, nil
+	}
+	c, err := UnmarshalCall(body.Call)
+	out.call = c
+	return out, err
+}
+
+// checkNoMoreLenient: whatever decodeBody accepts, the nested decoding
+// accepts too, with the same result.
+func checkNoMoreLenient(t *testing.T, b []byte) (accepted bool) {
+	got, err := decodeBody(b)
+	if err != nil {
+		return false
+	}
+	want, werr := nestedDecode(b)
+	if werr != nil {
+		t.Fatalf("decodeBody accepts what the nested decoding refuses (%v): %s", werr, b)
+	}
+	if got.ChainID != want.ChainID || got.Signer != want.Signer || got.Nonce != want.Nonce ||
+		(got.call == nil) != (want.call == nil) || (got.call != nil && normalize(got.call) != normalize(want.call)) {
+		t.Fatalf("decodeBody and the nested decoding differ on %s:\n%+v\n%+v", b, got, want)
+	}
+	return true
+}
+
+func TestDecodeBody(t *testing.T) {
+	bob := devKey(t, "bob").Account().String()
+	head := `{"chain_id":"c","signer":"` + bob + `","nonce":3,`
+	for _, tc := range []struct {
+		name string
+		body string
+		ok   bool
+	}{
+		{"type first", head + `"call":{"type":"add_stake","value":{"amount":1}}}`, true},
+		{"value first", head + `"call":{"value":{"amount":1},"type":"add_stake"}}`, true},
+		{"call first", `{"call":{"type":"add_stake","value":{"amount":1}},"chain_id":"c","signer":"` + bob + `","nonce":3}`, true},
+		{"null call", head + `"call":null}`, true},
+		{"unknown field in value", head + `"call":{"type":"add_stake","value":{"amount":1,"x":1}}}`, false},
+		{"unknown field in value, value first", head + `"call":{"value":{"amount":1,"x":1},"type":"add_stake"}}`, false},
+		{"unknown field in union", head + `"call":{"type":"add_stake","value":{"amount":1},"x":1}}`, false},
+		{"unknown field in body", head + `"call":{"type":"add_stake","value":{"amount":1}},"x":1}`, false},
+		{"duplicate type", head + `"call":{"type":"add_stake","value":{"amount":1},"type":"withdraw_stake"}}`, false},
+		{"duplicate value", head + `"call":{"type":"add_stake","value":{"amount":1},"value":{}}}`, false},
+		{"duplicate nonce", head + `"nonce":4,"call":{"type":"add_stake","value":{"amount":1}}}`, false},
+		{"no value", head + `"call":{"type":"add_stake"}}`, false},
+		{"unknown call", head + `"call":{"type":"mint","value":{}}}`, false},
+		{"trailing", head + `"call":{"type":"add_stake","value":{"amount":1}}} {}`, false},
+		{"body not an object", `[1]`, false},
+		{"call not an object", head + `"call":[1]}`, false},
+		{"folded key", `{"CHAIN_ID":"c","signer":"` + bob + `","nonce":3,"call":{"type":"add_stake","value":{"amount":1}}}`, false},
+		{"cut short", head + `"call":{"type":"add_stake","value":{"amount":1}`, false},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			if got := checkNoMoreLenient(t, []byte(tc.body)); got != tc.ok {
+				_, err := decodeBody([]byte(tc.body))
+				t.Fatalf("accepted %v, want %v (%v)", got, tc.ok, err)
+			}
+		})
+	}
+	_, err := decodeBody([]byte(head + `"call":{"type":"mint","value":{}}}`))
+	if !errors.Is(err, ErrUnknownCall) {
+		t.Errorf("unknown call: %v, want ErrUnknownCall", err)
+	}
+}
+
+// FuzzDecodeBody: decodeBody never panics and never accepts what the
+// nested decoding refuses, nor decodes differently.
+func FuzzDecodeBody(f *testing.F) {
+	alice := devKey(f, "alice")
+	for _, c := range sampleCalls(f) {
+		tx, err := EncodeTx(alice, "cairn-dev", 1, c)
+		if err != nil {
+			f.Fatal(err)
+		}
+		f.Add(tx[txHeader:])
+	}
+	f.Fuzz(func(t *testing.T, b []byte) { checkNoMoreLenient(t, b) })
+}
