@@ -21,6 +21,7 @@ import (
 	"github.com/cairn-storage/cairn/core"
 	"github.com/cairn-storage/cairn/devnet"
 	"github.com/cairn-storage/cairn/drive"
+	"github.com/cairn-storage/cairn/internal/poll"
 	"github.com/cairn-storage/cairn/providerclient"
 )
 
@@ -345,20 +346,10 @@ func (tn *testnet) mustWrite(seq uint64, data []byte, is ...int) {
 	}
 }
 
-// eventually polls cond every 10 ms until it holds or timeout passes.
+// eventually polls cond until it holds or timeout passes (internal/poll).
 func (tn *testnet) eventually(timeout time.Duration, what string, cond func() bool) {
 	tn.t.Helper()
-	deadline := time.Now().Add(timeout)
-	for !cond() {
-		if time.Now().After(deadline) {
-			tn.t.Fatalf("after %s: %s", timeout, what)
-		}
-		select {
-		case <-tn.ctx.Done():
-			tn.t.Fatalf("%s: %v", what, tn.ctx.Err())
-		case <-time.After(10 * time.Millisecond):
-		}
-	}
+	poll.True(tn.t, timeout, what, cond)
 }
 
 // converged waits until providers is all commit to the same state.
