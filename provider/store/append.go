@@ -43,7 +43,8 @@ func (d *db) Append(b core.BucketID, w Write) (Appended, error) {
 		return Appended{}, err
 	}
 	var bt batch
-	if err := d.stageBlob(&bt, b, w.Data, lf); err != nil {
+	wrote, err := d.stageBlob(&bt, b, w.Data, lf)
+	if err != nil {
 		return Appended{}, err
 	}
 	ns, err := d.stageLeaf(&bt, l, st, w.Leaf)
@@ -53,7 +54,7 @@ func (d *db) Append(b core.BucketID, w Write) (Appended, error) {
 	if nk != nil {
 		bt.set(nk, nil)
 	}
-	if err := d.commit(l, &bt, ns); err != nil {
+	if err := d.commit(l, &bt, ns, wrote); err != nil {
 		return Appended{}, err
 	}
 	return Appended{Leaf: lf, LeafIndex: st.LeafCount, LeafCount: ns.LeafCount, Root: ns.Root}, nil
@@ -133,38 +134,46 @@ func checkQuota(st State, size, maxBytes uint64) error {
 	return nil
 }
 
-// stageBlob adds the blob's bytes, read from data and verified, and its
-// entry in bucket b's blob list to bt, unless b's own log already holds a
-// leaf with that hash. The data may be skipped only then, because only
-// then were its bytes verified for this bucket. A blob stored for another
-// bucket is not enough: a peer could list someone else's content hash in
-// its own bucket's log and then read it through this one. Bytes another
-// bucket already stored are not written twice.
-func (d *db) stageBlob(bt *batch, b core.BucketID, data io.Reader, lf core.Leaf) error {
+// stageBlob reads the blob from data and verifies it, writes its bytes to
+// the blob files (not yet synced: commit does that before the batch) and
+// adds their location and the blob's entry in bucket b's blob list to bt,
+// unless b's own log already holds a leaf with that hash. The data may be
+// skipped only then, because only then were its bytes verified for this
+// bucket. A blob stored for another bucket is not enough: a peer could
+// list someone else's content hash in its own bucket's log and then read
+// it through this one. Bytes another bucket already stored are not
+// written twice. It reports whether it wrote bytes.
+func (d *db) stageBlob(bt *batch, b core.BucketID, data io.Reader, lf core.Leaf) (bool, error) {
 	const op = "store.Append"
 	inBucket, err := d.kv.has(bucketBlobKey(b, lf.ContentHash))
 	if err != nil {
-		return core.E(op, core.Internal, err)
+		return false, core.E(op, core.Internal, err)
 	}
 	if inBucket {
-		return nil
+		return false, nil
 	}
 	if data == nil {
-		return core.Errorf(op, core.Invalid, "no data for blob %s, which bucket %s does not hold", lf.ContentHash, b)
+		return false, core.Errorf(op, core.Invalid, "no data for blob %s, which bucket %s does not hold", lf.ContentHash, b)
 	}
 	blob, err := readBlob(data, lf)
 	if err != nil {
-		return core.E(op, core.KindOf(err), err)
+		return false, core.E(op, core.KindOf(err), err)
 	}
 	haveBlob, err := d.kv.has(blobKey(lf.ContentHash))
 	if err != nil {
-		return core.E(op, core.Internal, err)
+		return false, core.E(op, core.Internal, err)
 	}
+	wrote := false
 	if !haveBlob {
-		bt.set(blobKey(lf.ContentHash), blob)
+		loc, err := d.blobs.write(blob)
+		if err != nil {
+			return false, core.E(op, core.Internal, fmt.Errorf("writing blob %s: %w", lf.ContentHash, err))
+		}
+		bt.set(blobKey(lf.ContentHash), encodeBlobLoc(loc))
+		wrote = true
 	}
 	bt.set(bucketBlobKey(b, lf.ContentHash), nil)
-	return nil
+	return wrote, nil
 }
 
 // stageLeaf appends sl's leaf hash to the log's MMR and adds the signed
@@ -188,14 +197,24 @@ func (d *db) stageLeaf(bt *batch, l *bucketLog, st State, sl core.SignedLeaf) (S
 	return ns, nil
 }
 
-// commit applies bt in one batch (synced unless Options.NoSync) and makes
-// ns the log's committed state. If the batch fails nothing was written:
+// commit makes the blob bytes staged for bt durable if syncBlobs, then
+// applies bt in one batch (synced unless Options.NoSync) and makes ns the
+// log's committed state. The bytes are synced first so that no index entry
+// ever points at bytes a crash could lose; a crash between the two leaves
+// bytes that nothing indexes. If the batch fails nothing was indexed:
 // the staged MMR nodes are forgotten and the MMR's peaks rebuilt from what
 // is stored; readers use the MMR without the append lock, so the rebuilt
 // one is swapped in under l.mu. A log that cannot be rebuilt refuses
 // further appends (l.err).
-func (d *db) commit(l *bucketLog, bt *batch, ns State) error {
-	if err := d.kv.apply(bt, !d.opts.NoSync); err != nil {
+func (d *db) commit(l *bucketLog, bt *batch, ns State, syncBlobs bool) error {
+	var err error
+	if syncBlobs {
+		err = d.blobs.sync()
+	}
+	if err == nil {
+		err = d.kv.apply(bt, !d.opts.NoSync)
+	}
+	if err != nil {
 		l.nodes.discard()
 		if m, rerr := mmr.New(l.nodes); rerr != nil {
 			l.err = fmt.Errorf("reopening the log after a failed commit: %w", rerr)

@@ -14,7 +14,7 @@ import (
 
 // NewMemory returns a Store in memory. It forgets everything on Close.
 func NewMemory(o Options) Store {
-	s, err := open(newMemKV(), o)
+	s, err := open(newMemKV(), &memBlobs{}, o)
 	if err != nil {
 		panic(err) // an empty memKV always opens
 	}
@@ -23,8 +23,9 @@ func NewMemory(o Options) Store {
 
 // db is the Store over any kv.
 type db struct {
-	kv   kv
-	opts Options
+	kv    kv
+	blobs blobFiles // blob bytes; kv holds where they lie
+	opts  Options
 
 	closeMu sync.RWMutex // held for reading by every call, for writing by Close
 	closed  bool
@@ -49,9 +50,9 @@ type bucketLog struct {
 // emptyRoot is the root of an MMR with no leaves.
 var emptyRoot = mmr.BagPeaks(0, nil)
 
-func open(k kv, o Options) (*db, error) {
+func open(k kv, bf blobFiles, o Options) (*db, error) {
 	const op = "store.open"
-	d := &db{kv: k, opts: o.withDefaults(), logs: make(map[core.BucketID]*bucketLog)}
+	d := &db{kv: k, blobs: bf, opts: o.withDefaults(), logs: make(map[core.BucketID]*bucketLog)}
 	v, err := k.get(versionKey)
 	switch {
 	case errors.Is(err, errNoKey):
@@ -407,14 +408,22 @@ func (d *db) OpenBlob(b core.BucketID, h core.H256) (*Blob, error) {
 	if !ok {
 		return nil, core.Errorf(op, core.NotFound, "bucket %s holds no blob %s", b, h)
 	}
-	v, c, err := d.kv.view(blobKey(h))
+	v, err := d.kv.get(blobKey(h))
 	if errors.Is(err, errNoKey) {
 		return nil, core.Errorf(op, core.Corrupt, "bucket %s references blob %s, which is missing", b, h)
 	}
 	if err != nil {
 		return nil, core.E(op, core.Internal, err)
 	}
-	return newBlob(v, c), nil
+	loc, err := decodeBlobLoc(v)
+	if err != nil {
+		return nil, core.E(op, core.Corrupt, fmt.Errorf("blob %s: %w", h, err))
+	}
+	blob, err := d.blobs.open(loc)
+	if err != nil {
+		return nil, core.E(op, core.Corrupt, fmt.Errorf("blob %s: %w", h, err))
+	}
+	return blob, nil
 }
 
 func (d *db) UseNonce(b core.BucketID, n Nonce) error {
@@ -476,7 +485,8 @@ func (d *db) Close() error {
 		return nil
 	}
 	d.closed = true
-	if err := d.kv.close(); err != nil {
+	err := errors.Join(d.kv.close(), d.blobs.close())
+	if err != nil {
 		return core.E("store.Close", core.Internal, err)
 	}
 	return nil

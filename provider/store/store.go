@@ -1,7 +1,6 @@
 package store
 
 import (
-	"bytes"
 	"fmt"
 	"io"
 	"time"
@@ -133,9 +132,11 @@ type State struct {
 // NextSeq is the seq the next write must name.
 func (s State) NextSeq() uint64 { return s.StartSeq + s.LeafCount }
 
-// Blob is an open blob. It reads from memory the store holds until Close.
+// Blob is an open blob: it reads, seeks and reads at offsets (Size is its
+// length) straight from where the store keeps the bytes, without loading
+// the blob into memory. Close it when done.
 type Blob struct {
-	*bytes.Reader
+	*io.SectionReader
 	closer io.Closer
 }
 
@@ -185,8 +186,4 @@ func (o Options) withDefaults() Options {
 		o.MaxBlobSize = DefaultMaxBlobSize
 	}
 	return o
-}
-
-func newBlob(v []byte, c io.Closer) *Blob {
-	return &Blob{Reader: bytes.NewReader(v), closer: c}
 }
