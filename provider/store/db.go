@@ -36,15 +36,25 @@ type db struct {
 	nonceMu sync.Mutex // makes UseNonce's check and record one step
 }
 
-// bucketLog is one bucket's log: its committed state and its MMR.
+// bucketLog is one bucket's log: its committed state, its MMR, and the
+// appends staged past the committed state, waiting in groups for their
+// batch to commit (group.go).
 type bucketLog struct {
 	id    core.BucketID
-	wmu   sync.Mutex // serialises appends
+	wmu   sync.Mutex // serialises staging, and each group's outcome
 	mu    sync.RWMutex
-	state State // committed; guarded by mu
+	state State // committed; guarded by mu, changed only under wmu too
 	nodes *nodeStore
 	mmr   *mmr.MMR // appended to under wmu; the pointer is replaced under mu (see tree)
 	err   error    // set if the log could not be reopened after a failed commit
+
+	// Guarded by wmu.
+	staged       []stagedLeaf        // leaves from state.NextSeq() on, in seq order
+	tent         State               // the state after every staged leaf
+	stagedNonces map[string]struct{} // nonce keys of staged writes
+	stagedBlobs  map[core.H256]int   // blobs staged for this bucket, with their count
+	open         *group              // the group new appends join; nil if none
+	busy         bool                // a group is being committed
 }
 
 // emptyRoot is the root of an MMR with no leaves.
@@ -493,7 +503,7 @@ func (d *db) Close() error {
 }
 
 // nodeStore is a bucket's MMR nodes as an mmr.Store. Appended nodes wait in
-// pending until the append's batch commits, so the MMR's nodes reach disk
+// pending until their group's batch commits, so the MMR's nodes reach disk
 // in the same batch as the leaf that made them.
 type nodeStore struct {
 	kv        kv
@@ -540,10 +550,12 @@ func (s *nodeStore) Size() uint64 {
 	return s.committed + uint64(len(s.pending))
 }
 
-func (s *nodeStore) commit() {
+// commitTo marks the nodes up to size as on disk; later ones stay pending.
+func (s *nodeStore) commitTo(size uint64) {
 	s.mu.Lock()
-	s.committed += uint64(len(s.pending))
-	s.pending = s.pending[:0]
+	n := size - s.committed
+	s.pending = append(s.pending[:0], s.pending[n:]...)
+	s.committed = size
 	s.mu.Unlock()
 }
 
