@@ -120,7 +120,7 @@ func (d *db) openLog(st State) (*bucketLog, error) {
 		return nil, core.E(op, core.Corrupt, fmt.Errorf("bucket %s: %w", st.Bucket, err))
 	}
 	st.Root, _ = m.Root()
-	return &bucketLog{id: st.Bucket, state: st, nodes: ns, mmr: m}, nil
+	return newBucketLog(st, ns, m), nil
 }
 
 // enter guards a call against Close.
@@ -141,10 +141,15 @@ func (d *db) log(b core.BucketID, create bool) *bucketLog {
 	if l == nil && create {
 		ns := &nodeStore{kv: d.kv, bucket: b}
 		m, _ := mmr.New(ns) // an empty store always opens
-		l = &bucketLog{id: b, state: State{Bucket: b, Root: emptyRoot}, nodes: ns, mmr: m}
+		l = newBucketLog(State{Bucket: b, Root: emptyRoot}, ns, m)
 		d.logs[b] = l
 	}
 	return l
+}
+
+func newBucketLog(st State, ns *nodeStore, m *mmr.MMR) *bucketLog {
+	return &bucketLog{id: st.Bucket, state: st, nodes: ns, mmr: m,
+		stagedNonces: make(map[string]struct{}), stagedBlobs: make(map[core.H256]int)}
 }
 
 // tree returns the log's MMR. The pointer is read under mu because Append

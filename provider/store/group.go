@@ -49,10 +49,6 @@ type stagedLeaf struct {
 
 // tentative is the log's state after its staged leaves. Called under wmu.
 func (l *bucketLog) tentative() State {
-	if l.stagedNonces == nil {
-		l.stagedNonces = make(map[string]struct{})
-		l.stagedBlobs = make(map[core.H256]int)
-	}
 	if len(l.staged) == 0 {
 		return l.committed()
 	}
