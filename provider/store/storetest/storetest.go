@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"runtime"
 	"sync"
 	"testing"
 	"time"
@@ -82,6 +83,7 @@ func Run(t *testing.T, h Harness) {
 	t.Run("Dedup", func(t *testing.T) { testDedup(t, open(t)) })
 	t.Run("BlobReads", func(t *testing.T) { testBlobReads(t, open(t)) })
 	t.Run("Concurrent", func(t *testing.T) { testConcurrent(t, open(t)) })
+	t.Run("ConcurrentOneBucket", func(t *testing.T) { testConcurrentOneBucket(t, open(t)) })
 	t.Run("Closed", func(t *testing.T) { testClosed(t, h.New(t)) })
 	t.Run("Reopen", func(t *testing.T) {
 		if h.Reopen == nil {
@@ -485,6 +487,64 @@ func testConcurrent(t *testing.T, s store.Store) {
 		if st := must[store.State](t)(s.State(core.BucketID(b))); st.LeafCount != writes {
 			t.Fatalf("bucket %d: %d leaves", b, st.LeafCount)
 		}
+	}
+}
+
+// testConcurrentOneBucket: writers with consecutive seqs in flight to one
+// bucket at once (which a store may commit as a group) each get the
+// answer of their own leaf, and the log ends as if they had been appended
+// one by one. A write that arrives before the one it follows gets a seq
+// gap and is sent again, as a client does.
+func testConcurrentOneBucket(t *testing.T, s store.Store) {
+	const b, writers, writes = core.BucketID(14), 4, 40
+	seqs := make(chan uint64)
+	errs := make(chan error, writers)
+	answers := make([]store.Appended, writes)
+	var wg sync.WaitGroup
+	for range writers {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for seq := range seqs {
+				for {
+					a, err := s.Append(b, SignedWrite(Writer, ChainID, b, seq, Blob(int(seq), 500+int(seq))))
+					var gap *store.SeqGapError
+					if errors.As(err, &gap) {
+						runtime.Gosched()
+						continue
+					}
+					if err != nil {
+						errs <- err
+						return
+					}
+					answers[seq] = a
+					break
+				}
+			}
+		}()
+	}
+	for i := range uint64(writes) {
+		seqs <- i
+	}
+	close(seqs)
+	wg.Wait()
+	close(errs)
+	for err := range errs {
+		t.Fatal(err)
+	}
+	ref, _ := mmr.New(mmr.NewMemStore())
+	for i, a := range answers {
+		w := SignedWrite(Writer, ChainID, b, uint64(i), Blob(i, 500+i))
+		ref.Append(w.Leaf.Bytes())
+		root, _ := ref.Root()
+		if a.Existing || a.Leaf != w.Leaf.Leaf || a.LeafIndex != uint64(i) || a.LeafCount != uint64(i+1) || a.Root != root {
+			t.Fatalf("write %d answered %+v, want root %s", i, a, root)
+		}
+		wantBlob(t, s, b, Blob(i, 500+i))
+	}
+	root, _ := ref.Root()
+	if st := must[store.State](t)(s.State(b)); st.LeafCount != writes || st.Root != root {
+		t.Fatalf("state %+v, want %d leaves and root %s", st, writes, root)
 	}
 }
 
