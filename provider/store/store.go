@@ -10,8 +10,11 @@ import (
 )
 
 // Store is durable blob, leaf and MMR-node storage for a provider. Every
-// method is safe for concurrent use. Appends to one bucket are serialised;
-// appends to different buckets proceed in parallel. Errors carry core
+// method is safe for concurrent use. Appends to one bucket are placed in
+// the log one at a time, in the order they arrive; those that arrive while
+// an earlier one is being made durable may be made durable together (and
+// each is answered only then). Appends to different buckets proceed in
+// parallel. Errors carry core
 // kinds: Invalid for a bad argument, NotFound for a missing blob or log
 // prefix, Conflict for a seq that does not fit the log, Unauthorized for a
 // replayed nonce, Corrupt for data that does not match its hash, Internal
@@ -71,7 +74,8 @@ type Store interface {
 	HasBlob(bucket core.BucketID, hash core.H256) (bool, error)
 
 	// OpenBlob opens a blob that bucket's log references; kind NotFound if
-	// the log holds no leaf with that content hash. The caller closes it.
+	// the log holds no leaf with that content hash, kind Corrupt if its
+	// bytes are missing. It streams from storage; the caller closes it.
 	OpenBlob(bucket core.BucketID, hash core.H256) (*Blob, error)
 
 	// UseNonce records a signed read's nonce for bucket until its expiry;
