@@ -14,7 +14,7 @@ import (
 
 // NewMemory returns a Store in memory. It forgets everything on Close.
 func NewMemory(o Options) Store {
-	s, err := open(newMemKV(), o)
+	s, err := open(newMemKV(), &memBlobs{}, o)
 	if err != nil {
 		panic(err) // an empty memKV always opens
 	}
@@ -23,8 +23,9 @@ func NewMemory(o Options) Store {
 
 // db is the Store over any kv.
 type db struct {
-	kv   kv
-	opts Options
+	kv    kv
+	blobs blobFiles // blob bytes; kv holds where they lie
+	opts  Options
 
 	closeMu sync.RWMutex // held for reading by every call, for writing by Close
 	closed  bool
@@ -35,23 +36,33 @@ type db struct {
 	nonceMu sync.Mutex // makes UseNonce's check and record one step
 }
 
-// bucketLog is one bucket's log: its committed state and its MMR.
+// bucketLog is one bucket's log: its committed state, its MMR, and the
+// appends staged past the committed state, waiting in groups for their
+// batch to commit (group.go).
 type bucketLog struct {
 	id    core.BucketID
-	wmu   sync.Mutex // serialises appends
+	wmu   sync.Mutex // serialises staging, and each group's outcome
 	mu    sync.RWMutex
-	state State // committed; guarded by mu
+	state State // committed; guarded by mu, changed only under wmu too
 	nodes *nodeStore
 	mmr   *mmr.MMR // appended to under wmu; the pointer is replaced under mu (see tree)
 	err   error    // set if the log could not be reopened after a failed commit
+
+	// Guarded by wmu.
+	staged       []stagedLeaf        // leaves from state.NextSeq() on, in seq order
+	tent         State               // the state after every staged leaf
+	stagedNonces map[string]struct{} // nonce keys of staged writes
+	stagedBlobs  map[core.H256]int   // blobs staged for this bucket, with their count
+	open         *group              // the group new appends join; nil if none
+	busy         bool                // a group is being committed
 }
 
 // emptyRoot is the root of an MMR with no leaves.
 var emptyRoot = mmr.BagPeaks(0, nil)
 
-func open(k kv, o Options) (*db, error) {
+func open(k kv, bf blobFiles, o Options) (*db, error) {
 	const op = "store.open"
-	d := &db{kv: k, opts: o.withDefaults(), logs: make(map[core.BucketID]*bucketLog)}
+	d := &db{kv: k, blobs: bf, opts: o.withDefaults(), logs: make(map[core.BucketID]*bucketLog)}
 	v, err := k.get(versionKey)
 	switch {
 	case errors.Is(err, errNoKey):
@@ -109,7 +120,7 @@ func (d *db) openLog(st State) (*bucketLog, error) {
 		return nil, core.E(op, core.Corrupt, fmt.Errorf("bucket %s: %w", st.Bucket, err))
 	}
 	st.Root, _ = m.Root()
-	return &bucketLog{id: st.Bucket, state: st, nodes: ns, mmr: m}, nil
+	return newBucketLog(st, ns, m), nil
 }
 
 // enter guards a call against Close.
@@ -130,10 +141,15 @@ func (d *db) log(b core.BucketID, create bool) *bucketLog {
 	if l == nil && create {
 		ns := &nodeStore{kv: d.kv, bucket: b}
 		m, _ := mmr.New(ns) // an empty store always opens
-		l = &bucketLog{id: b, state: State{Bucket: b, Root: emptyRoot}, nodes: ns, mmr: m}
+		l = newBucketLog(State{Bucket: b, Root: emptyRoot}, ns, m)
 		d.logs[b] = l
 	}
 	return l
+}
+
+func newBucketLog(st State, ns *nodeStore, m *mmr.MMR) *bucketLog {
+	return &bucketLog{id: st.Bucket, state: st, nodes: ns, mmr: m,
+		stagedNonces: make(map[string]struct{}), stagedBlobs: make(map[core.H256]int)}
 }
 
 // tree returns the log's MMR. The pointer is read under mu because Append
@@ -407,14 +423,22 @@ func (d *db) OpenBlob(b core.BucketID, h core.H256) (*Blob, error) {
 	if !ok {
 		return nil, core.Errorf(op, core.NotFound, "bucket %s holds no blob %s", b, h)
 	}
-	v, c, err := d.kv.view(blobKey(h))
+	v, err := d.kv.get(blobKey(h))
 	if errors.Is(err, errNoKey) {
 		return nil, core.Errorf(op, core.Corrupt, "bucket %s references blob %s, which is missing", b, h)
 	}
 	if err != nil {
 		return nil, core.E(op, core.Internal, err)
 	}
-	return newBlob(v, c), nil
+	loc, err := decodeBlobLoc(v)
+	if err != nil {
+		return nil, core.E(op, core.Corrupt, fmt.Errorf("blob %s: %w", h, err))
+	}
+	blob, err := d.blobs.open(loc)
+	if err != nil {
+		return nil, core.E(op, core.Corrupt, fmt.Errorf("blob %s: %w", h, err))
+	}
+	return blob, nil
 }
 
 func (d *db) UseNonce(b core.BucketID, n Nonce) error {
@@ -476,14 +500,15 @@ func (d *db) Close() error {
 		return nil
 	}
 	d.closed = true
-	if err := d.kv.close(); err != nil {
+	err := errors.Join(d.kv.close(), d.blobs.close())
+	if err != nil {
 		return core.E("store.Close", core.Internal, err)
 	}
 	return nil
 }
 
 // nodeStore is a bucket's MMR nodes as an mmr.Store. Appended nodes wait in
-// pending until the append's batch commits, so the MMR's nodes reach disk
+// pending until their group's batch commits, so the MMR's nodes reach disk
 // in the same batch as the leaf that made them.
 type nodeStore struct {
 	kv        kv
@@ -530,10 +555,12 @@ func (s *nodeStore) Size() uint64 {
 	return s.committed + uint64(len(s.pending))
 }
 
-func (s *nodeStore) commit() {
+// commitTo marks the nodes up to size as on disk; later ones stay pending.
+func (s *nodeStore) commitTo(size uint64) {
 	s.mu.Lock()
-	s.committed += uint64(len(s.pending))
-	s.pending = s.pending[:0]
+	n := size - s.committed
+	s.pending = append(s.pending[:0], s.pending[n:]...)
+	s.committed = size
 	s.mu.Unlock()
 }
 

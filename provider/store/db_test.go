@@ -33,7 +33,8 @@ func write(seq uint64, data []byte) Write {
 // root an untroubled log would have.
 func TestFailedCommitLeavesNoTrace(t *testing.T) {
 	f := &failingKV{memKV: newMemKV()}
-	d, err := open(f, Options{})
+	blobs := &memBlobs{}
+	d, err := open(f, blobs, Options{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -60,7 +61,7 @@ func TestFailedCommitLeavesNoTrace(t *testing.T) {
 		t.Fatalf("after a failed commit: %+v, want root %s", a, r)
 	}
 	// Reopening the same storage agrees.
-	d2, err := open(f, Options{})
+	d2, err := open(f, blobs, Options{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -74,7 +75,7 @@ func TestFailedCommitLeavesNoTrace(t *testing.T) {
 // without the lock readers take.
 func TestFailedCommitRacesNoReader(t *testing.T) {
 	f := &failingKV{memKV: newMemKV()}
-	d, err := open(f, Options{})
+	d, err := open(f, &memBlobs{}, Options{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -120,7 +121,7 @@ func TestFailedCommitRacesNoReader(t *testing.T) {
 // A store whose MMR nodes disagree with its log state refuses to open.
 func TestOpenRefusesTornLog(t *testing.T) {
 	kv := newMemKV()
-	d, err := open(kv, Options{})
+	d, err := open(kv, &memBlobs{}, Options{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -132,13 +133,13 @@ func TestOpenRefusesTornLog(t *testing.T) {
 	var b batch
 	b.set(nodeKey(1, mmr.SizeOfLeafCount(4)), make([]byte, 32))
 	kv.apply(&b, true)
-	if _, err := open(kv, Options{}); core.KindOf(err) != core.Corrupt {
+	if _, err := open(kv, &memBlobs{}, Options{}); core.KindOf(err) != core.Corrupt {
 		t.Fatalf("open with a stray node: %v", err)
 	}
 	b = batch{}
 	b.deleteRange(nodeKey(1, 0), nodeKey(1, 1<<40))
 	kv.apply(&b, true)
-	if _, err := open(kv, Options{}); core.KindOf(err) != core.Corrupt {
+	if _, err := open(kv, &memBlobs{}, Options{}); core.KindOf(err) != core.Corrupt {
 		t.Fatalf("open with missing nodes: %v", err)
 	}
 }

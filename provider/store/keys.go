@@ -8,8 +8,9 @@ import (
 )
 
 // formatVersion is stored at key "v"; a store of another format is refused.
-// Version 2 stores each leaf with its writer's signature.
-const formatVersion = "cairn-provider-store/2"
+// Version 2 stores each leaf with its writer's signature; version 3 keeps
+// blob bytes in segment files, the "b" key holding only their location.
+const formatVersion = "cairn-provider-store/3"
 
 var versionKey = []byte("v")
 

@@ -3,7 +3,6 @@ package store
 import (
 	"bytes"
 	"errors"
-	"io"
 	"slices"
 	"strings"
 	"sync"
@@ -15,9 +14,6 @@ import (
 type kv interface {
 	// get returns a copy of the value at key, or errNoKey.
 	get(key []byte) ([]byte, error)
-	// view returns the value at key without copying; it stays valid until
-	// the closer is closed. errNoKey if absent.
-	view(key []byte) ([]byte, io.Closer, error)
 	has(key []byte) (bool, error)
 	// scan calls fn for every key with the prefix, in increasing key order;
 	// k and v are valid only during the call. fn returning false stops.
@@ -70,16 +66,6 @@ func (s *memKV) get(key []byte) ([]byte, error) {
 		return nil, errNoKey
 	}
 	return bytes.Clone(v), nil
-}
-
-func (s *memKV) view(key []byte) ([]byte, io.Closer, error) {
-	s.mu.RLock()
-	defer s.mu.RUnlock()
-	v, ok := s.m[string(key)]
-	if !ok {
-		return nil, nil, errNoKey
-	}
-	return v, io.NopCloser(nil), nil // values are never modified in place
 }
 
 func (s *memKV) has(key []byte) (bool, error) {

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"errors"
 	"io"
+	"path/filepath"
 
 	"github.com/cockroachdb/pebble"
 	"github.com/cockroachdb/pebble/bloom"
@@ -11,7 +12,9 @@ import (
 	"github.com/cairn-storage/cairn/core"
 )
 
-// OpenPebble opens (creating if needed) a Pebble store in dir.
+// OpenPebble opens (creating if needed) a store in dir: a Pebble database
+// holding everything but blob bytes, which lie in segment files under
+// dir/blobs (segments.go).
 func OpenPebble(dir string, o Options) (Store, error) {
 	cache := pebble.NewCache(64 << 20)
 	defer cache.Unref() // the DB holds its own reference
@@ -33,13 +36,23 @@ func OpenPebble(dir string, o Options) (Store, error) {
 	if err != nil {
 		return nil, core.E("store.OpenPebble", core.Internal, err)
 	}
-	s, err := open(&pebbleKV{db: db}, o)
+	segs, err := openSegments(filepath.Join(dir, blobDir), o.NoSync)
 	if err != nil {
 		db.Close()
+		return nil, core.E("store.OpenPebble", core.Internal, err)
+	}
+	s, err := open(&pebbleKV{db: db}, segs, o)
+	if err != nil {
+		db.Close()
+		segs.close()
 		return nil, err
 	}
 	return s, nil
 }
+
+// blobDir is where a Pebble store keeps its blob segments, under its
+// directory.
+const blobDir = "blobs"
 
 type pebbleKV struct {
 	db *pebble.DB

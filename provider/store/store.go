@@ -1,7 +1,6 @@
 package store
 
 import (
-	"bytes"
 	"fmt"
 	"io"
 	"time"
@@ -11,8 +10,11 @@ import (
 )
 
 // Store is durable blob, leaf and MMR-node storage for a provider. Every
-// method is safe for concurrent use. Appends to one bucket are serialised;
-// appends to different buckets proceed in parallel. Errors carry core
+// method is safe for concurrent use. Appends to one bucket are placed in
+// the log one at a time, in the order they arrive; those that arrive while
+// an earlier one is being made durable may be made durable together (and
+// each is answered only then). Appends to different buckets proceed in
+// parallel. Errors carry core
 // kinds: Invalid for a bad argument, NotFound for a missing blob or log
 // prefix, Conflict for a seq that does not fit the log, Unauthorized for a
 // replayed nonce, Corrupt for data that does not match its hash, Internal
@@ -72,7 +74,8 @@ type Store interface {
 	HasBlob(bucket core.BucketID, hash core.H256) (bool, error)
 
 	// OpenBlob opens a blob that bucket's log references; kind NotFound if
-	// the log holds no leaf with that content hash. The caller closes it.
+	// the log holds no leaf with that content hash, kind Corrupt if its
+	// bytes are missing. It streams from storage; the caller closes it.
 	OpenBlob(bucket core.BucketID, hash core.H256) (*Blob, error)
 
 	// UseNonce records a signed read's nonce for bucket until its expiry;
@@ -133,9 +136,11 @@ type State struct {
 // NextSeq is the seq the next write must name.
 func (s State) NextSeq() uint64 { return s.StartSeq + s.LeafCount }
 
-// Blob is an open blob. It reads from memory the store holds until Close.
+// Blob is an open blob: it reads, seeks and reads at offsets (Size is its
+// length) straight from where the store keeps the bytes, without loading
+// the blob into memory. Close it when done.
 type Blob struct {
-	*bytes.Reader
+	*io.SectionReader
 	closer io.Closer
 }
 
@@ -176,8 +181,4 @@ func (o Options) withDefaults() Options {
 		o.MaxBlobSize = DefaultMaxBlobSize
 	}
 	return o
-}
-
-func newBlob(v []byte, c io.Closer) *Blob {
-	return &Blob{Reader: bytes.NewReader(v), closer: c}
 }

@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"runtime"
 	"sync"
 	"testing"
 	"time"
@@ -80,7 +81,9 @@ func Run(t *testing.T, h Harness) {
 	t.Run("Quota", func(t *testing.T) { testQuota(t, open(t)) })
 	t.Run("BadData", func(t *testing.T) { testBadData(t, open(t)) })
 	t.Run("Dedup", func(t *testing.T) { testDedup(t, open(t)) })
+	t.Run("BlobReads", func(t *testing.T) { testBlobReads(t, open(t)) })
 	t.Run("Concurrent", func(t *testing.T) { testConcurrent(t, open(t)) })
+	t.Run("ConcurrentOneBucket", func(t *testing.T) { testConcurrentOneBucket(t, open(t)) })
 	t.Run("Closed", func(t *testing.T) { testClosed(t, h.New(t)) })
 	t.Run("Reopen", func(t *testing.T) {
 		if h.Reopen == nil {
@@ -487,6 +490,64 @@ func testConcurrent(t *testing.T, s store.Store) {
 	}
 }
 
+// testConcurrentOneBucket: writers with consecutive seqs in flight to one
+// bucket at once (which a store may commit as a group) each get the
+// answer of their own leaf, and the log ends as if they had been appended
+// one by one. A write that arrives before the one it follows gets a seq
+// gap and is sent again, as a client does.
+func testConcurrentOneBucket(t *testing.T, s store.Store) {
+	const b, writers, writes = core.BucketID(14), 4, 40
+	seqs := make(chan uint64)
+	errs := make(chan error, writers)
+	answers := make([]store.Appended, writes)
+	var wg sync.WaitGroup
+	for range writers {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for seq := range seqs {
+				for {
+					a, err := s.Append(b, SignedWrite(Writer, ChainID, b, seq, Blob(int(seq), 500+int(seq))))
+					var gap *core.BehindError
+					if errors.As(err, &gap) {
+						runtime.Gosched()
+						continue
+					}
+					if err != nil {
+						errs <- err
+						return
+					}
+					answers[seq] = a
+					break
+				}
+			}
+		}()
+	}
+	for i := range uint64(writes) {
+		seqs <- i
+	}
+	close(seqs)
+	wg.Wait()
+	close(errs)
+	for err := range errs {
+		t.Fatal(err)
+	}
+	ref, _ := mmr.New(mmr.NewMemStore())
+	for i, a := range answers {
+		w := SignedWrite(Writer, ChainID, b, uint64(i), Blob(i, 500+i))
+		ref.Append(w.Leaf.Bytes())
+		root, _ := ref.Root()
+		if a.Existing || a.Leaf != w.Leaf.Leaf || a.LeafIndex != uint64(i) || a.LeafCount != uint64(i+1) || a.Root != root {
+			t.Fatalf("write %d answered %+v, want root %s", i, a, root)
+		}
+		wantBlob(t, s, b, Blob(i, 500+i))
+	}
+	root, _ := ref.Root()
+	if st := must[store.State](t)(s.State(b)); st.LeafCount != writes || st.Root != root {
+		t.Fatalf("state %+v, want %d leaves and root %s", st, writes, root)
+	}
+}
+
 func testClosed(t *testing.T, s store.Store) {
 	if err := s.Close(); err != nil {
 		t.Fatal(err)
@@ -544,6 +605,66 @@ func testReopen(t *testing.T, h Harness) {
 	p := must[*mmr.InclusionProof](t)(s.Proof(b, 3, 9))
 	if err := mmr.VerifyInclusion(a.Root, 9, 3, mmr.LeafHash(Write(3, Blob(3, 300)).Leaf.Bytes()), p); err != nil {
 		t.Fatal(err)
+	}
+	// Blobs written before and after the reopen read back whole.
+	for i := range 9 {
+		wantBlob(t, s, b, Blob(i, 300))
+	}
+}
+
+// wantBlob reads bucket b's blob of data through OpenBlob and checks it.
+func wantBlob(t *testing.T, s store.Store, b core.BucketID, data []byte) {
+	t.Helper()
+	blob := must[*store.Blob](t)(s.OpenBlob(b, core.Sum256(data)))
+	defer blob.Close()
+	got, err := io.ReadAll(blob)
+	if err != nil || !bytes.Equal(got, data) {
+		t.Fatalf("blob of %d bytes reads back %d bytes (%v)", len(data), len(got), err)
+	}
+}
+
+// testBlobReads: an open blob is a reader, a seeker and a reader at
+// offsets over exactly its bytes (HTTP range requests use all three), and
+// blobs written one after another, open at once, do not bleed into each
+// other.
+func testBlobReads(t *testing.T, s store.Store) {
+	const b = core.BucketID(13)
+	datas := [][]byte{Blob(1, 3<<20+17), Blob(2, 1), Blob(3, 70000)}
+	for i, d := range datas {
+		must[store.Appended](t)(s.Append(b, SignedWrite(Writer, ChainID, b, uint64(i), d)))
+	}
+	var open []*store.Blob
+	for _, d := range datas {
+		blob := must[*store.Blob](t)(s.OpenBlob(b, core.Sum256(d)))
+		defer blob.Close()
+		open = append(open, blob)
+		if blob.Size() != int64(len(d)) {
+			t.Fatalf("blob size %d, want %d", blob.Size(), len(d))
+		}
+	}
+	for i, d := range datas {
+		blob := open[i]
+		for _, off := range []int64{0, int64(len(d)) / 2, int64(len(d)) - 1} {
+			buf := make([]byte, min(4096, int64(len(d))-off))
+			if n, err := blob.ReadAt(buf, off); n != len(buf) || (err != nil && err != io.EOF) || !bytes.Equal(buf, d[off:off+int64(len(buf))]) {
+				t.Fatalf("blob %d: ReadAt(%d) = %d, %v", i, off, n, err)
+			}
+		}
+		if n, err := blob.ReadAt(make([]byte, 1), int64(len(d))); n != 0 || err != io.EOF {
+			t.Fatalf("blob %d: ReadAt past the end = %d, %v: want 0, EOF", i, n, err)
+		}
+		if _, err := blob.Seek(-1, io.SeekEnd); err != nil {
+			t.Fatal(err)
+		}
+		if rest, err := io.ReadAll(blob); err != nil || !bytes.Equal(rest, d[len(d)-1:]) {
+			t.Fatalf("blob %d: the last byte after Seek: %x, %v", i, rest, err)
+		}
+		if _, err := blob.Seek(0, io.SeekStart); err != nil {
+			t.Fatal(err)
+		}
+		if all, err := io.ReadAll(blob); err != nil || !bytes.Equal(all, d) {
+			t.Fatalf("blob %d: %d bytes after Seek to the start, %v", i, len(all), err)
+		}
 	}
 }
 
