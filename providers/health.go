@@ -1,7 +1,10 @@
 package providers
 
 import (
+	"context"
+	"errors"
 	"fmt"
+	"net"
 	"time"
 )
 
@@ -46,9 +49,12 @@ const historyLen = 10
 
 // Health is the record of one provider's answers to this client.
 type Health struct {
-	TotalRequests       uint64        `json:"total_requests"`
-	Successes           uint64        `json:"successes"`
-	ConsecutiveFailures int           `json:"consecutive_failures"`
+	TotalRequests       uint64 `json:"total_requests"`
+	Successes           uint64 `json:"successes"`
+	ConsecutiveFailures int    `json:"consecutive_failures"`
+	// ConsecutiveTimeouts counts the failures in a row that were timeouts
+	// (no answer at all); any answer or another failure resets it.
+	ConsecutiveTimeouts int           `json:"consecutive_timeouts,omitempty"`
 	LastLatency         time.Duration `json:"last_latency_ns"`
 	AvgLatency          time.Duration `json:"avg_latency_ns"` // exponentially weighted, α = 0.2
 	LastError           string        `json:"last_error,omitempty"`
@@ -80,6 +86,27 @@ func (h *Health) Status() Status {
 	return StatusDegraded
 }
 
+// Unresponsive reports whether the provider is known not to answer:
+// unreachable, or degraded with its latest failures all timeouts. Callers
+// do not wait on such a provider beyond what they need from it; they probe
+// it with a short timeout, and one answer puts it back.
+func (h *Health) Unresponsive() bool {
+	switch h.Status() {
+	case StatusUnreachable:
+		return true
+	case StatusDegraded:
+		return h.ConsecutiveTimeouts > 0
+	}
+	return false
+}
+
+// IsTimeout reports whether err is a request that got no answer in time:
+// a context deadline or a network timeout anywhere in its chain.
+func IsTimeout(err error) bool {
+	var ne net.Error
+	return errors.Is(err, context.DeadlineExceeded) || (errors.As(err, &ne) && ne.Timeout())
+}
+
 // IsHealthy reports Status() == StatusHealthy.
 func (h *Health) IsHealthy() bool { return h.Status() == StatusHealthy }
 
@@ -98,8 +125,14 @@ func (h *Health) Record(now time.Time, latency time.Duration, err error) {
 		h.LastError = ""
 		h.LastSuccess = now
 		h.UnreachableSince = time.Time{}
+		h.ConsecutiveTimeouts = 0
 	} else {
 		h.ConsecutiveFailures++
+		if IsTimeout(err) {
+			h.ConsecutiveTimeouts++
+		} else {
+			h.ConsecutiveTimeouts = 0
+		}
 		h.LastError = err.Error()
 	}
 	st := h.Status()

@@ -1,7 +1,10 @@
 package providers
 
 import (
+	"context"
 	"errors"
+	"fmt"
+	"net"
 	"testing"
 	"time"
 )
@@ -55,5 +58,64 @@ func TestHealthUnreachableSince(t *testing.T) {
 	h.Record(t0.Add(time.Minute), 0, nil)
 	if !h.UnreachableSince.IsZero() || h.ConsecutiveFailures != 0 || h.LastError != "" {
 		t.Errorf("success did not reset: %+v", h)
+	}
+}
+
+func TestHealthUnresponsive(t *testing.T) {
+	now := time.Unix(1000, 0)
+	refused := errors.New("connection refused")
+	timeout := fmt.Errorf("no answer: %w", context.DeadlineExceeded)
+	tests := []struct {
+		name     string
+		outcomes string // s = success, f = failure that answered, t = timeout
+		want     bool
+	}{
+		{"no history", "", false},
+		{"healthy", "ssss", false},
+		{"one timeout of a healthy provider", "sssssssssst", false},
+		{"degraded by timeouts", "sssssssssssssssttt", true},
+		{"degraded by refusals", "sssssssssssssssfff", false},
+		{"degraded, last failure a timeout", "ffft", true},
+		{"degraded, a timeout then a refusal", "fftf", false},
+		{"unreachable by refusals", "fffff", true},
+		{"unreachable by timeouts", "ttttt", true},
+		{"one answer puts it back", "tttttts", false},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			var h Health
+			for _, c := range tt.outcomes {
+				var err error
+				switch c {
+				case 'f':
+					err = refused
+				case 't':
+					err = timeout
+				}
+				h.Record(now, time.Millisecond, err)
+			}
+			if got := h.Unresponsive(); got != tt.want {
+				t.Errorf("unresponsive %v, want %v (%s, %d consecutive timeouts)", got, tt.want, h.Status(), h.ConsecutiveTimeouts)
+			}
+		})
+	}
+}
+
+func TestIsTimeout(t *testing.T) {
+	for _, tt := range []struct {
+		err  error
+		want bool
+	}{
+		{nil, false},
+		{errors.New("refused"), false},
+		{context.DeadlineExceeded, true},
+		{fmt.Errorf("wrapped: %w", context.DeadlineExceeded), true},
+		{context.Canceled, false},
+		{&net.DNSError{IsTimeout: true}, true},
+		{&net.DNSError{}, false},
+	} {
+		if got := IsTimeout(tt.err); got != tt.want {
+			t.Errorf("IsTimeout(%v) = %v, want %v", tt.err, got, tt.want)
+		}
 	}
 }

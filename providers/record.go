@@ -78,6 +78,15 @@ func Rank(rs []Ranked) {
 	})
 }
 
+// Unresponsive reports whether the provider's record says it does not
+// answer (Health.Unresponsive); a provider with no record is not.
+func (p *Pool) Unresponsive(a core.AccountID) bool {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	h := p.health[a]
+	return h != nil && h.Unresponsive()
+}
+
 // HasEnoughHealthy reports whether the providers that are healthy or not
 // yet known to be otherwise could reach the threshold.
 func (p *Pool) HasEnoughHealthy(ctx context.Context, bucket core.BucketID) (bool, error) {
