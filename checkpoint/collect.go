@@ -55,7 +55,9 @@ func (m *Manager) CollectCommitments(ctx context.Context, bucket core.BucketID) 
 // gather asks every provider at once and absorbs the answers into coll,
 // stopping after the threshold agrees (unless WaitForAll) and a grace for
 // stragglers that adapts to how long the quorum took (Config.grace), then
-// cancelling them. A provider the pool knows does not answer
+// cancelling them; each straggler the grace ran out on is noted as a miss
+// (providers.Pool.Miss: not a failure, but a few in a row make it
+// unresponsive, across runs). A provider the pool knows does not answer
 // (providers.Health.Unresponsive) is sent one probe bounded by
 // ProbeTimeout instead, and is waited for only while the others cannot
 // reach the threshold without it; the probe records its outcome when it
@@ -88,7 +90,7 @@ func (m *Manager) gather(ctx context.Context, coll *CommitmentCollection, ps []P
 
 	var valid []core.SignedCommitment
 	var grace <-chan time.Time
-	reached := false
+	reached, graceOver := false, false
 	took := func(a answer) {
 		m.absorb(coll, a, &valid)
 		if m.cfg.WaitForAll || reached {
@@ -108,6 +110,7 @@ collect:
 			probing--
 			took(a)
 		case <-grace:
+			graceOver = true
 			break collect
 		case <-ctx.Done():
 			break collect
@@ -119,6 +122,9 @@ collect:
 	for a := range answers { // stragglers cancelled by early quorum
 		if a.cancelled {
 			coll.Cancelled = append(coll.Cancelled, a.p.Account)
+			if graceOver {
+				m.pool.Miss(a.p.Account) // not a failure; a few in a row make it Unresponsive
+			}
 			continue
 		}
 		m.absorb(coll, a, &valid)

@@ -54,13 +54,18 @@ type Health struct {
 	ConsecutiveFailures int    `json:"consecutive_failures"`
 	// ConsecutiveTimeouts counts the failures in a row that were timeouts
 	// (no answer at all); any answer or another failure resets it.
-	ConsecutiveTimeouts int           `json:"consecutive_timeouts,omitempty"`
-	LastLatency         time.Duration `json:"last_latency_ns"`
-	AvgLatency          time.Duration `json:"avg_latency_ns"` // exponentially weighted, α = 0.2
-	LastError           string        `json:"last_error,omitempty"`
-	LastSuccess         time.Time     `json:"last_success,omitempty"`
-	UnreachableSince    time.Time     `json:"unreachable_since,omitempty"`
-	Recent              []Status      `json:"recent"` // the status after each of the last 10 requests
+	ConsecutiveTimeouts int `json:"consecutive_timeouts,omitempty"`
+	// ConsecutiveMisses counts the rounds in a row in which the provider
+	// had not answered when the others had and the wait for stragglers
+	// ended (Pool.Miss). A miss is not a failure: it leaves the status
+	// alone. Any answer resets it.
+	ConsecutiveMisses int           `json:"consecutive_misses,omitempty"`
+	LastLatency       time.Duration `json:"last_latency_ns"`
+	AvgLatency        time.Duration `json:"avg_latency_ns"` // exponentially weighted, α = 0.2
+	LastError         string        `json:"last_error,omitempty"`
+	LastSuccess       time.Time     `json:"last_success,omitempty"`
+	UnreachableSince  time.Time     `json:"unreachable_since,omitempty"`
+	Recent            []Status      `json:"recent"` // the status after each of the last 10 requests
 }
 
 // SuccessRate is successes / requests (0 with no requests).
@@ -86,11 +91,19 @@ func (h *Health) Status() Status {
 	return StatusDegraded
 }
 
+// MissesUnresponsive is how many straggler waits in a row a provider may
+// miss before it counts as unresponsive.
+const MissesUnresponsive = 3
+
 // Unresponsive reports whether the provider is known not to answer:
-// unreachable, or degraded with its latest failures all timeouts. Callers
+// unreachable, degraded with its latest failures all timeouts, or missing
+// the wait for stragglers MissesUnresponsive times in a row. Callers
 // do not wait on such a provider beyond what they need from it; they probe
 // it with a short timeout, and one answer puts it back.
 func (h *Health) Unresponsive() bool {
+	if h.ConsecutiveMisses >= MissesUnresponsive {
+		return true
+	}
 	switch h.Status() {
 	case StatusUnreachable:
 		return true
@@ -126,6 +139,7 @@ func (h *Health) Record(now time.Time, latency time.Duration, err error) {
 		h.LastSuccess = now
 		h.UnreachableSince = time.Time{}
 		h.ConsecutiveTimeouts = 0
+		h.ConsecutiveMisses = 0
 	} else {
 		h.ConsecutiveFailures++
 		if IsTimeout(err) {

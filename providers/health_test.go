@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"net"
+	"path/filepath"
 	"testing"
 	"time"
 )
@@ -67,9 +68,13 @@ func TestHealthUnresponsive(t *testing.T) {
 	timeout := fmt.Errorf("no answer: %w", context.DeadlineExceeded)
 	tests := []struct {
 		name     string
-		outcomes string // s = success, f = failure that answered, t = timeout
+		outcomes string // s = success, f = failure that answered, t = timeout, m = missed a straggler wait
 		want     bool
 	}{
+		{"two misses", "ssmm", false},
+		{"three misses in a row", "ssmmm", true},
+		{"an answer resets the misses", "mmms", false},
+		{"misses never seen answering", "mmm", true},
 		{"no history", "", false},
 		{"healthy", "ssss", false},
 		{"one timeout of a healthy provider", "sssssssssst", false},
@@ -87,6 +92,9 @@ func TestHealthUnresponsive(t *testing.T) {
 			for _, c := range tt.outcomes {
 				var err error
 				switch c {
+				case 'm':
+					h.ConsecutiveMisses++
+					continue
 				case 'f':
 					err = refused
 				case 't':
@@ -117,5 +125,37 @@ func TestIsTimeout(t *testing.T) {
 		if got := IsTimeout(tt.err); got != tt.want {
 			t.Errorf("IsTimeout(%v) = %v, want %v", tt.err, got, tt.want)
 		}
+	}
+}
+
+// A miss is not a failure: the status stays, only Unresponsive changes,
+// and the pool's file keeps the misses for the next run.
+func TestPoolMissPersists(t *testing.T) {
+	file := filepath.Join(t.TempDir(), "alice.health.json")
+	p, err := New(newChain(1), DefaultConfig(), WithHealthFile(file))
+	if err != nil {
+		t.Fatal(err)
+	}
+	a := acct(1)
+	for i := 0; i < 10; i++ {
+		p.Record(a, time.Millisecond, nil)
+	}
+	for i := 0; i < MissesUnresponsive; i++ {
+		p.Miss(a)
+	}
+	if err := p.Save(); err != nil {
+		t.Fatal(err)
+	}
+	next, err := New(newChain(1), DefaultConfig(), WithHealthFile(file))
+	if err != nil {
+		t.Fatal(err)
+	}
+	h, _ := next.Health(a)
+	if !next.Unresponsive(a) || h.Status() != StatusHealthy || h.TotalRequests != 10 {
+		t.Fatalf("after %d misses, reloaded: unresponsive %v, %s, %+v", MissesUnresponsive, next.Unresponsive(a), h.Status(), h)
+	}
+	next.Record(a, time.Millisecond, nil)
+	if next.Unresponsive(a) {
+		t.Fatal("an answer did not put it back")
 	}
 }
