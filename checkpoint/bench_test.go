@@ -27,24 +27,28 @@ import (
 // commitments, check the on-chain state, get a consistency proof, submit
 // the transaction and wait for its block) on a devnet of five providers
 // with 50 ms blocks, each iteration over one new leaf written to every
-// provider beforehand (outside the timer). Providers: all healthy, or one
-// hung (accepts the connection, never answers). Collection: early quorum
-// (the default 200 ms grace window for stragglers), early quorum with no
-// grace window, or WaitForAll (the seed's behaviour). ProviderTimeout 2 s,
-// MaxRetries 1, RetryDelay 100 ms, so a hung provider costs WaitForAll
-// about 2 s + 0.1 s + 2 s; with the seed's 30 s and 3 retries it would be
-// about 2 minutes.
+// provider beforehand (outside the timer). Providers: all healthy, one
+// hung (accepts the connection, never answers) with nothing known about
+// it, or one hung that the pool's health record already knows does not
+// answer (as a later CLI run would, from the health file). Collection:
+// early quorum with the default adaptive grace for stragglers (half the
+// quorum's time, 10 ms to 200 ms), early quorum with the former fixed
+// 200 ms grace, with no grace, or WaitForAll (the seed's behaviour).
+// ProviderTimeout 2 s, MaxRetries 1, RetryDelay 100 ms, so a hung provider
+// costs WaitForAll about 2 s + 0.1 s + 2 s; with the seed's 30 s and 3
+// retries it would be about 2 minutes.
 func BenchmarkCheckpointLatency(b *testing.B) {
 	tn := startNet(b, netOptions{providers: 5, noUpload: true})
 	const hung = 4
 	modes := []struct {
 		name    string
 		waitAll bool
-		grace   time.Duration
+		grace   func(*checkpoint.Config)
 	}{
-		{"early", false, 200 * time.Millisecond},
-		{"early-nograce", false, 0},
-		{"waitall", true, 0},
+		{"early", false, func(*checkpoint.Config) {}},
+		{"early-fixed200", false, func(c *checkpoint.Config) { c.GraceWindow, c.GraceFloor = 200*time.Millisecond, 200*time.Millisecond }},
+		{"early-nograce", false, func(c *checkpoint.Config) { c.GraceWindow, c.GraceFloor, c.GraceFactor = 0, 0, 0 }},
+		{"waitall", true, func(*checkpoint.Config) {}},
 	}
 	seq := tn.nextSeq(0)
 	// A fresh network is still busy (providers discovering the bucket,
@@ -57,20 +61,28 @@ func BenchmarkCheckpointLatency(b *testing.B) {
 			b.Fatal(r.Err())
 		}
 	}
-	for _, providers := range []string{"healthy", "hung"} {
+	for _, providers := range []string{"healthy", "hung", "hung-known"} {
 		for _, mode := range modes {
+			if providers == "hung-known" && mode.name != "early" {
+				continue // only early quorum's default uses the record
+			}
 			cfg := checkpoint.DefaultConfig()
 			cfg.ProviderTimeout = 2 * time.Second
 			cfg.MaxRetries = 1
 			cfg.RetryDelay = 100 * time.Millisecond
 			cfg.WaitForAll = mode.waitAll
-			cfg.GraceWindow = mode.grace
+			mode.grace(&cfg)
 			mgr := tn.newManager(cfg)
 			if _, err := mgr.CollectCommitments(tn.ctx, tn.bucket()); err != nil { // discovery, chain id, connections
 				b.Fatal(err)
 			}
+			if providers == "hung-known" {
+				for i := 0; i < 5; i++ { // as an earlier run's health file would say
+					mgr.Pool().Record(tn.accounts[hung], cfg.ProviderTimeout, context.DeadlineExceeded)
+				}
+			}
 			b.Run("providers="+providers+"/collect="+mode.name, func(b *testing.B) {
-				if providers == "hung" {
+				if providers != "healthy" {
 					tn.faults.set(tn.hosts[hung], fault{hang: true})
 					defer tn.faults.set(tn.hosts[hung], fault{})
 				}
@@ -101,7 +113,7 @@ func BenchmarkCheckpointLatency(b *testing.B) {
 // endpoints, keys). Each provider signs its commitment once and serves it
 // from its cache, as a real one does between writes, so an iteration is
 // the HTTP round trips, the JSON and the manager's ed25519 verification of
-// every answer. Default configuration (early quorum, 200 ms grace window).
+// every answer. Default configuration (early quorum, adaptive grace).
 func BenchmarkCheckpointCollect(b *testing.B) {
 	for _, n := range []int{5, 25, 100} {
 		b.Run(fmt.Sprintf("providers=%d", n), func(b *testing.B) {

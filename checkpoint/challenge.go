@@ -328,7 +328,7 @@ func (m *Manager) escalateAudit(ctx context.Context, cp wire.Checkpoint, p Provi
 	if err != nil {
 		return 0, err
 	}
-	theirs, err := m.fetchCommitment(ctx, p, cp.Bucket, chainID)
+	theirs, err := m.fetchCommitment(ctx, p, cp.Bucket, chainID, m.cfg.ProviderTimeout)
 	if err != nil {
 		return 0, err
 	}

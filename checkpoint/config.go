@@ -29,9 +29,21 @@ type Config struct {
 	// ProviderCacheTTL is how long discovered providers are trusted before
 	// the chain is asked again (a failed checkpoint also refreshes).
 	ProviderCacheTTL time.Duration
-	// GraceWindow is how long collection waits for stragglers once the
-	// threshold is reached, before cancelling them. Ignored with WaitForAll.
+	// GraceWindow caps how long collection waits for stragglers once the
+	// threshold is reached, before cancelling them. The wait adapts to
+	// what was observed: GraceFactor times how long the quorum took, at
+	// least GraceFloor, at most GraceWindow. Ignored with WaitForAll.
 	GraceWindow time.Duration
+	// GraceFactor is the straggler wait as a fraction of the time the
+	// quorum took (0.5: half as long again).
+	GraceFactor float64
+	// GraceFloor is the least straggler wait (at most GraceWindow).
+	GraceFloor time.Duration
+	// ProbeTimeout bounds the one request sent to a provider whose health
+	// record says it does not answer (providers.Health.Unresponsive):
+	// collection does not wait on it once the others reach the threshold,
+	// and its answer, if any, puts it back.
+	ProbeTimeout time.Duration
 	// WaitForAll reproduces the reference behaviour: wait for every
 	// provider (or its final timeout) before deciding. For comparison only.
 	WaitForAll bool
@@ -78,7 +90,8 @@ type AuditConfig struct {
 
 // DefaultConfig returns the reference defaults: 30 s timeout, 3 retries
 // from 2 s doubling, 51 %, auto-submit on, 300 s provider cache, plus our
-// 200 ms early-quorum grace window. Auto-challenge and audits are off.
+// early-quorum grace for stragglers (half the time the quorum took, 10 ms
+// to 200 ms) and a 2 s probe of providers known not to answer. Auto-challenge and audits are off.
 func DefaultConfig() Config {
 	return Config{
 		ProviderTimeout:    30 * time.Second,
@@ -89,6 +102,9 @@ func DefaultConfig() Config {
 		AutoSubmit:         true,
 		ProviderCacheTTL:   300 * time.Second,
 		GraceWindow:        200 * time.Millisecond,
+		GraceFactor:        0.5,
+		GraceFloor:         10 * time.Millisecond,
+		ProbeTimeout:       2 * time.Second,
 		SyncWaits:          3,
 		SyncLeavesPerBlock: 100,
 		MaxSyncWaitBlocks:  20,
@@ -104,19 +120,26 @@ func DefaultConfig() Config {
 	}
 }
 
-// Validate reports the first unusable setting.
 // retryPolicy is the back-off of commitment requests and submissions.
 func (c Config) retryPolicy() backoff.Policy {
 	return backoff.Policy{Retries: c.MaxRetries, Initial: c.RetryDelay}
 }
 
+// grace is how long to wait for stragglers after the quorum took took:
+// GraceFactor x took, within [GraceFloor, GraceWindow].
+func (c Config) grace(took time.Duration) time.Duration {
+	g := time.Duration(float64(took) * c.GraceFactor)
+	return min(max(g, c.GraceFloor), c.GraceWindow)
+}
+
+// Validate reports the first unusable setting.
 func (c Config) Validate() error {
 	bad := func(format string, args ...any) error {
 		return core.Errorf("checkpoint.Config", core.Invalid, format, args...)
 	}
 	switch {
-	case c.ProviderTimeout <= 0 || c.HealthTimeout <= 0:
-		return bad("provider and health timeouts must be positive")
+	case c.ProviderTimeout <= 0 || c.HealthTimeout <= 0 || c.ProbeTimeout <= 0:
+		return bad("provider, health and probe timeouts must be positive")
 	case c.MaxRetries < 0:
 		return bad("max retries must be >= 0")
 	case c.RetryDelay < 0:
@@ -125,6 +148,10 @@ func (c Config) Validate() error {
 		return bad("threshold must be 1..100 percent, got %d", c.ThresholdPercent)
 	case c.ProviderCacheTTL < 0 || c.GraceWindow < 0:
 		return bad("cache TTL and grace window must be >= 0")
+	case c.GraceFloor < 0 || c.GraceFloor > c.GraceWindow:
+		return bad("grace floor must be 0..grace window (%s), got %s", c.GraceWindow, c.GraceFloor)
+	case !(c.GraceFactor >= 0 && c.GraceFactor <= 100):
+		return bad("grace factor must be 0..100, got %v", c.GraceFactor)
 	case c.SyncWaits < 0:
 		return bad("sync waits must be >= 0")
 	case c.BlockPoll <= 0:

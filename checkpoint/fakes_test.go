@@ -26,7 +26,9 @@ type fakeProvider struct {
 	blobs  map[core.H256][]byte
 	tree   *mmr.MMR
 
-	hang  atomic.Bool // block until the request's context ends
+	hang atomic.Bool // block until the request's context ends (or wake is closed)
+	// wake, closed, releases requests held by hang (set before use).
+	wake  chan struct{}
 	down  atomic.Bool // answer Unavailable
 	forge atomic.Bool // sign with another key
 	// corruptProofs makes consistency proofs arrive with one hash flipped.
@@ -71,8 +73,11 @@ func (p *fakeProvider) writeSigned(writer core.PrivateKey, data []byte) {
 func (p *fakeProvider) gate(ctx context.Context) error {
 	p.calls.Add(1)
 	if p.hang.Load() {
-		<-ctx.Done()
-		return core.E("fake", core.Unavailable, ctx.Err())
+		select {
+		case <-ctx.Done():
+			return core.E("fake", core.Unavailable, ctx.Err())
+		case <-p.wake: // released: answer as usual
+		}
 	}
 	if p.delay > 0 {
 		select {

@@ -108,6 +108,7 @@ func TestIntegrationOneHungEarlyQuorum(t *testing.T) {
 	cfg.ProviderTimeout = 30 * time.Second
 	cfg.MaxRetries = 3
 	cfg.GraceWindow = time.Second // for the four healthy ones, on a loaded machine
+	cfg.GraceFloor = cfg.GraceWindow
 	mgr := tn.manager(cfg)
 	const hung = 3
 	tn.faults.set(tn.hosts[hung], fault{hang: true})

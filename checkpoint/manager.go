@@ -31,6 +31,7 @@ type Manager struct {
 
 	pool    *providers.Pool
 	clients *providers.Clients[Provider]
+	probes  sync.WaitGroup // probes of unresponsive providers (collect.go)
 
 	mu       sync.Mutex
 	bucketMu map[core.BucketID]*sync.Mutex

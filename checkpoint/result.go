@@ -211,12 +211,17 @@ type CommitmentCollection struct {
 	// signature, wrong bucket or chain): never counted, and marked.
 	Invalid []core.AccountID `json:"invalid"`
 	// Cancelled are providers still pending when early quorum closed the
-	// round; they count in the total but are not held against their health.
+	// round; they count in the total but are not held against their
+	// health (a probe records its own outcome when it ends).
 	Cancelled []core.AccountID `json:"cancelled"`
-	Total     int              `json:"total"`
-	Required  int              `json:"required"`
-	Reached   bool             `json:"reached"`
-	Duration  time.Duration    `json:"duration_ns"`
+	// Probed are providers the pool knew did not answer: each was sent one
+	// probe bounded by ProbeTimeout and not waited for once the others
+	// reached the threshold.
+	Probed   []core.AccountID `json:"probed,omitempty"`
+	Total    int              `json:"total"`
+	Required int              `json:"required"`
+	Reached  bool             `json:"reached"`
+	Duration time.Duration    `json:"duration_ns"`
 
 	decision    quorum.Decision
 	commitments map[core.AccountID]core.SignedCommitment

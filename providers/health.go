@@ -1,7 +1,10 @@
 package providers
 
 import (
+	"context"
+	"errors"
 	"fmt"
+	"net"
 	"time"
 )
 
@@ -46,15 +49,23 @@ const historyLen = 10
 
 // Health is the record of one provider's answers to this client.
 type Health struct {
-	TotalRequests       uint64        `json:"total_requests"`
-	Successes           uint64        `json:"successes"`
-	ConsecutiveFailures int           `json:"consecutive_failures"`
-	LastLatency         time.Duration `json:"last_latency_ns"`
-	AvgLatency          time.Duration `json:"avg_latency_ns"` // exponentially weighted, α = 0.2
-	LastError           string        `json:"last_error,omitempty"`
-	LastSuccess         time.Time     `json:"last_success,omitempty"`
-	UnreachableSince    time.Time     `json:"unreachable_since,omitempty"`
-	Recent              []Status      `json:"recent"` // the status after each of the last 10 requests
+	TotalRequests       uint64 `json:"total_requests"`
+	Successes           uint64 `json:"successes"`
+	ConsecutiveFailures int    `json:"consecutive_failures"`
+	// ConsecutiveTimeouts counts the failures in a row that were timeouts
+	// (no answer at all); any answer or another failure resets it.
+	ConsecutiveTimeouts int `json:"consecutive_timeouts,omitempty"`
+	// ConsecutiveMisses counts the rounds in a row in which the provider
+	// had not answered when the others had and the wait for stragglers
+	// ended (Pool.Miss). A miss is not a failure: it leaves the status
+	// alone. Any answer resets it.
+	ConsecutiveMisses int           `json:"consecutive_misses,omitempty"`
+	LastLatency       time.Duration `json:"last_latency_ns"`
+	AvgLatency        time.Duration `json:"avg_latency_ns"` // exponentially weighted, α = 0.2
+	LastError         string        `json:"last_error,omitempty"`
+	LastSuccess       time.Time     `json:"last_success,omitempty"`
+	UnreachableSince  time.Time     `json:"unreachable_since,omitempty"`
+	Recent            []Status      `json:"recent"` // the status after each of the last 10 requests
 }
 
 // SuccessRate is successes / requests (0 with no requests).
@@ -80,6 +91,35 @@ func (h *Health) Status() Status {
 	return StatusDegraded
 }
 
+// MissesUnresponsive is how many straggler waits in a row a provider may
+// miss before it counts as unresponsive.
+const MissesUnresponsive = 3
+
+// Unresponsive reports whether the provider is known not to answer:
+// unreachable, degraded with its latest failures all timeouts, or missing
+// the wait for stragglers MissesUnresponsive times in a row. Callers
+// do not wait on such a provider beyond what they need from it; they probe
+// it with a short timeout, and one answer puts it back.
+func (h *Health) Unresponsive() bool {
+	if h.ConsecutiveMisses >= MissesUnresponsive {
+		return true
+	}
+	switch h.Status() {
+	case StatusUnreachable:
+		return true
+	case StatusDegraded:
+		return h.ConsecutiveTimeouts > 0
+	}
+	return false
+}
+
+// IsTimeout reports whether err is a request that got no answer in time:
+// a context deadline or a network timeout anywhere in its chain.
+func IsTimeout(err error) bool {
+	var ne net.Error
+	return errors.Is(err, context.DeadlineExceeded) || (errors.As(err, &ne) && ne.Timeout())
+}
+
 // IsHealthy reports Status() == StatusHealthy.
 func (h *Health) IsHealthy() bool { return h.Status() == StatusHealthy }
 
@@ -98,8 +138,15 @@ func (h *Health) Record(now time.Time, latency time.Duration, err error) {
 		h.LastError = ""
 		h.LastSuccess = now
 		h.UnreachableSince = time.Time{}
+		h.ConsecutiveTimeouts = 0
+		h.ConsecutiveMisses = 0
 	} else {
 		h.ConsecutiveFailures++
+		if IsTimeout(err) {
+			h.ConsecutiveTimeouts++
+		} else {
+			h.ConsecutiveTimeouts = 0
+		}
 		h.LastError = err.Error()
 	}
 	st := h.Status()

@@ -35,6 +35,22 @@ func (p *Pool) Record(a core.AccountID, latency time.Duration, err error) Status
 	return st
 }
 
+// Miss notes that the provider had not answered when the others had and
+// the wait for stragglers ended. It is not a failure (the status stays);
+// MissesUnresponsive of them in a row make the provider Unresponsive,
+// and its next answer resets them.
+func (p *Pool) Miss(a core.AccountID) {
+	p.mu.Lock()
+	h := p.health[a]
+	if h == nil {
+		h = &Health{}
+		p.health[a] = h
+	}
+	h.ConsecutiveMisses++
+	p.dirty[a] = true
+	p.mu.Unlock()
+}
+
 // Health returns a copy of the provider's record.
 func (p *Pool) Health(a core.AccountID) (Health, bool) {
 	p.mu.Lock()
@@ -76,6 +92,15 @@ func Rank(rs []Ranked) {
 		}
 		return a.History.AvgLatency < b.History.AvgLatency
 	})
+}
+
+// Unresponsive reports whether the provider's record says it does not
+// answer (Health.Unresponsive); a provider with no record is not.
+func (p *Pool) Unresponsive(a core.AccountID) bool {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	h := p.health[a]
+	return h != nil && h.Unresponsive()
 }
 
 // HasEnoughHealthy reports whether the providers that are healthy or not
