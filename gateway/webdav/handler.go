@@ -1,7 +1,9 @@
 package webdav
 
 import (
+	"bytes"
 	"context"
+	"encoding/xml"
 	"errors"
 	"io"
 	"log/slog"
@@ -115,8 +117,17 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		br := &bodyReader{r: r.Body}
 		r.Body = br
 		r = r.WithContext(context.WithValue(r.Context(), bodyKey{}, br))
-	} else if r.Body != nil {
-		r.Body = http.MaxBytesReader(w, r.Body, MaxXMLBody)
+	} else if r.Body != nil && r.Body != http.NoBody {
+		body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, MaxXMLBody))
+		if err != nil {
+			http.Error(w, "request body: "+err.Error(), http.StatusRequestEntityTooLarge)
+			return
+		}
+		if err := checkXML(body); err != nil {
+			http.Error(w, "request body: "+err.Error(), http.StatusBadRequest)
+			return
+		}
+		r.Body = io.NopCloser(bytes.NewReader(body))
 	}
 	dh := &webdav.Handler{Prefix: Prefix + ref, FileSystem: s.fs, LockSystem: s.ls, Logger: h.logError}
 	dh.ServeHTTP(w, r)
@@ -183,4 +194,25 @@ func bodyError(ctx context.Context) error {
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	return b.err
+}
+
+// checkXML refuses an XML body that declares a namespace prefix as the
+// empty name (xmlns:p=""), which XML namespaces 1.0 forbids and
+// encoding/xml would accept. An empty body or one that is not XML is
+// left to webdav to judge.
+func checkXML(body []byte) error {
+	d := xml.NewDecoder(bytes.NewReader(body))
+	for {
+		tok, err := d.RawToken()
+		if err != nil {
+			return nil
+		}
+		if se, ok := tok.(xml.StartElement); ok {
+			for _, a := range se.Attr {
+				if a.Name.Space == "xmlns" && a.Value == "" {
+					return errors.New("namespace prefix " + a.Name.Local + " declared empty")
+				}
+			}
+		}
+	}
 }
