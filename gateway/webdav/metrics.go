@@ -8,11 +8,12 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 )
 
-// Metrics counts a gateway's requests by method and status, and times
-// them.
+// Metrics counts a gateway's requests by method and status, times them
+// and counts those in flight.
 type Metrics struct {
 	requests *prometheus.CounterVec
 	duration *prometheus.HistogramVec
+	inFlight *prometheus.GaugeVec
 }
 
 // NewMetrics registers the gateway's metrics (cairn_gateway_*) with reg.
@@ -25,8 +26,11 @@ func NewMetrics(reg prometheus.Registerer) (*Metrics, error) {
 			Name: "cairn_gateway_request_seconds", Help: "Gateway request durations by protocol and method.",
 			Buckets: prometheus.ExponentialBuckets(0.005, 4, 9),
 		}, []string{"protocol", "method"}),
+		inFlight: prometheus.NewGaugeVec(prometheus.GaugeOpts{
+			Name: "cairn_gateway_requests_in_flight", Help: "Gateway requests being served, by protocol.",
+		}, []string{"protocol"}),
 	}
-	for _, c := range []prometheus.Collector{m.requests, m.duration} {
+	for _, c := range []prometheus.Collector{m.requests, m.duration, m.inFlight} {
 		if err := reg.Register(c); err != nil {
 			return nil, err
 		}
@@ -38,6 +42,9 @@ func NewMetrics(reg prometheus.Registerer) (*Metrics, error) {
 func (m *Metrics) Wrap(protocol string, next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		start := time.Now()
+		g := m.inFlight.WithLabelValues(protocol)
+		g.Inc()
+		defer g.Dec()
 		sw := &statusWriter{ResponseWriter: w, code: http.StatusOK}
 		next.ServeHTTP(sw, r)
 		method := knownMethod(r.Method)
