@@ -3,8 +3,10 @@ package webdav_test
 import (
 	"bytes"
 	"context"
+	"fmt"
 	"io"
 	"math/rand/v2"
+	"net"
 	"net/http"
 	"net/http/httptest"
 	"strings"
@@ -123,7 +125,14 @@ func TestWebDAVOperations(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	srv := httptest.NewServer(webdav.NewHandler(c, nil))
+	h := webdav.NewHandler(c, nil)
+	cutDone := make(chan struct{}, 1) // the cut PUT below has been handled
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		h.ServeHTTP(w, r)
+		if r.URL.Path == "/dav/docs/cut.bin" && r.Method == "PUT" {
+			cutDone <- struct{}{}
+		}
+	}))
 	t.Cleanup(srv.Close)
 	dav := davClient{t: t, base: srv.URL}
 	big := randomBytes(1, 300_000) // five 64 KiB chunks
@@ -176,6 +185,20 @@ func TestWebDAVOperations(t *testing.T) {
 	}
 	dav.expect("MOVE", "/dav/docs/copy.txt", nil, http.StatusBadRequest, "Destination", srv.URL+"/dav/docs/a/../../etc")
 	dav.expect("GET", "/dav/nodrive/x", nil, http.StatusNotFound)
+
+	// A PUT whose client goes away midway stores nothing, not the bytes
+	// that came before.
+	conn, err := net.Dial("tcp", strings.TrimPrefix(srv.URL, "http://"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	fmt.Fprintf(conn, "PUT /dav/docs/cut.bin HTTP/1.1\r\nHost: x\r\nContent-Length: %d\r\n\r\n", len(big))
+	if _, err := conn.Write(big[:len(big)/2]); err != nil {
+		t.Fatal(err)
+	}
+	conn.Close()
+	<-cutDone
+	dav.expect("GET", "/dav/docs/cut.bin", nil, http.StatusNotFound)
 
 	// Nothing is on chain until the commit; then the drive client reads
 	// what came through WebDAV from the checkpointed root.
