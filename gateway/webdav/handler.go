@@ -32,15 +32,18 @@ const MaxXMLBody = 1 << 20
 const DriveCacheTTL = 10 * time.Second
 
 // Handler serves every drive of the client's signer at /dav/<drive>/,
-// <drive> being its name or decimal id. Each drive has one FileSystem and
-// one in-memory lock system, whichever name reaches it.
+// <drive> being its name or decimal id, and at /dav/ a read-only
+// collection of the drives. Each drive has one FileSystem and one
+// in-memory lock system, whichever name reaches it.
 type Handler struct {
 	c   *drive.Client
 	log *slog.Logger
 	now func() time.Time
 
+	rootLS webdav.LockSystem // for the read-only list of drives at Prefix
+
 	mu     sync.Mutex
-	drives map[core.DriveID]*served
+	served map[core.DriveID]*served
 	list   []wire.Drive
 	listed time.Time
 }
@@ -55,7 +58,7 @@ func NewHandler(c *drive.Client, log *slog.Logger) *Handler {
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
-	return &Handler{c: c, log: log, now: time.Now, drives: map[core.DriveID]*served{}}
+	return &Handler{c: c, log: log, now: time.Now, served: map[core.DriveID]*served{}, rootLS: webdav.NewMemLS()}
 }
 
 // CheckPath refuses a request path that is not valid UTF-8 or holds a NUL,
@@ -100,8 +103,8 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	ref, _, _ := strings.Cut(rest, "/")
-	if ref == "" {
-		http.Error(w, "name a drive: "+Prefix+"<drive>/", http.StatusNotFound)
+	if ref == "" { // the list of drives
+		h.serveDAV(w, r, strings.TrimSuffix(Prefix, "/"), drivesFS{h}, h.rootLS)
 		return
 	}
 	s, err := h.drive(r.Context(), ref)
@@ -113,6 +116,12 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		http.Error(w, err.Error(), status)
 		return
 	}
+	h.serveDAV(w, r, Prefix+ref, s.fs, s.ls)
+}
+
+// serveDAV bounds the body (a PUT's streams; any other is XML, read whole
+// and checked) and hands the request to x/net/webdav.
+func (h *Handler) serveDAV(w http.ResponseWriter, r *http.Request, prefix string, fs webdav.FileSystem, ls webdav.LockSystem) {
 	if r.Method == http.MethodPut {
 		br := &bodyReader{r: r.Body}
 		r.Body = br
@@ -129,7 +138,7 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		}
 		r.Body = io.NopCloser(bytes.NewReader(body))
 	}
-	dh := &webdav.Handler{Prefix: Prefix + ref, FileSystem: s.fs, LockSystem: s.ls, Logger: h.logError}
+	dh := &webdav.Handler{Prefix: prefix, FileSystem: fs, LockSystem: ls, Logger: h.logError}
 	dh.ServeHTTP(w, r)
 }
 
@@ -139,8 +148,8 @@ func (h *Handler) logError(r *http.Request, err error) {
 	}
 }
 
-// drive finds the signer's drive named ref (a name or decimal id).
-func (h *Handler) drive(ctx context.Context, ref string) (*served, error) {
+// drives lists the signer's drives, re-read at most every DriveCacheTTL.
+func (h *Handler) drives(ctx context.Context) ([]wire.Drive, error) {
 	h.mu.Lock()
 	defer h.mu.Unlock()
 	if h.list == nil || h.now().Sub(h.listed) > DriveCacheTTL {
@@ -150,12 +159,23 @@ func (h *Handler) drive(ctx context.Context, ref string) (*served, error) {
 		}
 		h.list, h.listed = ds, h.now()
 	}
-	for _, d := range h.list {
+	return h.list, nil
+}
+
+// drive finds the signer's drive named ref (a name or decimal id).
+func (h *Handler) drive(ctx context.Context, ref string) (*served, error) {
+	list, err := h.drives(ctx)
+	if err != nil {
+		return nil, err
+	}
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	for _, d := range list {
 		if d.Name == ref || d.ID.String() == ref {
-			s, ok := h.drives[d.ID]
+			s, ok := h.served[d.ID]
 			if !ok {
 				s = &served{fs: NewFileSystem(h.c, d.ID.String()), ls: webdav.NewMemLS()}
-				h.drives[d.ID] = s
+				h.served[d.ID] = s
 			}
 			return s, nil
 		}

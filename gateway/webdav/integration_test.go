@@ -164,6 +164,14 @@ func TestWebDAVOperations(t *testing.T) {
 		}
 	}
 
+	// /dav/ lists the drives, read-only.
+	drives := string(dav.expect("PROPFIND", "/dav/", nil, http.StatusMultiStatus, "Depth", "1"))
+	if !strings.Contains(drives, "<D:href>/dav/docs/</D:href>") {
+		t.Errorf("PROPFIND /dav/ does not list the drive:\n%s", drives)
+	}
+	dav.expect("DELETE", "/dav/", nil, http.StatusMethodNotAllowed)
+	dav.expect("MKCOL", "/dav/", nil, http.StatusMethodNotAllowed)
+
 	dav.expect("MOVE", "/dav/docs/note.txt", nil, http.StatusCreated, "Destination", srv.URL+"/dav/docs/a/moved.txt")
 	dav.expect("GET", "/dav/docs/note.txt", nil, http.StatusNotFound)
 	dav.expect("COPY", "/dav/docs/a/moved.txt", nil, http.StatusCreated, "Destination", srv.URL+"/dav/docs/copy.txt")
