@@ -38,8 +38,10 @@ type ServeOptions struct {
 func (o *ServeOptions) AddFlags(cmd *cobra.Command) {
 	f := cmd.Flags()
 	f.StringVar(&o.Listen, "listen", "127.0.0.1:8080", "HOST:PORT to serve on (a non-loopback address needs --user and --password)")
-	f.StringVar(&o.User, "user", os.Getenv("CAIRN_DAV_USER"), "HTTP basic auth user (env CAIRN_DAV_USER)")
-	f.StringVar(&o.Password, "password", os.Getenv("CAIRN_DAV_PASSWORD"), "HTTP basic auth password (env CAIRN_DAV_PASSWORD)")
+	// The environment is read when the command runs (credentialsFromEnv),
+	// not as the flags' defaults, so --help never prints a password.
+	f.StringVar(&o.User, "user", "", "HTTP basic auth user (env CAIRN_DAV_USER)")
+	f.StringVar(&o.Password, "password", "", "HTTP basic auth password (env CAIRN_DAV_PASSWORD)")
 	f.IntVar(&o.MaxConns, "max-conns", 256, "connections served at once (more wait)")
 	f.IntVar(&o.MaxHeaderBytes, "max-header-bytes", 64<<10, "largest request header")
 	f.DurationVar(&o.ReadHeaderTimeout, "read-header-timeout", 10*time.Second, "time allowed to read a request's headers")
@@ -67,11 +69,23 @@ Listening on an address other than loopback needs credentials: --user and
 needs HTTP basic auth (use TLS in front of it beyond a trusted network).` + exitStatusHelp,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
+			o.credentialsFromEnv(os.Getenv)
 			return runServe(cmd.Context(), g, o)
 		},
 	}
 	o.AddFlags(cmd)
 	return cmd
+}
+
+// credentialsFromEnv fills the credentials not given as flags from
+// CAIRN_DAV_USER and CAIRN_DAV_PASSWORD.
+func (o *ServeOptions) credentialsFromEnv(getenv func(string) string) {
+	if o.User == "" {
+		o.User = getenv("CAIRN_DAV_USER")
+	}
+	if o.Password == "" {
+		o.Password = getenv("CAIRN_DAV_PASSWORD")
+	}
 }
 
 // Validate refuses zero limits, half a credential, and a non-loopback

@@ -59,6 +59,31 @@ func TestServeOptionsValidate(t *testing.T) {
 	}
 }
 
+func TestServeCredentialsFromEnv(t *testing.T) {
+	env := map[string]string{"CAIRN_DAV_USER": "envuser", "CAIRN_DAV_PASSWORD": "envpass"}
+	for _, tc := range []struct {
+		name               string
+		user, pass         string
+		wantUser, wantPass string
+	}{
+		{"from the environment", "", "", "envuser", "envpass"},
+		{"flags win", "flaguser", "flagpass", "flaguser", "flagpass"},
+	} {
+		o := ServeOptions{User: tc.user, Password: tc.pass}
+		o.credentialsFromEnv(func(k string) string { return env[k] })
+		if o.User != tc.wantUser || o.Password != tc.wantPass {
+			t.Errorf("%s: %q %q", tc.name, o.User, o.Password)
+		}
+	}
+	// The help never shows the password, whatever the environment holds.
+	t.Setenv("CAIRN_DAV_PASSWORD", "do-not-print")
+	var out bytes.Buffer
+	Main([]string{"serve", "--help"}, strings.NewReader(""), &out, &out)
+	if strings.Contains(out.String(), "do-not-print") {
+		t.Fatalf("serve --help shows the password:\n%s", out.String())
+	}
+}
+
 // lines hands each line written to it to a channel.
 type lines struct {
 	mu  sync.Mutex
