@@ -37,6 +37,7 @@ var layers = map[string][]string{
 	"providers":          {"providerclient", "provider/wire", "chainclient", "chain/wire", "core"},
 	"checkpoint":         {"backoff", "checkpoint/quorum", "providers", "providerclient", "provider/wire", "chainclient", "chain/wire", "mmr", "core"},
 	"drive":              {"checkpoint", "providers", "backoff", "providerclient", "provider/wire", "chainclient", "chain/wire", "mmr", "core"},
+	"gateway/webdav":     {"drive", "checkpoint", "providers", "core", "chain/wire"},
 	"devnet":             {"*"},
 	"internal/cli":       {"*"},
 	"internal/faultnet":  {},
