@@ -113,8 +113,8 @@ func TestEarlyQuorumWaitsAdaptiveGrace(t *testing.T) {
 	}
 }
 
-// timeoutErr is what a request that got no answer records.
-var timeoutErr = fmt.Errorf("no answer: %w", context.DeadlineExceeded)
+// errNoAnswer is what a request that got no answer records.
+var errNoAnswer = fmt.Errorf("no answer: %w", context.DeadlineExceeded)
 
 // A provider whose persisted record says it does not answer is sent one
 // probe and not waited for when the others agree, in a later run (a new
@@ -135,7 +135,7 @@ func TestUnresponsiveProviderNotWaitedThenPutBack(t *testing.T) {
 		earlier.Record(hung, time.Millisecond, nil)
 	}
 	for i := 0; i < 5; i++ {
-		earlier.Record(hung, time.Second, timeoutErr)
+		earlier.Record(hung, time.Second, errNoAnswer)
 	}
 	if err := earlier.Save(); err != nil {
 		t.Fatal(err)
@@ -205,7 +205,7 @@ func TestUnresponsiveAskedWhenQuorumNeedsIt(t *testing.T) {
 	m := newManager(t, newFakeChain(ps...), testConfig())
 	for _, p := range ps[:2] { // two of three: the last alone is below 2 of 3
 		for i := 0; i < 5; i++ {
-			m.Pool().Record(p.key.Account(), time.Second, timeoutErr)
+			m.Pool().Record(p.key.Account(), time.Second, errNoAnswer)
 		}
 	}
 	coll, err := m.CollectCommitments(context.Background(), bucket)
@@ -227,7 +227,7 @@ func TestProbeTimeoutRecorded(t *testing.T) {
 	cfg.ProbeTimeout = time.Millisecond
 	m := newManager(t, newFakeChain(ps...), cfg)
 	for i := 0; i < 5; i++ {
-		m.Pool().Record(hung, time.Second, timeoutErr)
+		m.Pool().Record(hung, time.Second, errNoAnswer)
 	}
 	if _, err := m.CollectCommitments(context.Background(), bucket); err != nil {
 		t.Fatal(err)
