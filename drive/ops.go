@@ -29,6 +29,11 @@ type OpResult struct {
 // UploadOptions tunes an upload.
 type UploadOptions struct {
 	MIME string
+	// Size, when above zero, is the file's size, for the quota check before
+	// any byte is sent; a reader that knows its length (a *bytes.Reader, a
+	// *strings.Reader, an *os.File) gives it by itself. Without it an upload
+	// past the quota is refused at the first chunk that does not fit.
+	Size int64
 	// Progress, when set, is called with the bytes acknowledged so far.
 	Progress func(done uint64)
 }
@@ -100,6 +105,13 @@ func (c *Client) UploadFile(ctx context.Context, ref, p string, r io.Reader, o U
 			return perr(op, JoinPath(elems), ErrIsDir, "")
 		}
 		s.progress = o.Progress
+		if size := sizeOf(r, o.Size); size >= 0 {
+			// Refused here, nothing is sent: the chunks, the manifest and
+			// at least the directories on the path must fit.
+			if err := s.reserve(uint64(size) + manifestBytes(uint64(size), c.cfg.ChunkSize)); err != nil {
+				return err
+			}
+		}
 		m := &FileManifest{Version: 1, MIME: o.MIME, Modified: t.now}
 		if m.MIME == "" {
 			m.MIME = mime.TypeByExtension(path.Ext(name))

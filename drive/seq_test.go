@@ -41,6 +41,8 @@ func (p *seqProvider) Blob(context.Context, core.BucketID, core.H256) (io.ReadCl
 	return nil, core.Errorf("test", core.NotFound, "not in this test")
 }
 
+func (p *seqProvider) Used(context.Context, core.BucketID) (uint64, error) { return 0, nil }
+
 func (p *seqProvider) Leaves(context.Context, core.BucketID, uint64, int) ([]core.SignedLeaf, error) {
 	return nil, nil
 }
@@ -130,13 +132,13 @@ func TestNextSeq(t *testing.T) {
 				t.Fatal(err)
 			}
 			cfg := DefaultConfig()
-			cfg.FinishGrace = time.Hour // wait for every answer: the outcome must not depend on timing
+			cfg.FinishGrace, cfg.GraceFloor = time.Hour, time.Hour // wait for every answer: the outcome must not depend on timing
 			dial := func(url string) (Storage, error) { return stores[url], nil }
 			c, err := New(ch, pool, dial, noCheckpoints{}, key(), cfg, slog.New(slog.DiscardHandler))
 			if err != nil {
 				t.Fatal(err)
 			}
-			got, err := c.seqFor(context.Background(), bucket)
+			got, _, err := c.seqFor(context.Background(), bucket)
 			if tc.wantKind != 0 {
 				if core.KindOf(err) != tc.wantKind {
 					t.Fatalf("err %v, want kind %v", err, tc.wantKind)
