@@ -324,12 +324,5 @@ func (c *Client) DownloadFile(ctx context.Context, ref, p string, w io.Writer) (
 	if err != nil {
 		return 0, err
 	}
-	var n uint64
-	for _, ch := range m.Chunks {
-		if err := c.fetch(ctx, d.Bucket, ch.CID, int64(ch.Size), w); err != nil {
-			return n, err
-		}
-		n += ch.Size
-	}
-	return n, nil
+	return c.download(ctx, d.Bucket, m.Chunks, w)
 }
