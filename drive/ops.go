@@ -56,7 +56,6 @@ func (c *Client) change(ctx context.Context, ref, op, p string, f func(ctx conte
 	if err != nil {
 		return nil, err
 	}
-	start := s.next
 	res := &OpResult{Drive: d.ID, Path: p}
 	if err := f(ctx, d, s, t, res); err != nil {
 		s.close()
@@ -73,7 +72,7 @@ func (c *Client) change(ctx context.Context, ref, op, p string, f func(ctx conte
 	if err != nil {
 		return nil, core.E(op, core.KindOf(err), err)
 	}
-	res.RootCID, res.Writes = root, s.next-start
+	res.RootCID, res.Writes = root, s.puts
 	if err := c.cp.SetPendingRoot(d.Bucket, checkpoint.PendingRoot{Drive: d.ID, RootCID: root, Leaf: leaf}); err != nil {
 		return nil, err
 	}
@@ -108,7 +107,9 @@ func (c *Client) UploadFile(ctx context.Context, ref, p string, r io.Reader, o U
 		if size := sizeOf(r, o.Size); size >= 0 {
 			// Refused here, nothing is sent: the chunks, the manifest and
 			// at least the directories on the path must fit.
-			if err := s.reserve(uint64(size) + manifestBytes(uint64(size), c.cfg.ChunkSize)); err != nil {
+			// Orphans of a failed upload of the same file need no room.
+			need := uint64(size) + manifestBytes(uint64(size), c.cfg.ChunkSize)
+			if err := s.reserve(need - min(need, s.orphans.bytes())); err != nil {
 				return err
 			}
 		}

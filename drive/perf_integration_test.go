@@ -14,6 +14,7 @@ import (
 	"github.com/cairn-storage/cairn/core"
 	"github.com/cairn-storage/cairn/drive"
 	"github.com/cairn-storage/cairn/internal/faultnet"
+	"github.com/cairn-storage/cairn/providerclient"
 )
 
 // writes are the requests that send blob bytes to a provider.
@@ -212,5 +213,71 @@ func TestParallelDownloadPastACorruptAndAHungProvider(t *testing.T) {
 	}
 	if seen, _ := ft.Requests(hostOf(ps[2].URL)); seen < 34 {
 		t.Fatalf("the honest provider served %d requests, want every chunk and the manifest", seen)
+	}
+}
+
+// An upload that failed short of quorum left blobs in one provider's log;
+// retrying the same file writes those blobs at their own seqs (the
+// provider answers the repeat, the others store them), so the log, and
+// the quota, end as if the first attempt had never failed.
+func TestRetriedUploadReusesTheOrphansOfTheFailedOne(t *testing.T) {
+	n := startNet(t)
+	ft := faultnet.New(nil, 4)
+	c := newClient(t, n, clientOpts{transport: ft, cfg: func(c *drive.Config) { c.WriteTimeout = time.Second }})
+	ctx := context.Background()
+	info, err := c.CreateDrive(ctx, drive.CreateDriveOptions{Name: "r", Strategy: wire.CommitStrategy{Kind: wire.StrategyManual}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := c.UploadFile(ctx, "r", "/first.txt", strings.NewReader("first"), drive.UploadOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	committed := func() uint64 {
+		t.Helper()
+		if r, _ := c.CommitChanges(ctx, "r"); r.Err() != nil {
+			t.Fatal(r.Err())
+		}
+		b, err := n.Chain().Bucket(ctx, info.Bucket)
+		if err != nil || b.Latest == nil {
+			t.Fatalf("bucket %+v (%v)", b, err)
+		}
+		return b.Latest.StartSeq + b.Latest.LeafCount
+	}
+	clean := committed()
+	ps := n.Manifest().Providers
+	for _, i := range []int{1, 2} {
+		ft.Set(hostOf(ps[i].URL), faultnet.Fault{Hang: true, Match: writes})
+	}
+	data := randomBytes(12, 1<<20) // 16 chunks of 64 KiB
+	if _, err := c.UploadFile(ctx, "r", "/big.bin", bytes.NewReader(data), drive.UploadOptions{}); !errors.Is(err, core.NoQuorum) {
+		t.Fatalf("upload with two of three providers hung on writes: %v, want no_quorum", err)
+	}
+	pc, err := providerclient.New(ps[0].URL, providerclient.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	sc, err := pc.Commitment(ctx, info.Bucket)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if sc.StartSeq+sc.LeafCount <= clean {
+		t.Fatalf("provider 0 took no blob of the failed upload (log ends at %d): the test proves nothing", sc.StartSeq+sc.LeafCount)
+	}
+	for _, i := range []int{1, 2} {
+		ft.Clear(hostOf(ps[i].URL))
+	}
+	res, err := c.UploadFile(ctx, "r", "/big.bin", bytes.NewReader(data), drive.UploadOptions{})
+	if err != nil {
+		t.Fatalf("retry: %v", err)
+	}
+	const blobs = 16 + 2 // the chunks, the manifest, the root directory
+	if res.Writes != blobs {
+		t.Fatalf("retry wrote %d blobs, want %d", res.Writes, blobs)
+	}
+	if end := committed(); end != clean+blobs {
+		t.Fatalf("log ends at %d after the retry, want %d: the %d orphans were not reused", end, clean+blobs, sc.StartSeq+sc.LeafCount-clean)
+	}
+	if !bytes.Equal(download(t, c, "r", "/big.bin"), data) {
+		t.Fatal("round trip differs")
 	}
 }

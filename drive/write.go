@@ -77,6 +77,8 @@ type session struct {
 	room     uint64    // bytes a quorum can still take at the start (unknownRoom: not known)
 	sent     uint64    // bytes queued
 	started  time.Time // for the grace: a fraction of the time the quorum took
+	orphans  *orphans  // blobs a failed upload left, reused while the content is the same
+	puts     uint64    // blobs queued (reused orphans included)
 }
 
 type worker struct {
@@ -127,9 +129,18 @@ func (c *Client) newSession(ctx context.Context, bucket core.BucketID) (*session
 		// could ever be checkpointed, so none is started.
 		return nil, core.Errorf(op, core.NoQuorum, "bucket %s needs %d agreeing providers and has %d primaries", bucket, required, len(ps))
 	}
+	c.mu.Lock()
+	_, cached := c.nextSeq[bucket]
+	c.mu.Unlock()
 	next, room, err := c.seqFor(ctx, bucket)
 	if err != nil {
 		return nil, err
+	}
+	var orph *orphans
+	if !cached { // a failed upload forgets the seq: look for what it left
+		if orph = c.findOrphans(ctx, bucket, next); orph != nil {
+			next = orph.from
+		}
 	}
 	chainID, err := c.chain.ChainID(ctx)
 	if err != nil {
@@ -137,7 +148,7 @@ func (c *Client) newSession(ctx context.Context, bucket core.BucketID) (*session
 	}
 	sctx, cancel := context.WithCancel(ctx)
 	s := &session{c: c, bucket: bucket, ctx: sctx, cancel: cancel, next: next, chainID: chainID,
-		required: required, room: room, started: time.Now()}
+		required: required, room: room, started: time.Now(), orphans: orph}
 	// A provider the pool knows to be unresponsive gets no writes at all:
 	// not a request, not a wait. It catches up by replica sync once it
 	// answers again.
@@ -314,11 +325,15 @@ func (s *session) put(data []byte) (core.Leaf, error) {
 	if s.live() < s.required {
 		return core.Leaf{}, s.noQuorum("too many providers failed")
 	}
-	if err := s.reserve(uint64(len(data))); err != nil {
-		return core.Leaf{}, err
+	hash, size := core.Sum256(data), uint64(len(data))
+	if !s.reuse(hash, size) { // a reused orphan is in the logs already: no new room
+		if err := s.reserve(size); err != nil {
+			return core.Leaf{}, err
+		}
+		s.sent += size
 	}
-	s.sent += uint64(len(data))
-	sl, err := core.SignLeaf(s.c.signer, s.chainID, s.bucket, core.Leaf{Seq: s.next, ContentHash: core.Sum256(data), Size: uint64(len(data))})
+	s.puts++
+	sl, err := core.SignLeaf(s.c.signer, s.chainID, s.bucket, core.Leaf{Seq: s.next, ContentHash: hash, Size: size})
 	if err != nil {
 		return core.Leaf{}, core.E("drive.write", core.KindOf(err), err)
 	}
