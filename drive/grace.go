@@ -3,6 +3,7 @@ package drive
 import (
 	"time"
 
+	"github.com/cairn-storage/cairn/core"
 	"github.com/cairn-storage/cairn/providers"
 )
 
@@ -60,4 +61,17 @@ func (c *Client) responsive(ps []providers.Info, need int) (ask, skip []provider
 		}
 	}
 	return ask, skip
+}
+
+// failing reports whether a write's error says the provider is failing
+// (unreachable, timed out, broken, serving wrong bytes) rather than that
+// it refused this request (unauthorized, invalid, over quota, a conflict
+// at the seq): only the first counts against its health, so a refused
+// writer does not mark every provider unresponsive.
+func failing(err error) bool {
+	switch core.KindOf(err) {
+	case core.Invalid, core.Unauthorized, core.Conflict, core.Exists, core.NotFound:
+		return false
+	}
+	return true
 }

@@ -91,3 +91,21 @@ func TestReserveRefusesPastTheRoom(t *testing.T) {
 		t.Fatalf("unknown room: %v", err)
 	}
 }
+
+func TestOnlyFailuresCountAgainstHealth(t *testing.T) {
+	for _, tc := range []struct {
+		err  error
+		want bool
+	}{
+		{core.Errorf("w", core.Unavailable, "timeout"), true},
+		{core.Errorf("w", core.Corrupt, "stored other bytes"), true},
+		{errors.New("connection reset"), true},
+		{core.Errorf("w", core.Unauthorized, "not a writer"), false},
+		{core.Errorf("w", core.Invalid, "over quota"), false},
+		{core.Errorf("w", core.Conflict, "seq taken"), false},
+	} {
+		if got := failing(tc.err); got != tc.want {
+			t.Errorf("failing(%v) = %v, want %v", tc.err, got, tc.want)
+		}
+	}
+}

@@ -50,7 +50,7 @@ func (c *Client) highestCommitted(ctx context.Context, bucket core.BucketID) (ui
 	if err != nil {
 		return 0, 0, err
 	}
-	ps, _ := c.responsive(all, required)
+	ps, skipped := c.responsive(all, required)
 	qctx, cancel := context.WithCancel(ctx)
 	defer cancel()
 	type answer struct {
@@ -60,20 +60,41 @@ func (c *Client) highestCommitted(ctx context.Context, bucket core.BucketID) (ui
 		err  error
 	}
 	start := time.Now()
-	answers := make(chan answer, len(ps)) // never blocks: no goroutine outlives its send
-	for _, p := range ps {
-		go func() {
-			n, used, err := c.committedCount(qctx, p, bucket, chainID)
-			answers <- answer{p, n, used, err}
-		}()
+	answers := make(chan answer, len(all)) // never blocks: no goroutine outlives its send
+	ask := func(ps []providers.Info) {
+		for _, p := range ps {
+			go func() {
+				n, used, err := c.committedCount(qctx, p, bucket, chainID)
+				answers <- answer{p, n, used, err}
+			}()
+		}
+	}
+	ask(ps)
+	// The providers skipped as unresponsive are asked only if the others
+	// have not reached the threshold within FirstByteTimeout (or all
+	// failed): a record may be stale, and their answer is then the probe
+	// that clears it.
+	var probe <-chan time.Time
+	if len(skipped) > 0 {
+		probe = time.After(c.cfg.FirstByteTimeout)
 	}
 	var grace <-chan time.Time
 	var high uint64
 	var rooms []uint64
 	valid := 0
 	var last error = core.Errorf(op, core.Unavailable, "bucket %s has no primary", bucket)
-	for pending := len(ps); pending > 0; {
+	for pending := len(ps); pending > 0 || len(skipped) > 0; {
+		if pending == 0 || probe == nil && len(skipped) > 0 && valid < required {
+			ask(skipped)
+			pending += len(skipped)
+			skipped, probe = nil, nil
+		}
 		select {
+		case <-probe:
+			probe = nil
+			if valid >= required {
+				skipped = nil
+			}
 		case a := <-answers:
 			pending--
 			if a.err != nil {
@@ -89,6 +110,7 @@ func (c *Client) highestCommitted(ctx context.Context, bucket core.BucketID) (ui
 			rooms = append(rooms, room)
 			if valid >= required && grace == nil {
 				grace = time.After(c.cfg.grace(time.Since(start)))
+				skipped, probe = nil, nil
 			}
 		case <-grace:
 			pending = 0

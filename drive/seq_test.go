@@ -98,6 +98,8 @@ func TestNextSeq(t *testing.T) {
 		forged      bool
 		otherBucket bool
 		err         error
+		// unresponsive: the pool's record says so before the request
+		unresponsive bool
 	}
 	for _, tc := range []struct {
 		name     string
@@ -111,6 +113,11 @@ func TestNextSeq(t *testing.T) {
 		{"nor one about another bucket", []answer{{count: 4}, {count: 4}, {count: 50, otherBucket: true}}, 4, 0},
 		{"one down", []answer{{count: 3}, {err: down}, {count: 3}}, 3, 0},
 		{"all down", []answer{{err: down}, {err: down}, {err: down}}, 0, core.Unavailable},
+		// A provider known unresponsive is not asked while the others
+		// reach the threshold (its higher count is never seen)...
+		{"known unresponsive: not asked", []answer{{count: 4}, {count: 4}, {count: 9, unresponsive: true}}, 4, 0},
+		// ...and is asked, its answer the probe, when they do not.
+		{"known unresponsive: the probe when the others fail", []answer{{count: 4}, {err: down}, {count: 9, unresponsive: true}}, 9, 0},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			var ch seqChain
@@ -130,6 +137,13 @@ func TestNextSeq(t *testing.T) {
 			pool, err := providers.New(ch, providers.DefaultConfig())
 			if err != nil {
 				t.Fatal(err)
+			}
+			for i, a := range tc.answers {
+				for range 5 {
+					if a.unresponsive {
+						pool.Record(ch.ps[i].key.Account(), time.Millisecond, down)
+					}
+				}
 			}
 			cfg := DefaultConfig()
 			cfg.FinishGrace, cfg.GraceFloor = time.Hour, time.Hour // wait for every answer: the outcome must not depend on timing

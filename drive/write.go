@@ -79,6 +79,7 @@ type session struct {
 	started  time.Time // for the grace: a fraction of the time the quorum took
 	orphans  *orphans  // blobs a failed upload left, reused while the content is the same
 	puts     uint64    // blobs queued (reused orphans included)
+	skipped  bool      // a provider was left out as unresponsive
 }
 
 type worker struct {
@@ -153,6 +154,7 @@ func (c *Client) newSession(ctx context.Context, bucket core.BucketID) (*session
 	// not a request, not a wait. It catches up by replica sync once it
 	// answers again.
 	_, skip := c.responsive(ps, required)
+	s.skipped = len(skip) > 0
 	for _, p := range ps {
 		w := &worker{p: p, queue: make(chan *pendingWrite, c.cfg.WriteWindow)}
 		if slices.ContainsFunc(skip, func(q providers.Info) bool { return q.Account == p.Account }) {
@@ -204,9 +206,12 @@ func (s *session) run(w *worker) {
 		}
 		if err != nil {
 			if s.ctx.Err() == nil {
-				// The provider's own failure (not the session's end): the
-				// pool's record says so, and later puts skip it.
-				s.c.pool.Record(w.p.Account, time.Since(start), err)
+				if failing(err) {
+					// The provider's own failure (not the session's end, nor a
+					// refusal of this request): the pool's record says so, and
+					// later puts skip it.
+					s.c.pool.Record(w.p.Account, time.Since(start), err)
+				}
 				s.c.log.Warn("provider dropped from upload; it will catch up by sync", "bucket", s.bucket, "provider", w.p.Account.Short(), "seq", pw.leaf.Seq, "err", err)
 			}
 			w.drop(err)
@@ -389,6 +394,13 @@ func (s *session) finish() error {
 	if err != nil {
 		s.c.forgetSeq(s.bucket)
 		return err
+	}
+	if s.skipped {
+		// Not cached: the next put asks for the next seq again, and with
+		// it, if the others do not answer, the providers left out, whose
+		// records may be stale (highestCommitted).
+		s.c.forgetSeq(s.bucket)
+		return nil
 	}
 	room := s.room
 	if room != unknownRoom {
