@@ -43,6 +43,13 @@ func (c *Client) download(ctx context.Context, bucket core.BucketID, chunks []Ch
 	for i, ch := range chunks {
 		r := <-slots[i]
 		slots[i] = nil
+		if r.err != nil && core.KindOf(r.err) == core.Unavailable && ctx.Err() == nil {
+			// Every provider failed this chunk, one at least by not
+			// answering in time: with several chunks in flight a busy
+			// provider may start late. One more pass, alone, in the order
+			// the records now give.
+			r.b, r.err = c.fetchBlob(ctx, bucket, ch.CID, int64(ch.Size), i)
+		}
 		if r.err != nil {
 			return n, r.err // cancel stops the fetches still running
 		}

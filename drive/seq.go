@@ -28,14 +28,15 @@ func (c *Client) seqFor(ctx context.Context, bucket core.BucketID) (uint64, uint
 // seqRetry is the back-off of one commitment request.
 var seqRetry = backoff.Policy{Retries: 2, Initial: 200 * time.Millisecond}
 
-// highestCommitted asks the primaries of the bucket for their signed
-// commitments at once and returns the highest start_seq + leaf_count among
+// highestCommitted asks every primary of the bucket for its signed
+// commitment at once and returns the highest start_seq + leaf_count among
 // the answers signed with the key the chain registers for that provider,
-// about this bucket and chain, with the room the bucket has left. A
-// provider the pool's health record says is unresponsive is not asked
-// (unless too few others are), and once the threshold of valid answers is
-// in, the others get the grace (a fraction of the time that took). Each
-// attempt feeds the provider's health record.
+// about this bucket and chain, with the room the bucket has left. Once the
+// threshold of valid answers is in, the others get the grace (a fraction
+// of the time that took), never more. Each answer feeds the provider's
+// health record, so for a provider the record says is unresponsive this
+// request is the bounded probe that puts it back once it answers: the
+// session that follows then writes to it again.
 func (c *Client) highestCommitted(ctx context.Context, bucket core.BucketID) (uint64, uint64, error) {
 	const op = "drive.write"
 	all, required, err := c.pool.Threshold(ctx, bucket)
@@ -50,7 +51,6 @@ func (c *Client) highestCommitted(ctx context.Context, bucket core.BucketID) (ui
 	if err != nil {
 		return 0, 0, err
 	}
-	ps, skipped := c.responsive(all, required)
 	qctx, cancel := context.WithCancel(ctx)
 	defer cancel()
 	type answer struct {
@@ -61,40 +61,19 @@ func (c *Client) highestCommitted(ctx context.Context, bucket core.BucketID) (ui
 	}
 	start := time.Now()
 	answers := make(chan answer, len(all)) // never blocks: no goroutine outlives its send
-	ask := func(ps []providers.Info) {
-		for _, p := range ps {
-			go func() {
-				n, used, err := c.committedCount(qctx, p, bucket, chainID)
-				answers <- answer{p, n, used, err}
-			}()
-		}
-	}
-	ask(ps)
-	// The providers skipped as unresponsive are asked only if the others
-	// have not reached the threshold within FirstByteTimeout (or all
-	// failed): a record may be stale, and their answer is then the probe
-	// that clears it.
-	var probe <-chan time.Time
-	if len(skipped) > 0 {
-		probe = time.After(c.cfg.FirstByteTimeout)
+	for _, p := range all {
+		go func() {
+			n, used, err := c.committedCount(qctx, p, bucket, chainID)
+			answers <- answer{p, n, used, err}
+		}()
 	}
 	var grace <-chan time.Time
 	var high uint64
 	var rooms []uint64
 	valid := 0
 	var last error = core.Errorf(op, core.Unavailable, "bucket %s has no primary", bucket)
-	for pending := len(ps); pending > 0 || len(skipped) > 0; {
-		if pending == 0 || probe == nil && len(skipped) > 0 && valid < required {
-			ask(skipped)
-			pending += len(skipped)
-			skipped, probe = nil, nil
-		}
+	for pending := len(all); pending > 0; {
 		select {
-		case <-probe:
-			probe = nil
-			if valid >= required {
-				skipped = nil
-			}
 		case a := <-answers:
 			pending--
 			if a.err != nil {
@@ -110,7 +89,6 @@ func (c *Client) highestCommitted(ctx context.Context, bucket core.BucketID) (ui
 			rooms = append(rooms, room)
 			if valid >= required && grace == nil {
 				grace = time.After(c.cfg.grace(time.Since(start)))
-				skipped, probe = nil, nil
 			}
 		case <-grace:
 			pending = 0

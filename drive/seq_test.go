@@ -113,11 +113,9 @@ func TestNextSeq(t *testing.T) {
 		{"nor one about another bucket", []answer{{count: 4}, {count: 4}, {count: 50, otherBucket: true}}, 4, 0},
 		{"one down", []answer{{count: 3}, {err: down}, {count: 3}}, 3, 0},
 		{"all down", []answer{{err: down}, {err: down}, {err: down}}, 0, core.Unavailable},
-		// A provider known unresponsive is not asked while the others
-		// reach the threshold (its higher count is never seen)...
-		{"known unresponsive: not asked", []answer{{count: 4}, {count: 4}, {count: 9, unresponsive: true}}, 4, 0},
-		// ...and is asked, its answer the probe, when they do not.
-		{"known unresponsive: the probe when the others fail", []answer{{count: 4}, {err: down}, {count: 9, unresponsive: true}}, 9, 0},
+		// A provider known unresponsive is still asked for the next seq:
+		// the request is the probe that clears its record.
+		{"known unresponsive: probed", []answer{{count: 4}, {count: 4}, {count: 9, unresponsive: true}}, 9, 0},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			var ch seqChain
@@ -161,6 +159,11 @@ func TestNextSeq(t *testing.T) {
 			}
 			if err != nil || got != tc.want {
 				t.Fatalf("next seq %d (%v), want %d", got, err, tc.want)
+			}
+			for i, a := range tc.answers {
+				if h, _ := pool.Health(ch.ps[i].key.Account()); a.unresponsive && h.ConsecutiveFailures != 0 {
+					t.Fatalf("provider %d answered the probe, its record still says failing: %+v", i, h)
+				}
 			}
 		})
 	}

@@ -150,9 +150,8 @@ func (c *Client) newSession(ctx context.Context, bucket core.BucketID) (*session
 	sctx, cancel := context.WithCancel(ctx)
 	s := &session{c: c, bucket: bucket, ctx: sctx, cancel: cancel, next: next, chainID: chainID,
 		required: required, room: room, started: time.Now(), orphans: orph}
-	// A provider the pool knows to be unresponsive gets no writes at all:
-	// not a request, not a wait. It catches up by replica sync once it
-	// answers again.
+	// A provider the pool knows to be unresponsive gets no writes at all,
+	// and no wait. It catches up by replica sync once it answers again.
 	_, skip := c.responsive(ps, required)
 	s.skipped = len(skip) > 0
 	for _, p := range ps {
@@ -396,9 +395,9 @@ func (s *session) finish() error {
 		return err
 	}
 	if s.skipped {
-		// Not cached: the next put asks for the next seq again, and with
-		// it, if the others do not answer, the providers left out, whose
-		// records may be stale (highestCommitted).
+		// Not cached: the next put asks every primary for the next seq
+		// again, which probes the providers left out (their records may
+		// be stale) without waiting for them (highestCommitted).
 		s.c.forgetSeq(s.bucket)
 		return nil
 	}
