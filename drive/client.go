@@ -57,10 +57,10 @@ type Config struct {
 }
 
 // DefaultConfig: 256 KiB chunks, 30 s writes, 8 chunks in flight, a
-// grace of a quarter of the quorum's time between 20 ms and 1 s, 8 chunks
+// grace of a quarter of the quorum's time between 200 ms and 1 s, 8 chunks
 // fetched at once, 3 providers, 1 GiB for 1,000,000 blocks, 1000 units per provider.
 func DefaultConfig() Config {
-	return Config{ChunkSize: 256 << 10, WriteTimeout: 30 * time.Second, ReadTimeout: 30 * time.Second, FirstByteTimeout: 2 * time.Second, WriteWindow: 8, FinishGrace: time.Second, GraceFloor: 20 * time.Millisecond, GraceFraction: 0.25, DownloadWindow: 8, ProviderCount: 3, SubmitImmediate: true,
+	return Config{ChunkSize: 256 << 10, WriteTimeout: 30 * time.Second, ReadTimeout: 30 * time.Second, FirstByteTimeout: 2 * time.Second, WriteWindow: 8, FinishGrace: time.Second, GraceFloor: 200 * time.Millisecond, GraceFraction: 0.25, DownloadWindow: 8, ProviderCount: 3, SubmitImmediate: true,
 		Capacity: 1 << 30, Duration: 1_000_000, Payment: 1_000}
 }
 

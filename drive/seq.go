@@ -59,6 +59,8 @@ func (c *Client) highestCommitted(ctx context.Context, bucket core.BucketID) (ui
 		used uint64
 		err  error
 	}
+	_, skipped := c.responsive(all, required)
+	probing := len(skipped) > 0
 	start := time.Now()
 	answers := make(chan answer, len(all)) // never blocks: no goroutine outlives its send
 	for _, p := range all {
@@ -88,7 +90,14 @@ func (c *Client) highestCommitted(ctx context.Context, bucket core.BucketID) (ui
 			}
 			rooms = append(rooms, room)
 			if valid >= required && grace == nil {
-				grace = time.After(c.cfg.grace(time.Since(start)))
+				g := c.cfg.grace(time.Since(start))
+				if probing {
+					// A provider skipped as unresponsive may have just come
+					// back: its answer, which puts it back into the writes
+					// that follow, gets at least probeWait.
+					g = max(g, min(probeWait, c.cfg.FinishGrace))
+				}
+				grace = time.After(g)
 			}
 		case <-grace:
 			pending = 0
@@ -101,6 +110,11 @@ func (c *Client) highestCommitted(ctx context.Context, bucket core.BucketID) (ui
 	}
 	return high, quorumRoom(rooms, required), nil
 }
+
+// probeWait is the least time the next-seq request waits, past the
+// threshold, while a provider the pool's record calls unresponsive is
+// being probed: enough for one that just came back to answer.
+const probeWait = 100 * time.Millisecond
 
 // committedCount asks one provider for its signed commitment (retrying
 // while it is unavailable) and checks it: from whom we asked, about what we
