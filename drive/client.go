@@ -23,6 +23,8 @@ type Chain interface {
 	DrivesByOwner(ctx context.Context, owner core.AccountID) ([]wire.Drive, error)
 	Providers(ctx context.Context) ([]wire.Provider, error)
 	Bucket(ctx context.Context, id core.BucketID) (wire.Bucket, error)
+	// BucketAgreements gives the agreements' max bytes (the quota).
+	BucketAgreements(ctx context.Context, id core.BucketID) ([]wire.Agreement, error)
 }
 
 // Config holds the file system's settings.
@@ -33,9 +35,18 @@ type Config struct {
 	// FirstByteTimeout is how long a provider may take to start answering
 	// a read before the next one is tried.
 	FirstByteTimeout time.Duration
-	WriteWindow      int           // chunks in flight per upload (memory: ~ window x chunk size)
-	FinishGrace      time.Duration // how long an upload waits for providers behind the quorum before leaving them to sync
-	ProviderCount    int           // primaries chosen for a new drive when none are named
+	WriteWindow      int // chunks in flight per upload (memory: ~ window x chunk size)
+	// An upload, and the search for the next seq, wait for providers
+	// behind the quorum GraceFraction of the time the quorum took, at
+	// least GraceFloor and at most FinishGrace, before leaving them to
+	// sync (grace.go).
+	FinishGrace   time.Duration
+	GraceFloor    time.Duration
+	GraceFraction float64
+	// DownloadWindow is how many chunks a download fetches at once, spread
+	// over the providers (memory: ~ window x chunk size).
+	DownloadWindow int
+	ProviderCount  int // primaries chosen for a new drive when none are named
 	// SubmitImmediate lets an Immediate drive checkpoint after each write
 	// (the CLI sets it from the manager's AutoSubmit).
 	SubmitImmediate bool
@@ -45,18 +56,19 @@ type Config struct {
 	Payment  uint64 // per provider
 }
 
-// DefaultConfig: 256 KiB chunks, 30 s writes, 8 chunks in flight, 2 s
-// finish grace, 3
-// providers, 1 GiB for 1,000,000 blocks, 1000 units per provider.
+// DefaultConfig: 256 KiB chunks, 30 s writes, 8 chunks in flight, a
+// grace of a quarter of the quorum's time between 200 ms and 1 s, 8 chunks
+// fetched at once, 3 providers, 1 GiB for 1,000,000 blocks, 1000 units per provider.
 func DefaultConfig() Config {
-	return Config{ChunkSize: 256 << 10, WriteTimeout: 30 * time.Second, ReadTimeout: 30 * time.Second, FirstByteTimeout: 2 * time.Second, WriteWindow: 8, FinishGrace: 2 * time.Second, ProviderCount: 3, SubmitImmediate: true,
+	return Config{ChunkSize: 256 << 10, WriteTimeout: 30 * time.Second, ReadTimeout: 30 * time.Second, FirstByteTimeout: 2 * time.Second, WriteWindow: 8, FinishGrace: time.Second, GraceFloor: 200 * time.Millisecond, GraceFraction: 0.25, DownloadWindow: 8, ProviderCount: 3, SubmitImmediate: true,
 		Capacity: 1 << 30, Duration: 1_000_000, Payment: 1_000}
 }
 
 // Validate reports the first unusable setting.
 func (c Config) Validate() error {
-	if c.ChunkSize < 1024 || c.ChunkSize > 1<<20 || c.WriteWindow < 1 || c.WriteTimeout <= 0 || c.ReadTimeout <= 0 || c.FirstByteTimeout <= 0 || c.ProviderCount < 1 {
-		return core.Errorf("drive.Config", core.Invalid, "chunk size must be 1 KiB..1 MiB and window, timeouts and provider count positive")
+	if c.ChunkSize < 1024 || c.ChunkSize > 1<<20 || c.WriteWindow < 1 || c.WriteTimeout <= 0 || c.ReadTimeout <= 0 || c.FirstByteTimeout <= 0 || c.ProviderCount < 1 ||
+		c.DownloadWindow < 1 || c.GraceFloor < 0 || c.FinishGrace < c.GraceFloor || c.GraceFraction < 0 || c.GraceFraction > 10 {
+		return core.Errorf("drive.Config", core.Invalid, "chunk size must be 1 KiB..1 MiB, windows, timeouts and provider count positive, and 0 <= GraceFloor <= FinishGrace with a GraceFraction of 0..10")
 	}
 	return nil
 }
@@ -73,7 +85,8 @@ type Client struct {
 
 	mu      sync.Mutex
 	nextSeq map[core.BucketID]uint64
-	nodes   map[string][]byte // immutable blobs by CID, bounded
+	room    map[core.BucketID]uint64 // bytes a quorum can still take, beside nextSeq
+	nodes   map[string][]byte        // immutable blobs by CID, bounded
 	driveMu map[core.DriveID]*sync.Mutex
 	stores  map[string]Storage
 }
@@ -93,7 +106,7 @@ func New(chain Chain, pool *providers.Pool, dial StorageDialer, cp Checkpointer,
 		return nil, core.Errorf("drive.New", core.Invalid, "chain, pool, dialer and checkpointer are required")
 	}
 	return &Client{chain: chain, pool: pool, dial: dial, cp: cp, signer: signer, cfg: cfg, log: log,
-		nextSeq: map[core.BucketID]uint64{}, nodes: map[string][]byte{}, driveMu: map[core.DriveID]*sync.Mutex{},
+		nextSeq: map[core.BucketID]uint64{}, room: map[core.BucketID]uint64{}, nodes: map[string][]byte{}, driveMu: map[core.DriveID]*sync.Mutex{},
 		stores: map[string]Storage{}}, nil
 }
 

@@ -58,3 +58,16 @@ func (s *httpStorage) Leaves(ctx context.Context, bucket core.BucketID, from uin
 func (s *httpStorage) Blob(ctx context.Context, bucket core.BucketID, hash core.H256) (io.ReadCloser, error) {
 	return s.c.Blob(ctx, bucket, hash)
 }
+
+func (s *httpStorage) Used(ctx context.Context, bucket core.BucketID) (uint64, error) {
+	h, err := s.c.Status(ctx)
+	if err != nil {
+		return 0, err
+	}
+	for _, b := range h.Buckets {
+		if b.Bucket == bucket {
+			return b.Bytes, nil
+		}
+	}
+	return 0, nil // no log yet
+}

@@ -29,6 +29,11 @@ type OpResult struct {
 // UploadOptions tunes an upload.
 type UploadOptions struct {
 	MIME string
+	// Size, when above zero, is the file's size, for the quota check before
+	// any byte is sent; a reader that knows its length (a *bytes.Reader, a
+	// *strings.Reader, an *os.File) gives it by itself. Without it an upload
+	// past the quota is refused at the first chunk that does not fit.
+	Size int64
 	// Progress, when set, is called with the bytes acknowledged so far.
 	Progress func(done uint64)
 }
@@ -51,7 +56,6 @@ func (c *Client) change(ctx context.Context, ref, op, p string, f func(ctx conte
 	if err != nil {
 		return nil, err
 	}
-	start := s.next
 	res := &OpResult{Drive: d.ID, Path: p}
 	if err := f(ctx, d, s, t, res); err != nil {
 		s.close()
@@ -68,7 +72,7 @@ func (c *Client) change(ctx context.Context, ref, op, p string, f func(ctx conte
 	if err != nil {
 		return nil, core.E(op, core.KindOf(err), err)
 	}
-	res.RootCID, res.Writes = root, s.next-start
+	res.RootCID, res.Writes = root, s.puts
 	if err := c.cp.SetPendingRoot(d.Bucket, checkpoint.PendingRoot{Drive: d.ID, RootCID: root, Leaf: leaf}); err != nil {
 		return nil, err
 	}
@@ -100,6 +104,15 @@ func (c *Client) UploadFile(ctx context.Context, ref, p string, r io.Reader, o U
 			return perr(op, JoinPath(elems), ErrIsDir, "")
 		}
 		s.progress = o.Progress
+		if size := sizeOf(r, o.Size); size >= 0 {
+			// Refused here, nothing is sent: the chunks, the manifest and
+			// at least the directories on the path must fit.
+			// Orphans of a failed upload of the same file need no room.
+			need := uint64(size) + manifestBytes(uint64(size), c.cfg.ChunkSize)
+			if err := s.reserve(need - min(need, s.orphans.bytes())); err != nil {
+				return err
+			}
+		}
 		m := &FileManifest{Version: 1, MIME: o.MIME, Modified: t.now}
 		if m.MIME == "" {
 			m.MIME = mime.TypeByExtension(path.Ext(name))
@@ -312,12 +325,5 @@ func (c *Client) DownloadFile(ctx context.Context, ref, p string, w io.Writer) (
 	if err != nil {
 		return 0, err
 	}
-	var n uint64
-	for _, ch := range m.Chunks {
-		if err := c.fetch(ctx, d.Bucket, ch.CID, int64(ch.Size), w); err != nil {
-			return n, err
-		}
-		n += ch.Size
-	}
-	return n, nil
+	return c.download(ctx, d.Bucket, m.Chunks, w)
 }

@@ -41,6 +41,8 @@ func (p *seqProvider) Blob(context.Context, core.BucketID, core.H256) (io.ReadCl
 	return nil, core.Errorf("test", core.NotFound, "not in this test")
 }
 
+func (p *seqProvider) Used(context.Context, core.BucketID) (uint64, error) { return 0, nil }
+
 func (p *seqProvider) Leaves(context.Context, core.BucketID, uint64, int) ([]core.SignedLeaf, error) {
 	return nil, nil
 }
@@ -96,6 +98,8 @@ func TestNextSeq(t *testing.T) {
 		forged      bool
 		otherBucket bool
 		err         error
+		// unresponsive: the pool's record says so before the request
+		unresponsive bool
 	}
 	for _, tc := range []struct {
 		name     string
@@ -109,6 +113,9 @@ func TestNextSeq(t *testing.T) {
 		{"nor one about another bucket", []answer{{count: 4}, {count: 4}, {count: 50, otherBucket: true}}, 4, 0},
 		{"one down", []answer{{count: 3}, {err: down}, {count: 3}}, 3, 0},
 		{"all down", []answer{{err: down}, {err: down}, {err: down}}, 0, core.Unavailable},
+		// A provider known unresponsive is still asked for the next seq:
+		// the request is the probe that clears its record.
+		{"known unresponsive: probed", []answer{{count: 4}, {count: 4}, {count: 9, unresponsive: true}}, 9, 0},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			var ch seqChain
@@ -129,14 +136,21 @@ func TestNextSeq(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
+			for i, a := range tc.answers {
+				for range 5 {
+					if a.unresponsive {
+						pool.Record(ch.ps[i].key.Account(), time.Millisecond, down)
+					}
+				}
+			}
 			cfg := DefaultConfig()
-			cfg.FinishGrace = time.Hour // wait for every answer: the outcome must not depend on timing
+			cfg.FinishGrace, cfg.GraceFloor = time.Hour, time.Hour // wait for every answer: the outcome must not depend on timing
 			dial := func(url string) (Storage, error) { return stores[url], nil }
 			c, err := New(ch, pool, dial, noCheckpoints{}, key(), cfg, slog.New(slog.DiscardHandler))
 			if err != nil {
 				t.Fatal(err)
 			}
-			got, err := c.seqFor(context.Background(), bucket)
+			got, _, err := c.seqFor(context.Background(), bucket)
 			if tc.wantKind != 0 {
 				if core.KindOf(err) != tc.wantKind {
 					t.Fatalf("err %v, want kind %v", err, tc.wantKind)
@@ -145,6 +159,11 @@ func TestNextSeq(t *testing.T) {
 			}
 			if err != nil || got != tc.want {
 				t.Fatalf("next seq %d (%v), want %d", got, err, tc.want)
+			}
+			for i, a := range tc.answers {
+				if h, _ := pool.Health(ch.ps[i].key.Account()); a.unresponsive && h.ConsecutiveFailures != 0 {
+					t.Fatalf("provider %d answered the probe, its record still says failing: %+v", i, h)
+				}
 			}
 		})
 	}

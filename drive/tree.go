@@ -9,6 +9,7 @@ import (
 
 	"github.com/cairn-storage/cairn/chain/wire"
 	"github.com/cairn-storage/cairn/core"
+	"github.com/cairn-storage/cairn/providers"
 )
 
 // maxNodeBlob bounds a manifest or directory node read from a provider.
@@ -53,17 +54,41 @@ func (c *Client) readBlob(ctx context.Context, bucket core.BucketID, id string) 
 // or one node, so memory stays bounded) and reaches w only once verified,
 // so a lying provider never corrupts the output.
 func (c *Client) fetch(ctx context.Context, bucket core.BucketID, id string, limit int64, w io.Writer) error {
-	const op = "drive.read"
-	want, err := ParseCID(id)
+	b, err := c.fetchBlob(ctx, bucket, id, limit, 0)
 	if err != nil {
 		return err
 	}
-	// Healthiest first, by the pool's one record per provider, which every
-	// read feeds: after one slow or hung answer, the rest of a download
-	// does not wait for that provider again.
+	_, err = w.Write(b)
+	return err
+}
+
+// fetchBlob returns the verified bytes of the blob named by id. Providers
+// are tried healthiest first by the pool's one record per provider, which
+// every read feeds: after one slow, hung or corrupt answer, the rest of a
+// download does not wait for that provider again. spread rotates the
+// order among the providers in good health (healthy, or not yet known),
+// so the chunks of a download in flight at once go to several of them.
+func (c *Client) fetchBlob(ctx context.Context, bucket core.BucketID, id string, limit int64, spread int) ([]byte, error) {
+	const op = "drive.read"
+	want, err := ParseCID(id)
+	if err != nil {
+		return nil, err
+	}
 	ps, err := c.pool.ByHealth(ctx, bucket)
 	if err != nil {
-		return core.E(op, core.KindOf(err), err)
+		return nil, core.E(op, core.KindOf(err), err)
+	}
+	good := 0
+	for good < len(ps) {
+		if s := ps[good].History.Status(); s != providers.StatusHealthy && s != providers.StatusUnknown {
+			break
+		}
+		good++
+	}
+	if good > 1 {
+		k := spread % good
+		rotated := append(append([]providers.Ranked{}, ps[k:good]...), ps[:k]...)
+		copy(ps, rotated)
 	}
 	var last error = core.Errorf(op, core.Unavailable, "bucket %s has no provider", bucket)
 	var buf bytes.Buffer
@@ -81,17 +106,16 @@ func (c *Client) fetch(ctx context.Context, bucket core.BucketID, id string, lim
 		err = c.fetchFrom(ctx, st, bucket, want, id, limit, &buf)
 		if err == nil {
 			c.pool.Record(p.Account, time.Since(start), nil)
-			_, err = w.Write(buf.Bytes())
-			return err
+			return buf.Bytes(), nil
 		}
 		if ctx.Err() != nil {
-			return core.E(op, core.Unavailable, ctx.Err())
+			return nil, core.E(op, core.Unavailable, ctx.Err())
 		}
 		c.pool.Record(p.Account, time.Since(start), err)
 		c.log.Warn("blob read failed; trying the next provider", "bucket", bucket, "provider", p.Account.Short(), "cid", id, "err", err)
 		last = err
 	}
-	return core.E(op, core.KindOf(last), last)
+	return nil, core.E(op, core.KindOf(last), last)
 }
 
 // fetchFrom reads one blob from one provider into buf, verifying it. The

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"slices"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -29,6 +30,9 @@ type Storage interface {
 	// Commitment is the provider's signed commitment to the bucket's log
 	// (how far it goes, for the next seq).
 	Commitment(ctx context.Context, bucket core.BucketID) (core.SignedCommitment, error)
+	// Used is the sum of the leaf sizes of the bucket's log as the provider
+	// reports it (unsigned: only for the quota check before an upload).
+	Used(ctx context.Context, bucket core.BucketID) (uint64, error)
 }
 
 // StorageDialer returns the Storage API at a provider's base URL.
@@ -70,6 +74,12 @@ type session struct {
 	wg       sync.WaitGroup
 	written  uint64 // bytes acknowledged
 	progress func(uint64)
+	room     uint64    // bytes a quorum can still take at the start (unknownRoom: not known)
+	sent     uint64    // bytes queued
+	started  time.Time // for the grace: a fraction of the time the quorum took
+	orphans  *orphans  // blobs a failed upload left, reused while the content is the same
+	puts     uint64    // blobs queued (reused orphans included)
+	skipped  bool      // a provider was left out as unresponsive
 }
 
 type worker struct {
@@ -78,6 +88,7 @@ type worker struct {
 	queue   chan *pendingWrite
 	dropped atomic.Bool
 	err     atomic.Value // error that dropped it
+	idle    atomic.Bool  // its queue is closed and empty: it has nothing left to write
 }
 
 type pendingWrite struct {
@@ -119,9 +130,18 @@ func (c *Client) newSession(ctx context.Context, bucket core.BucketID) (*session
 		// could ever be checkpointed, so none is started.
 		return nil, core.Errorf(op, core.NoQuorum, "bucket %s needs %d agreeing providers and has %d primaries", bucket, required, len(ps))
 	}
-	next, err := c.seqFor(ctx, bucket)
+	c.mu.Lock()
+	_, cached := c.nextSeq[bucket]
+	c.mu.Unlock()
+	next, room, err := c.seqFor(ctx, bucket)
 	if err != nil {
 		return nil, err
+	}
+	var orph *orphans
+	if !cached { // a failed upload forgets the seq: look for what it left
+		if orph = c.findOrphans(ctx, bucket, next); orph != nil {
+			next = orph.from
+		}
 	}
 	chainID, err := c.chain.ChainID(ctx)
 	if err != nil {
@@ -129,10 +149,17 @@ func (c *Client) newSession(ctx context.Context, bucket core.BucketID) (*session
 	}
 	sctx, cancel := context.WithCancel(ctx)
 	s := &session{c: c, bucket: bucket, ctx: sctx, cancel: cancel, next: next, chainID: chainID,
-		required: required}
+		required: required, room: room, started: time.Now(), orphans: orph}
+	// A provider the pool knows to be unresponsive gets no writes at all,
+	// and no wait. It catches up by replica sync once it answers again.
+	_, skip := c.responsive(ps, required)
+	s.skipped = len(skip) > 0
 	for _, p := range ps {
 		w := &worker{p: p, queue: make(chan *pendingWrite, c.cfg.WriteWindow)}
-		if p.URL == "" {
+		if slices.ContainsFunc(skip, func(q providers.Info) bool { return q.Account == p.Account }) {
+			h, _ := c.pool.Health(p.Account)
+			w.drop(core.Errorf(op, core.Unavailable, "provider %s skipped: %d failures in a row (%s)", p.Account.Short(), h.ConsecutiveFailures, h.LastError))
+		} else if p.URL == "" {
 			w.drop(core.Errorf(op, core.Unavailable, "no usable endpoint %q", p.Endpoint))
 		} else if st, err := c.storage(p.URL); err != nil {
 			w.drop(err)
@@ -154,12 +181,14 @@ func (w *worker) drop(err error) {
 
 func (s *session) run(w *worker) {
 	defer s.wg.Done()
+	defer w.idle.Store(true)
 	for pw := range w.queue {
 		if w.dropped.Load() {
 			pw.settle(false)
 			continue
 		}
 		ctx, cancel := context.WithTimeout(s.ctx, s.c.cfg.WriteTimeout)
+		start := time.Now()
 		leaf, err := w.st.Write(ctx, s.bucket, pw.leaf, pw.data)
 		var behind *core.BehindError
 		if errors.As(err, &behind) && behind.LeafCount < pw.leaf.Seq && pw.leaf.Seq-behind.LeafCount <= maxCatchUp {
@@ -176,12 +205,19 @@ func (s *session) run(w *worker) {
 		}
 		if err != nil {
 			if s.ctx.Err() == nil {
+				if failing(err) {
+					// The provider's own failure (not the session's end, nor a
+					// refusal of this request): the pool's record says so, and
+					// later puts skip it.
+					s.c.pool.Record(w.p.Account, time.Since(start), err)
+				}
 				s.c.log.Warn("provider dropped from upload; it will catch up by sync", "bucket", s.bucket, "provider", w.p.Account.Short(), "seq", pw.leaf.Seq, "err", err)
 			}
 			w.drop(err)
 			pw.settle(false)
 			continue
 		}
+		s.c.pool.Record(w.p.Account, time.Since(start), nil)
 		pw.settle(true)
 	}
 }
@@ -293,7 +329,15 @@ func (s *session) put(data []byte) (core.Leaf, error) {
 	if s.live() < s.required {
 		return core.Leaf{}, s.noQuorum("too many providers failed")
 	}
-	sl, err := core.SignLeaf(s.c.signer, s.chainID, s.bucket, core.Leaf{Seq: s.next, ContentHash: core.Sum256(data), Size: uint64(len(data))})
+	hash, size := core.Sum256(data), uint64(len(data))
+	if !s.reuse(hash, size) { // a reused orphan is in the logs already: no new room
+		if err := s.reserve(size); err != nil {
+			return core.Leaf{}, err
+		}
+		s.sent += size
+	}
+	s.puts++
+	sl, err := core.SignLeaf(s.c.signer, s.chainID, s.bucket, core.Leaf{Seq: s.next, ContentHash: hash, Size: size})
 	if err != nil {
 		return core.Leaf{}, core.E("drive.write", core.KindOf(err), err)
 	}
@@ -342,7 +386,7 @@ func (s *session) finish() error {
 		err = s.settleOldest()
 	}
 	if err == nil {
-		s.drain(s.c.cfg.FinishGrace)
+		s.drain(s.c.cfg.grace(time.Since(s.started)))
 	} else {
 		s.close()
 	}
@@ -350,13 +394,25 @@ func (s *session) finish() error {
 		s.c.forgetSeq(s.bucket)
 		return err
 	}
-	s.c.setSeq(s.bucket, s.next)
+	if s.skipped {
+		// Not cached: the next put asks every primary for the next seq
+		// again, which probes the providers left out (their records may
+		// be stale) without waiting for them (highestCommitted).
+		s.c.forgetSeq(s.bucket)
+		return nil
+	}
+	room := s.room
+	if room != unknownRoom {
+		room -= s.sent
+	}
+	s.c.setSeq(s.bucket, s.next, room)
 	return nil
 }
 
 // drain lets providers still working through their queue finish, for up
 // to grace, so a provider a little slower than the quorum stays in step
-// instead of needing a sync; then it stops the rest.
+// instead of needing a sync; then it stops the rest. A provider cut off
+// counts one failure in the pool's record: after a few, puts skip it.
 func (s *session) drain(grace time.Duration) {
 	for _, w := range s.workers {
 		close(w.queue)
@@ -369,6 +425,11 @@ func (s *session) drain(grace time.Duration) {
 	select {
 	case <-done:
 	case <-time.After(grace):
+		for _, w := range s.workers {
+			if !w.idle.Load() { // hung or slow, whether or not it was dropped for it
+				s.c.pool.Record(w.p.Account, grace, core.Errorf("drive.write", core.Unavailable, "still writing %s after the quorum", grace))
+			}
+		}
 		s.cancel()
 		<-done
 	}
@@ -383,14 +444,16 @@ func (s *session) close() {
 	s.wg.Wait()
 }
 
-func (c *Client) setSeq(b core.BucketID, n uint64) {
+func (c *Client) setSeq(b core.BucketID, n, room uint64) {
 	c.mu.Lock()
 	c.nextSeq[b] = n
+	c.room[b] = room
 	c.mu.Unlock()
 }
 
 func (c *Client) forgetSeq(b core.BucketID) {
 	c.mu.Lock()
 	delete(c.nextSeq, b)
+	delete(c.room, b)
 	c.mu.Unlock()
 }

@@ -73,7 +73,7 @@ func runPut(ctx context.Context, g *Globals, o PutOptions, local string, dst dri
 	}
 	show := o.Progress == "always" || (o.Progress == "auto" && isTerminal(g.Stderr) && !g.JSON)
 	bar := newProgress(g.Stderr, total, show)
-	res, err := c.UploadFile(ctx, dst.Drive, dst.Path, r, drive.UploadOptions{MIME: o.MIME, Progress: bar.update})
+	res, err := c.UploadFile(ctx, dst.Drive, dst.Path, r, drive.UploadOptions{MIME: o.MIME, Size: total, Progress: bar.update})
 	bar.done()
 	if err != nil {
 		return err

@@ -10,6 +10,7 @@ import (
 
 	"github.com/cairn-storage/cairn/checkpoint"
 	"github.com/cairn-storage/cairn/core"
+	"github.com/cairn-storage/cairn/drive"
 )
 
 func TestExitCodeTable(t *testing.T) {
@@ -31,6 +32,8 @@ func TestExitCodeTable(t *testing.T) {
 		{core.Errorf("x", core.Conflict, "x"), ExitConflict},
 		{core.Errorf("x", core.Internal, "x"), ExitFailure},
 		{fmt.Errorf("outer: %w", core.Errorf("x", core.NoQuorum, "x")), ExitNoQuorum},
+		{core.E("drive.write", core.Invalid, &drive.QuotaError{Bucket: 1, Need: 2, Room: 1}), ExitQuota},
+		{fmt.Errorf("put: %w", &drive.QuotaError{Bucket: 1, Need: 2, Room: 1}), ExitQuota},
 	}
 	for _, tt := range tests {
 		if got := ExitCode(tt.err); got != tt.want {
