@@ -1,8 +1,6 @@
 package drive
 
 import (
-	"time"
-
 	"bytes"
 	"context"
 	"io"
@@ -11,11 +9,6 @@ import (
 	"github.com/cairn-storage/cairn/core"
 	"github.com/cairn-storage/cairn/providerclient"
 )
-
-// callerTimeout effectively switches off providerclient's own per-request
-// timeout: every call here already carries a context deadline chosen by
-// the caller (ProviderTimeout, WriteTimeout, ReadTimeout, ...).
-const callerTimeout = 24 * time.Hour
 
 // HTTPStorage reaches providers over their HTTP API, signing writes and
 // reads with key for chainID.
@@ -27,7 +20,7 @@ func HTTPStorage(key core.PrivateKey, chainID string) StorageDialer {
 // client); tests pass clients whose transport drops, delays or corrupts.
 func HTTPStorageWith(key core.PrivateKey, chainID string, hc *http.Client) StorageDialer {
 	return func(baseURL string) (Storage, error) {
-		c, err := providerclient.New(baseURL, providerclient.Options{Signer: key, ChainID: chainID, HTTPClient: hc, Timeout: callerTimeout})
+		c, err := providerclient.New(baseURL, providerclient.Options{Signer: key, ChainID: chainID, HTTPClient: hc, Timeout: core.NoTimeout}) // every call carries its caller's deadline (ProviderTimeout, WriteTimeout, ...)
 		if err != nil {
 			return nil, err
 		}
