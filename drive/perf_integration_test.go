@@ -208,7 +208,7 @@ func TestParallelDownloadPastACorruptAndAHungProvider(t *testing.T) {
 	ft.Set(hostOf(ps[0].URL), faultnet.Fault{Corrupt: true, Match: blobReads})
 	ft.Set(hostOf(ps[1].URL), faultnet.Fault{Hang: true, Match: blobReads})
 	reader := newClient(t, n, clientOpts{transport: ft, cfg: func(c *drive.Config) {
-		c.DownloadWindow, c.FirstByteTimeout, c.ReadTimeout = 8, 2*time.Second, time.Hour
+		c.DownloadWindow, c.FirstByteTimeout, c.ReadTimeout = 8, 10*time.Second, time.Hour // a loaded -race run can take seconds to start an answer
 	}})
 	if got := download(t, reader, "p", "/f"); !bytes.Equal(got, data) {
 		t.Fatal("parallel download with one corrupt and one hung provider returned other bytes")

@@ -12,6 +12,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"sync"
 	"syscall"
@@ -274,8 +275,17 @@ func runCairnEnv(t *testing.T, ctx context.Context, env []string, args ...string
 	var stdout, stderr bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &stdout, &stderr
 	start := time.Now()
-	err := cmd.Run()
-	r := result{args: args, stdout: stdout.String(), stderr: stderr.String(), took: time.Since(start), code: -1}
+	var peak int64
+	err := cmd.Start()
+	if err == nil {
+		done := make(chan struct{})
+		sampled := make(chan int64)
+		go func() { sampled <- sampleHWM(cmd.Process.Pid, done) }()
+		err = cmd.Wait()
+		close(done)
+		peak = <-sampled
+	}
+	r := result{args: args, stdout: stdout.String(), stderr: stderr.String(), took: time.Since(start), code: -1, maxRSSKiB: peak}
 	var ee *exec.ExitError
 	switch {
 	case err == nil || errors.As(err, &ee):
@@ -283,13 +293,38 @@ func runCairnEnv(t *testing.T, ctx context.Context, env []string, args ...string
 	default:
 		t.Fatalf("running cairn %s: %v", strings.Join(args, " "), err)
 	}
-	if ru, ok := cmd.ProcessState.SysUsage().(*syscall.Rusage); ok {
-		r.maxRSSKiB = ru.Maxrss // KiB on Linux
-	}
 	if ctx.Err() != nil {
 		r.timedOut = true
 	}
 	return r
+}
+
+// sampleHWM reads the process's peak resident set (VmHWM in
+// /proc/PID/status, KiB) every few milliseconds until done, and returns
+// the last value read (VmHWM only grows). Not the rusage of the wait:
+// Go starts children with a vfork-style clone, so the kernel's ru_maxrss
+// of a child also counts the parent's resident set before the exec, and a
+// large test process (the race detector's) would be charged to the child.
+func sampleHWM(pid int, done <-chan struct{}) int64 {
+	var peak int64
+	t := time.NewTicker(5 * time.Millisecond)
+	defer t.Stop()
+	for {
+		if b, err := os.ReadFile(fmt.Sprintf("/proc/%d/status", pid)); err == nil {
+			for _, line := range strings.Split(string(b), "\n") {
+				if f := strings.Fields(line); len(f) >= 2 && f[0] == "VmHWM:" {
+					if v, err := strconv.ParseInt(f[1], 10, 64); err == nil && v > peak {
+						peak = v
+					}
+				}
+			}
+		}
+		select {
+		case <-done:
+			return peak
+		case <-t.C:
+		}
+	}
 }
 
 // ok fails the test unless the command exited 0.
