@@ -2,7 +2,9 @@ package chainnode_test
 
 import (
 	"net"
+	"os"
 	"strconv"
+	"strings"
 	"testing"
 
 	"github.com/cairn-storage/cairn/chainnode"
@@ -37,5 +39,24 @@ func TestFreePort(t *testing.T) {
 			}
 			l.Close()
 		})
+	}
+}
+
+// FreePort's ports lie below the kernel's ephemeral range, where outgoing
+// connections and port-0 listeners of other tests never take them.
+func TestFreePortAvoidsEphemeralRange(t *testing.T) {
+	b, err := os.ReadFile("/proc/sys/net/ipv4/ip_local_port_range")
+	if err != nil {
+		t.Skipf("no ephemeral range to compare with: %v", err)
+	}
+	lo, err := strconv.Atoi(strings.Fields(string(b))[0])
+	if err != nil || lo <= 20000 {
+		t.Skipf("ephemeral range starts at %q", b)
+	}
+	for range 20 {
+		p, err := chainnode.FreePort("127.0.0.1")
+		if err != nil || p < 20000 || p >= lo {
+			t.Fatalf("port %d (%v), want one in [20000, %d)", p, err, lo)
+		}
 	}
 }

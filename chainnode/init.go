@@ -2,6 +2,7 @@ package chainnode
 
 import (
 	"fmt"
+	"math/rand/v2"
 	"net"
 	"os"
 	"path/filepath"
@@ -198,15 +199,50 @@ func Testnet(n int, outDir string, o TestnetOptions) ([]string, error) {
 	return homes, nil
 }
 
-// FreePort asks the kernel for a free TCP port on host, for a listener
-// whose address must be known before it starts (a node's config, a devnet
-// manifest). Another process may take it before it is bound; tests and
-// devnets accept that small race.
+// FreePort finds a free TCP port on host, for a listener whose address
+// must be known before it starts (a node's config, a devnet manifest).
+// Another process may take it before it is bound; to make that unlikely it
+// picks at random below the kernel's ephemeral range, where neither
+// port-0 listeners nor outgoing connections take ports, and checks that it
+// binds. Only when no such port binds does it ask the kernel for one.
 func FreePort(host string) (int, error) {
+	lo := ephemeralLow()
+	for range 64 {
+		if lo <= freePortMin {
+			break
+		}
+		port := freePortMin + rand.IntN(lo-freePortMin)
+		if l, err := net.Listen("tcp", net.JoinHostPort(host, strconv.Itoa(port))); err == nil {
+			l.Close()
+			return port, nil
+		}
+	}
 	l, err := net.Listen("tcp", net.JoinHostPort(host, "0"))
 	if err != nil {
 		return 0, core.E("chainnode.FreePort", core.Unavailable, err)
 	}
 	defer l.Close()
 	return l.Addr().(*net.TCPAddr).Port, nil
+}
+
+// freePortMin is the lowest port FreePort picks: above the well-known and
+// most registered services' ports.
+const freePortMin = 20000
+
+// ephemeralLow is the first port of the kernel's ephemeral range (Linux's
+// ip_local_port_range; 32768 where it cannot be read).
+func ephemeralLow() int {
+	b, err := os.ReadFile("/proc/sys/net/ipv4/ip_local_port_range")
+	if err != nil {
+		return 32768
+	}
+	f := strings.Fields(string(b))
+	if len(f) == 0 {
+		return 32768
+	}
+	lo, err := strconv.Atoi(f[0])
+	if err != nil {
+		return 32768
+	}
+	return lo
 }
