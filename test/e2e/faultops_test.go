@@ -478,12 +478,7 @@ func killClientMidUpload(t *testing.T, m *matrix, _ int) {
 // the chain inside this test process (devnet), so a row can stop it.
 func startOwnNetwork(t *testing.T) *network {
 	t.Helper()
-	select {
-	case devnets <- struct{}{}:
-	case <-t.Context().Done():
-		t.Fatal("test ended while waiting for a devnet slot")
-	}
-	t.Cleanup(func() { <-devnets })
+	takeDevnetSlot(t)
 	dir := t.TempDir()
 	ctx, cancel := context.WithTimeout(t.Context(), readyTimeout)
 	defer cancel()

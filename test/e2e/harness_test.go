@@ -75,9 +75,9 @@ type network struct {
 	own *devnet.Network
 }
 
-// startNetwork starts `cairn dev --processes --providers 3` in a fresh
-// directory and stops it (SIGINT, exit status 0) when the test ends.
-func startNetwork(t *testing.T) *network {
+// takeDevnetSlot waits for one of the devnet slots that bound how many
+// networks run at once, and gives it back when the test ends.
+func takeDevnetSlot(t *testing.T) {
 	t.Helper()
 	select {
 	case devnets <- struct{}{}:
@@ -85,6 +85,13 @@ func startNetwork(t *testing.T) *network {
 		t.Fatal("test ended while waiting for a devnet slot")
 	}
 	t.Cleanup(func() { <-devnets })
+}
+
+// startNetwork starts `cairn dev --processes --providers 3` in a fresh
+// directory and stops it (SIGINT, exit status 0) when the test ends.
+func startNetwork(t *testing.T) *network {
+	t.Helper()
+	takeDevnetSlot(t)
 	dir := t.TempDir()
 	n := &network{t: t, dir: filepath.Join(dir, "net"), home: filepath.Join(dir, "client")}
 	t.Cleanup(func() {
