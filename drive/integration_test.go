@@ -16,10 +16,9 @@ import (
 	"github.com/cairn-storage/cairn/checkpoint"
 	"github.com/cairn-storage/cairn/core"
 	"github.com/cairn-storage/cairn/devnet"
+	"github.com/cairn-storage/cairn/devnet/devnettest"
 	"github.com/cairn-storage/cairn/drive"
 	"github.com/cairn-storage/cairn/internal/faultnet"
-	"github.com/cairn-storage/cairn/providerclient"
-	"github.com/cairn-storage/cairn/providers"
 )
 
 // These tests run the file system against a real network: an embedded
@@ -31,18 +30,7 @@ func startNet(t testing.TB) *devnet.Network { t.Helper(); return startNetN(t, 3)
 // startNetN starts a network of providers providers.
 func startNetN(t testing.TB, providers int) *devnet.Network {
 	t.Helper()
-	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
-	defer cancel()
-	n, err := devnet.Start(ctx, devnet.Config{Dir: t.TempDir(), Providers: providers, RPCListen: "127.0.0.1:0", TimeoutCommit: 50 * time.Millisecond})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() {
-		if err := n.Stop(); err != nil {
-			t.Errorf("stopping devnet: %v", err)
-		}
-	})
-	return n
+	return devnettest.Start(t, providers)
 }
 
 type clientOpts struct {
@@ -61,40 +49,7 @@ func newClient(t testing.TB, n *devnet.Network, o clientOpts) *drive.Client {
 // CLI does, and returns the manager too.
 func newClientWithManager(t testing.TB, n *devnet.Network, o clientOpts) (*drive.Client, *checkpoint.Manager) {
 	t.Helper()
-	if o.signer == "" {
-		o.signer = "alice"
-	}
-	key, _ := core.DevKey(o.signer)
-	cc := n.Chain()
-	ccfg := checkpoint.DefaultConfig()
-	ccfg.ProviderTimeout = 5 * time.Second
-	ccfg.RetryDelay = 20 * time.Millisecond
-	ccfg.MaxRetries = 1
-	pool, err := providers.New(cc, providers.DefaultConfig(), providers.WithResolver(providerclient.BaseURL))
-	if err != nil {
-		t.Fatal(err)
-	}
-	mgr, err := checkpoint.New(cc, checkpoint.HTTPDialer(key, n.ChainID()), key, ccfg,
-		checkpoint.WithStateFile(t.TempDir()+"/state.json"), checkpoint.WithPool(pool))
-	if err != nil {
-		t.Fatal(err)
-	}
-	cfg := drive.DefaultConfig()
-	cfg.ChunkSize = 64 << 10
-	cfg.FinishGrace = 300 * time.Millisecond
-	cfg.WriteTimeout = 10 * time.Second
-	if o.cfg != nil {
-		o.cfg(&cfg)
-	}
-	var hc *http.Client
-	if o.transport != nil {
-		hc = &http.Client{Transport: o.transport}
-	}
-	c, err := drive.New(cc, pool, drive.HTTPStorageWith(key, n.ChainID(), hc), mgr, key, cfg, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return c, mgr
+	return devnettest.DriveClient(t, n, devnettest.ClientOptions{Signer: o.signer, Transport: o.transport, Config: o.cfg})
 }
 
 func randomBytes(seed uint64, n int) []byte {

@@ -11,16 +11,13 @@ import (
 	"net/http/httptest"
 	"strings"
 	"testing"
-	"time"
 
 	"github.com/cairn-storage/cairn/chain/wire"
-	"github.com/cairn-storage/cairn/checkpoint"
 	"github.com/cairn-storage/cairn/core"
 	"github.com/cairn-storage/cairn/devnet"
+	"github.com/cairn-storage/cairn/devnet/devnettest"
 	"github.com/cairn-storage/cairn/drive"
 	"github.com/cairn-storage/cairn/gateway/webdav"
-	"github.com/cairn-storage/cairn/providerclient"
-	"github.com/cairn-storage/cairn/providers"
 )
 
 // These tests serve drives of a real network (an embedded validator and
@@ -28,45 +25,13 @@ import (
 
 func startNet(t testing.TB) *devnet.Network {
 	t.Helper()
-	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
-	defer cancel()
-	n, err := devnet.Start(ctx, devnet.Config{Dir: t.TempDir(), Providers: 3, RPCListen: "127.0.0.1:0", TimeoutCommit: 50 * time.Millisecond})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() {
-		if err := n.Stop(); err != nil {
-			t.Errorf("stopping devnet: %v", err)
-		}
-	})
-	return n
+	return devnettest.Start(t, 3)
 }
 
 // newClient wires a pool, a manager and a drive client as the CLI does.
 func newClient(t testing.TB, n *devnet.Network) *drive.Client {
 	t.Helper()
-	key, _ := core.DevKey("alice")
-	cc := n.Chain()
-	ccfg := checkpoint.DefaultConfig()
-	ccfg.ProviderTimeout = 5 * time.Second
-	ccfg.RetryDelay = 20 * time.Millisecond
-	ccfg.MaxRetries = 1
-	pool, err := providers.New(cc, providers.DefaultConfig(), providers.WithResolver(providerclient.BaseURL))
-	if err != nil {
-		t.Fatal(err)
-	}
-	mgr, err := checkpoint.New(cc, checkpoint.HTTPDialer(key, n.ChainID()), key, ccfg,
-		checkpoint.WithStateFile(t.TempDir()+"/state.json"), checkpoint.WithPool(pool))
-	if err != nil {
-		t.Fatal(err)
-	}
-	cfg := drive.DefaultConfig()
-	cfg.ChunkSize = 64 << 10
-	cfg.FinishGrace = 300 * time.Millisecond
-	c, err := drive.New(cc, pool, drive.HTTPStorage(key, n.ChainID()), mgr, key, cfg, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
+	c, _ := devnettest.DriveClient(t, n, devnettest.ClientOptions{})
 	return c
 }
 
