@@ -1,0 +1,218 @@
+package mount_test
+
+import (
+	"bytes"
+	"errors"
+	"io"
+	"math/rand/v2"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"slices"
+	"syscall"
+	"testing"
+
+	"github.com/cairn-storage/cairn/chain/wire"
+	"github.com/cairn-storage/cairn/devnet/devnettest"
+	"github.com/cairn-storage/cairn/drive"
+	"github.com/cairn-storage/cairn/gateway/mount"
+)
+
+// needFUSE skips the test where FUSE cannot work (no /dev/fuse or no
+// fusermount3), and fails it instead under CAIRN_CI.
+func needFUSE(t *testing.T) {
+	t.Helper()
+	_, err := os.Stat("/dev/fuse")
+	if err == nil {
+		_, err = exec.LookPath("fusermount3")
+	}
+	if err == nil {
+		return
+	}
+	if os.Getenv("CAIRN_CI") != "" {
+		t.Fatalf("CAIRN_CI is set and FUSE is not usable: %v", err)
+	}
+	t.Skipf("FUSE is not usable here: %v", err)
+}
+
+func randomBytes(seed uint64, n int) []byte {
+	r := rand.New(rand.NewPCG(seed, seed))
+	b := make([]byte, n)
+	for i := range b {
+		b[i] = byte(r.Uint32())
+	}
+	return b
+}
+
+// mounted mounts a new manual drive of a fresh network and returns the
+// client, the drive's name and the folder; it unmounts when the test ends.
+func mounted(t *testing.T) (*drive.Client, string, string) {
+	t.Helper()
+	needFUSE(t)
+	n := devnettest.Start(t, 3)
+	c, _ := devnettest.DriveClient(t, n, devnettest.ClientOptions{})
+	if _, err := c.CreateDrive(t.Context(), drive.CreateDriveOptions{Name: "m", Strategy: wire.CommitStrategy{Kind: wire.StrategyManual}}); err != nil {
+		t.Fatal(err)
+	}
+	dir := t.TempDir()
+	srv, err := mount.Mount(t.Context(), c, "m", dir, mount.DefaultConfig(), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		if err := srv.Close(); err != nil {
+			t.Errorf("unmount: %v", err)
+		}
+	})
+	return c, "m", dir
+}
+
+func readDrive(t *testing.T, c *drive.Client, ref, p string) []byte {
+	t.Helper()
+	var buf bytes.Buffer
+	if _, err := c.DownloadFile(t.Context(), ref, p, &buf); err != nil {
+		t.Fatalf("drive read %s: %v", p, err)
+	}
+	return buf.Bytes()
+}
+
+// TestMountFileOperations drives the folder with the os package's calls
+// (what cp, mv, rm, mkdir and ls make) and checks each against the drive.
+func TestMountFileOperations(t *testing.T) {
+	c, ref, dir := mounted(t)
+	data := randomBytes(1, 700_000) // several chunks, several FUSE writes
+
+	// A written file is in the drive once closed, and reads back through
+	// the folder.
+	if err := os.MkdirAll(filepath.Join(dir, "a", "b"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	f1 := filepath.Join(dir, "a", "b", "one.bin")
+	if err := os.WriteFile(f1, data, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if got := readDrive(t, c, ref, "/a/b/one.bin"); !bytes.Equal(got, data) {
+		t.Fatalf("drive holds %d bytes, differing from the %d written", len(got), len(data))
+	}
+	if got, err := os.ReadFile(f1); err != nil || !bytes.Equal(got, data) {
+		t.Fatalf("read back through the folder: %d bytes, err %v", len(got), err)
+	}
+	if st, err := os.Stat(f1); err != nil || st.Size() != int64(len(data)) || st.IsDir() {
+		t.Fatalf("stat: %v %v", st, err)
+	}
+
+	// Reads at offsets: behind the stream, and far ahead of it.
+	f, err := os.Open(f1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, off := range []int64{600_000, 10, 300_000, 0} {
+		buf := make([]byte, 5000)
+		if _, err := f.ReadAt(buf, off); err != nil || !bytes.Equal(buf, data[off:off+5000]) {
+			t.Errorf("read at %d: err %v, bytes equal %v", off, err, bytes.Equal(buf, data[off:off+5000]))
+		}
+	}
+	f.Close()
+
+	// Rename, onto a new name and onto an existing file.
+	f2 := filepath.Join(dir, "two.bin")
+	if err := os.WriteFile(f2, []byte("small"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Rename(f1, filepath.Join(dir, "a", "moved.bin")); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Rename(f2, filepath.Join(dir, "a", "moved.bin")); err != nil {
+		t.Fatalf("rename onto an existing file: %v", err)
+	}
+	if got := readDrive(t, c, ref, "/a/moved.bin"); string(got) != "small" {
+		t.Fatalf("after renaming over it, the file holds %q", got)
+	}
+	names := func(p string) []string {
+		es, err := os.ReadDir(p)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var out []string
+		for _, e := range es {
+			out = append(out, e.Name())
+		}
+		return out
+	}
+	if got := names(filepath.Join(dir, "a")); !slices.Equal(got, []string{"b", "moved.bin"}) {
+		t.Fatalf("ls a: %v", got)
+	}
+
+	// errno: rmdir of a non-empty directory, unlink of a directory,
+	// opening what is not there, a write out of order.
+	if err := syscall.Rmdir(filepath.Join(dir, "a")); !errors.Is(err, syscall.ENOTEMPTY) {
+		t.Errorf("rmdir of a non-empty directory: %v, want ENOTEMPTY", err)
+	}
+	if err := syscall.Unlink(filepath.Join(dir, "a", "b")); !errors.Is(err, syscall.EISDIR) {
+		t.Errorf("unlink of a directory: %v, want EISDIR", err)
+	}
+	if _, err := os.Open(filepath.Join(dir, "nope")); !errors.Is(err, syscall.ENOENT) {
+		t.Errorf("open of a missing file: %v, want ENOENT", err)
+	}
+	w, err := os.Create(filepath.Join(dir, "holes.bin"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := w.WriteAt([]byte("x"), 1000); !errors.Is(err, syscall.EINVAL) {
+		t.Errorf("a write at 1000 of an empty file: %v, want EINVAL", err)
+	}
+	w.Close()
+	if _, err := c.Stat(t.Context(), ref, "/holes.bin"); err == nil {
+		t.Error("a file refused a write out of order was stored")
+	}
+
+	// An empty file, truncation, removal.
+	if err := os.WriteFile(filepath.Join(dir, "empty"), nil, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if e, err := c.Stat(t.Context(), ref, "/empty"); err != nil || e.Size != 0 || e.Kind != drive.KindFile {
+		t.Fatalf("empty file: %+v %v", e, err)
+	}
+	if err := os.Truncate(filepath.Join(dir, "a", "moved.bin"), 0); err != nil {
+		t.Fatal(err)
+	}
+	if got := readDrive(t, c, ref, "/a/moved.bin"); len(got) != 0 {
+		t.Fatalf("truncated file holds %d bytes", len(got))
+	}
+	if err := os.Remove(filepath.Join(dir, "a", "moved.bin")); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.RemoveAll(filepath.Join(dir, "a")); err != nil {
+		t.Fatal(err)
+	}
+	if got := names(dir); !slices.Equal(got, []string{"empty"}) {
+		t.Fatalf("ls after removals: %v", got)
+	}
+	if es, err := c.List(t.Context(), ref, "/"); err != nil || len(es) != 1 || es[0].Name != "empty" {
+		t.Fatalf("drive after removals: %+v %v", es, err)
+	}
+}
+
+// TestMountStreamsLargeFiles copies a file much larger than the write and
+// download windows in and out of the folder with io.Copy.
+func TestMountStreamsLargeFiles(t *testing.T) {
+	c, ref, dir := mounted(t)
+	data := randomBytes(2, 24<<20)
+	f, err := os.Create(filepath.Join(dir, "big.bin"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := io.Copy(f, bytes.NewReader(data)); err != nil {
+		t.Fatal(err)
+	}
+	if err := f.Close(); err != nil {
+		t.Fatalf("close (the upload's outcome): %v", err)
+	}
+	if e, err := c.Stat(t.Context(), ref, "/big.bin"); err != nil || e.Size != uint64(len(data)) {
+		t.Fatalf("drive: %+v %v", e, err)
+	}
+	got, err := os.ReadFile(filepath.Join(dir, "big.bin"))
+	if err != nil || !bytes.Equal(got, data) {
+		t.Fatalf("read back %d bytes (err %v), equal %v", len(got), err, bytes.Equal(got, data))
+	}
+}
