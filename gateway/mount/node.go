@@ -202,11 +202,8 @@ func (n *node) Mkdir(ctx context.Context, name string, mode uint32, out *fuse.En
 // Create makes a file: it exists in the drive once it is closed (an
 // empty one if nothing was written).
 func (n *node) Create(ctx context.Context, name string, flags uint32, mode uint32, out *fuse.EntryOut) (*fs.Inode, fs.FileHandle, uint32, syscall.Errno) {
+	// O_APPEND is fine here: appending to a new file writes from 0 on.
 	p := n.childPath(name)
-	if flags&syscall.O_APPEND != 0 {
-		// An empty file: appending is writing from 0, which is fine.
-		flags &^= syscall.O_APPEND
-	}
 	ch := n.child(ctx, name, drive.DirectoryEntry{Name: name, Kind: drive.KindFile, Modified: time.Now()}, &out.Attr)
 	cn := ch.Operations().(*node)
 	w := newWriter(n.m, cn, p, true)
