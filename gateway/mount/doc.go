@@ -16,9 +16,11 @@
 //     writes must start at offset 0 and follow each other (as cp, cat,
 //     dd and shell redirection write); they flow through a pipe into
 //     UploadFile, and close(2) returns once the upload is acknowledged
-//     (or with its error). A write at any other offset fails with EINVAL
-//     and nothing is stored. Memory is bounded by the drive's write window
-//     (no spooling to disk).
+//     (or with its error). A close while the file is still open through
+//     another descriptor stores what was written so far, and the next
+//     write replays it into a new upload. A write at any other offset
+//     fails with EINVAL and nothing is stored. Memory is bounded by the
+//     drive's write window (no spooling to disk).
 //   - mkdir, rmdir, unlink and rename map onto CreateDirectory, Remove and
 //     Move; a rename onto an existing file removes it first (two changes,
 //     not one atomic step).

@@ -137,10 +137,20 @@ func (s *skipWriter) Write(p []byte) (int, error) {
 }
 
 // writer is a file open for writing: its writes stream through a pipe
-// into one UploadFile, which replaces the file whole when the file is
-// closed (Flush). Writes must come in order from offset 0; any other
-// write is EINVAL and the file is not stored. Nothing is uploaded for a
-// file opened without O_TRUNC and never written.
+// into an UploadFile that replaces the file whole. Writes must come in
+// order from offset 0; any other write is EINVAL and the file is not
+// stored (nor anything after it).
+//
+// A flush (every close(2) of a descriptor of the file) ends the upload
+// and returns its outcome, so close fails if the file was not stored. The
+// file may still be open through another descriptor (a shell's
+// redirection closes its first descriptor after dup2; `{ a; b; } > f`
+// closes one per command): a write after a flush starts a new upload that
+// first replays the file as stored, then takes the new bytes. A file
+// created or truncated is stored, empty, at its first flush if nothing
+// was written by then. The last close (Release) ends what is left.
+// Nothing is uploaded for a file opened without O_TRUNC and never
+// written.
 type writer struct {
 	m    *mountFS
 	n    *node
@@ -151,12 +161,12 @@ type writer struct {
 	started time.Time
 
 	mu      sync.Mutex
-	pw      *io.PipeWriter
-	done    chan struct{} // closed when the upload ended
-	err     error         // the upload's error, once done
-	written atomic.Int64  // bytes taken so far (read without mu by attr)
-	ended   bool          // flushed: later writes are refused
-	broken  error         // a refused write: the file is not stored
+	pw      *io.PipeWriter // the running upload's pipe; nil between uploads
+	done    chan struct{}  // closed when the running upload ended
+	err     error          // the running upload's error, once done
+	written atomic.Int64   // bytes taken so far (read without mu by attr)
+	stored  bool           // an upload ended well: the drive holds the first `written` bytes
+	broken  bool           // a write was refused or an upload failed: nothing more is stored
 }
 
 var (
@@ -178,15 +188,24 @@ func (w *writer) attr(a *fuse.Attr) {
 	fill(a, drive.DirectoryEntry{Size: uint64(w.written.Load()), Modified: w.started}, false)
 }
 
-// upload starts the UploadFile the writes stream into. Callers hold w.mu.
-func (w *writer) upload() {
+// upload starts the UploadFile the writes stream into; with replay, it
+// first streams the file as the last upload stored it. Callers hold w.mu.
+func (w *writer) upload(replay bool) {
 	pr, pw := io.Pipe()
-	w.pw, w.done = pw, make(chan struct{})
+	w.pw, w.done, w.err = pw, make(chan struct{}), nil
 	w.m.transfers.Add(1)
 	go func() {
 		defer w.m.transfers.Done()
 		defer close(w.done)
-		_, err := w.m.c.UploadFile(w.m.ctx, w.m.ref, w.path, pr, drive.UploadOptions{})
+		ctx, cancel := context.WithCancel(w.m.ctx)
+		defer cancel()
+		var r io.Reader = pr
+		if replay {
+			stored := w.replay(ctx)
+			defer stored.CloseWithError(context.Canceled) // an upload that ends early stops the replay
+			r = io.MultiReader(stored, pr)
+		}
+		_, err := w.m.c.UploadFile(ctx, w.m.ref, w.path, r, drive.UploadOptions{})
 		w.err = err
 		if err == nil {
 			err = io.ErrClosedPipe // a write after the upload ended fails
@@ -195,37 +214,75 @@ func (w *writer) upload() {
 	}()
 }
 
+// replay streams the file as stored, from a download that ends with ctx.
+func (w *writer) replay(ctx context.Context) *io.PipeReader {
+	pr, pw := io.Pipe()
+	w.m.transfers.Add(1) // the upload that calls this is counted: Close is not past Wait
+	go func() {
+		defer w.m.transfers.Done()
+		_, err := w.m.c.DownloadFile(ctx, w.m.ref, w.path, pw)
+		pw.CloseWithError(err)
+	}()
+	return pr
+}
+
+// end ends the running upload, if any, and waits for its outcome. Callers
+// hold w.mu.
+func (w *writer) end(abort error) {
+	if w.pw == nil {
+		return
+	}
+	if abort != nil {
+		w.pw.CloseWithError(abort)
+	} else {
+		w.pw.Close()
+	}
+	<-w.done
+	w.pw = nil
+	switch {
+	case abort != nil:
+		w.broken = true
+	case w.err != nil:
+		w.broken = true
+		errno(w.m.log, "close", w.path, w.err) // logged once, here, if it is an EIO
+	default:
+		w.stored = true
+	}
+}
+
 func (w *writer) Write(ctx context.Context, data []byte, off int64) (uint32, syscall.Errno) {
 	w.mu.Lock()
 	defer w.mu.Unlock()
 	switch {
-	case w.ended || w.broken != nil:
+	case w.broken:
 		return 0, syscall.EIO
 	case off != w.written.Load():
-		w.abort(errNotSequential)
+		w.end(errNotSequential)
+		w.broken = true
 		w.m.log.Info("mount: refused a write out of order; the file will not be stored", "path", w.path, "offset", off, "written", w.written.Load())
 		return 0, syscall.EINVAL
 	}
 	if w.pw == nil {
-		w.upload()
+		w.upload(w.written.Load() > 0)
 	}
 	n, err := w.pw.Write(data) // waits while the upload takes the bytes
 	w.written.Add(int64(n))
 	if err != nil {
-		<-w.done
-		return uint32(n), errno(w.m.log, "write", w.path, w.err)
+		w.end(nil)
+		return uint32(n), w.outcome()
 	}
 	return uint32(n), 0
 }
 
-// abort ends a started upload with err, so nothing is stored. Callers
-// hold w.mu.
-func (w *writer) abort(err error) {
-	w.broken = err
-	if w.pw != nil {
-		w.pw.CloseWithError(err)
-		<-w.done
+// outcome is the errno of the last upload. Callers hold w.mu.
+func (w *writer) outcome() syscall.Errno {
+	if !w.broken {
+		return 0
 	}
+	if e, ok := errnoOf(w.err); ok {
+		return e
+	}
+	return syscall.EIO
 }
 
 // truncate accepts a size change that leaves the file as written: to the
@@ -234,53 +291,48 @@ func (w *writer) abort(err error) {
 func (w *writer) truncate(size uint64) syscall.Errno {
 	w.mu.Lock()
 	defer w.mu.Unlock()
-	switch {
-	case int64(size) == w.written.Load():
-		if size == 0 {
-			w.store = true
-		}
-		return 0
-	default:
+	if int64(size) != w.written.Load() {
 		w.m.log.Info("mount: refused a truncate of a file being written", "path", w.path, "size", size, "written", w.written.Load())
 		return syscall.EINVAL
 	}
+	if size == 0 {
+		w.store = true
+	}
+	return 0
 }
 
-// Flush ends the upload when the file is closed and returns its outcome,
-// so close(2) fails if the file was not stored.
+// Flush (each close(2)) stores what was written so far, or the empty
+// file a create or truncate made, and returns the outcome, so close fails
+// if the file was not stored.
 func (w *writer) Flush(ctx context.Context) syscall.Errno {
-	return w.finish()
-}
-
-// Fsync stores the file as written so far only at close: before that it
-// is a no-op (the bytes are on their way; there is nothing to sync to).
-func (w *writer) Fsync(ctx context.Context, flags uint32) syscall.Errno { return 0 }
-
-func (w *writer) Release(ctx context.Context) syscall.Errno {
-	errno := w.finish()
-	w.n.doneWriting(w)
-	return errno
-}
-
-func (w *writer) finish() syscall.Errno {
 	w.mu.Lock()
 	defer w.mu.Unlock()
-	if w.broken != nil {
-		return syscall.EIO
+	w.storeAll()
+	return w.outcome()
+}
+
+// storeAll ends the running upload, or stores the empty file that a
+// create or truncate made and nothing has stored yet. Callers hold w.mu.
+func (w *writer) storeAll() {
+	w.end(nil)
+	if w.store && !w.stored && !w.broken {
+		w.upload(false)
+		w.end(nil)
 	}
-	if !w.ended {
-		w.ended = true
-		if w.pw == nil && !w.store {
-			return 0 // opened for writing, never written: the file stays as it was
-		}
-		if w.pw == nil {
-			w.upload()
-		}
-		w.pw.Close()
-		<-w.done
-		w.n.doneWriting(w)
-	}
-	return errno(w.m.log, "close", w.path, w.err)
+}
+
+// Fsync is a no-op: the bytes are stored when the file is closed.
+func (w *writer) Fsync(ctx context.Context, flags uint32) syscall.Errno { return 0 }
+
+// Release (the last close) stores what no flush did: the rest of an
+// upload, or an empty file that was created or truncated.
+func (w *writer) Release(ctx context.Context) syscall.Errno {
+	w.mu.Lock()
+	w.storeAll()
+	errno := w.outcome()
+	w.mu.Unlock()
+	w.n.doneWriting(w)
+	return errno
 }
 
 // Read on a file open for writing is refused: the drive holds the old

@@ -166,6 +166,42 @@ func TestMountFileOperations(t *testing.T) {
 		t.Error("a file refused a write out of order was stored")
 	}
 
+	// A file open through two descriptors, as a shell's redirection or
+	// `{ a; b; } > f` leaves it: each close(2) stores what was written so
+	// far, and writes after it go on from there.
+	fd, err := syscall.Open(filepath.Join(dir, "multi.txt"), syscall.O_WRONLY|syscall.O_CREAT|syscall.O_TRUNC, 0o644)
+	if err != nil {
+		t.Fatal(err)
+	}
+	fd2, err := syscall.Dup(fd)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := syscall.Close(fd); err != nil { // a flush before any write
+		t.Fatal(err)
+	}
+	for _, part := range []string{"one\n", "two\n"} {
+		if _, err := syscall.Write(fd2, []byte(part)); err != nil {
+			t.Fatal(err)
+		}
+		fd3, err := syscall.Dup(fd2)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := syscall.Close(fd3); err != nil { // a flush between writes
+			t.Fatal(err)
+		}
+	}
+	if _, err := syscall.Write(fd2, []byte("three\n")); err != nil {
+		t.Fatal(err)
+	}
+	if err := syscall.Close(fd2); err != nil {
+		t.Fatal(err)
+	}
+	if got := readDrive(t, c, ref, "/multi.txt"); string(got) != "one\ntwo\nthree\n" {
+		t.Fatalf("a file written between flushes holds %q", got)
+	}
+
 	// An empty file, truncation, removal.
 	if err := os.WriteFile(filepath.Join(dir, "empty"), nil, 0o644); err != nil {
 		t.Fatal(err)
@@ -185,10 +221,10 @@ func TestMountFileOperations(t *testing.T) {
 	if err := os.RemoveAll(filepath.Join(dir, "a")); err != nil {
 		t.Fatal(err)
 	}
-	if got := names(dir); !slices.Equal(got, []string{"empty"}) {
+	if got := names(dir); !slices.Equal(got, []string{"empty", "multi.txt"}) {
 		t.Fatalf("ls after removals: %v", got)
 	}
-	if es, err := c.List(t.Context(), ref, "/"); err != nil || len(es) != 1 || es[0].Name != "empty" {
+	if es, err := c.List(t.Context(), ref, "/"); err != nil || len(es) != 2 || es[0].Name != "empty" {
 		t.Fatalf("drive after removals: %+v %v", es, err)
 	}
 }

@@ -98,11 +98,17 @@ func TestMount(t *testing.T) {
 	sh(t, "diff", big, filepath.Join(dir, "sub", "big.bin"))
 	sh(t, "mv", filepath.Join(dir, "note.txt"), filepath.Join(dir, "sub", "renamed.txt"))
 	sh(t, "rm", filepath.Join(dir, "gone.txt"))
+	// A shell redirection flushes before it writes, and each command of a
+	// group closes its own descriptor.
+	sh(t, "sh", "-c", "{ echo one; /bin/echo two; echo three; } > "+filepath.Join(dir, "sub", "group.txt"))
 	if got := sh(t, "ls", dir); got != "sub\n" {
 		t.Errorf("ls of the folder: %q, want sub only", got)
 	}
-	if got := sh(t, "ls", filepath.Join(dir, "sub")); got != "big.bin\nrenamed.txt\n" {
-		t.Errorf("ls sub: %q, want big.bin and renamed.txt", got)
+	if got := sh(t, "ls", filepath.Join(dir, "sub")); got != "big.bin\ngroup.txt\nrenamed.txt\n" {
+		t.Errorf("ls sub: %q, want big.bin, group.txt and renamed.txt", got)
+	}
+	if got := sh(t, "cat", filepath.Join(dir, "sub", "group.txt")); got != "one\ntwo\nthree\n" {
+		t.Errorf("group.txt holds %q", got)
 	}
 	sh(t, "diff", note, filepath.Join(dir, "sub", "renamed.txt"))
 	if err := exec.Command("cat", filepath.Join(dir, "gone.txt")).Run(); err == nil {
