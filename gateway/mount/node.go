@@ -3,7 +3,6 @@ package mount
 import (
 	"context"
 	"errors"
-	"path"
 	"sync"
 	"syscall"
 	"time"
@@ -44,7 +43,16 @@ var (
 // path is the node's drive path ("/" for the root).
 func (n *node) path() string { return "/" + n.Path(nil) }
 
-func (n *node) childPath(name string) string { return path.Join(n.path(), name) }
+// childPath is the drive path of the entry name of n. It is joined, not
+// cleaned: a name such as ".." reaches drive.CleanPath, which refuses it,
+// instead of being resolved here.
+func (n *node) childPath(name string) string {
+	dir := n.path()
+	if dir == "/" {
+		return "/" + name
+	}
+	return dir + "/" + name
+}
 
 // writing returns the upload open on this file, if any.
 func (n *node) writing() *writer {
