@@ -10,6 +10,7 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 )
@@ -192,4 +193,49 @@ func vmHWM(t *testing.T, pid int) int64 {
 	}
 	t.Fatalf("no VmHWM in /proc/%d/status", pid)
 	return 0
+}
+
+// TestMountStops: `cairn mount` unmounts however it is told to stop, and
+// leaves nothing mounted even when a file in the folder is still open.
+func TestMountStops(t *testing.T) {
+	t.Parallel()
+	needFUSE(t)
+	n := startNetwork(t)
+	d := n.createDrive(t, "stops", "manual")
+	tests := []struct {
+		name string
+		stop func(t *testing.T, m *background, dir string)
+		code int
+	}{
+		{"SIGINT", func(t *testing.T, m *background, _ string) { m.cmd.Process.Signal(os.Interrupt) }, 0},
+		{"SIGTERM", func(t *testing.T, m *background, _ string) { m.cmd.Process.Signal(syscall.SIGTERM) }, 0},
+		{"fusermount3 -u from outside", func(t *testing.T, _ *background, dir string) { sh(t, "fusermount3", "-u", dir) }, 0},
+		{"SIGINT with a file open", func(t *testing.T, m *background, dir string) {
+			f, err := os.Open(filepath.Join(dir, "kept.txt"))
+			if err != nil {
+				t.Fatal(err)
+			}
+			t.Cleanup(func() { f.Close() })
+			m.cmd.Process.Signal(os.Interrupt)
+		}, 5}, // unavailable: unmounted lazily
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			dir := t.TempDir()
+			m := n.mountDrive(t, d.ref(), dir)
+			sh(t, "cp", writeFile(t, t.TempDir(), "kept.txt", "kept\n"), filepath.Join(dir, "kept.txt"))
+			tc.stop(t, m, dir)
+			select {
+			case <-m.done:
+			case <-time.After(stopTimeout):
+				t.Fatalf("cairn mount did not stop within %s:\n%s", stopTimeout, m.log.String())
+			}
+			if code := m.cmd.ProcessState.ExitCode(); code != tc.code {
+				t.Errorf("cairn mount exited %d, want %d:\n%s", code, tc.code, m.log.String())
+			}
+			if mounted(t, dir) {
+				t.Errorf("%s is still mounted after cairn mount stopped", dir)
+			}
+		})
+	}
 }
