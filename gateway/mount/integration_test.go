@@ -80,14 +80,43 @@ func readDrive(t *testing.T, c *drive.Client, ref, p string) []byte {
 // (what cp, mv, rm, mkdir and ls make) and checks each against the drive.
 func TestMountFileOperations(t *testing.T) {
 	c, ref, dir := mounted(t)
-	data := randomBytes(1, 700_000) // several chunks, several FUSE writes
+	f := folder{t: t, c: c, ref: ref, dir: dir, data: randomBytes(1, 700_000)} // several chunks, several FUSE writes
+	// In order: each step starts from what the one before left.
+	for _, step := range []struct {
+		name string
+		run  func(folder)
+	}{
+		{"write and read", folder.writeAndRead},
+		{"read at offsets", folder.readAtOffsets},
+		{"rename", folder.renames},
+		{"errno", folder.errnos},
+		{"two descriptors", folder.twoDescriptors},
+		{"empty file, truncation, removal", folder.emptyAndRemovals},
+	} {
+		if !t.Run(step.name, func(t *testing.T) { f.t = t; step.run(f) }) {
+			return
+		}
+	}
+}
 
-	// A written file is in the drive once closed, and reads back through
-	// the folder.
+// folder is a mounted drive and what the steps of
+// TestMountFileOperations share.
+type folder struct {
+	t    *testing.T
+	c    *drive.Client
+	ref  string
+	dir  string
+	data []byte
+}
+
+// A written file is in the drive once closed, and reads back through
+// the folder.
+func (f folder) writeAndRead() {
+	t, c, ref, dir, data := f.t, f.c, f.ref, f.dir, f.data
 	if err := os.MkdirAll(filepath.Join(dir, "a", "b"), 0o755); err != nil {
 		t.Fatal(err)
 	}
-	f1 := filepath.Join(dir, "a", "b", "one.bin")
+	f1 := f.one()
 	if err := os.WriteFile(f1, data, 0o644); err != nil {
 		t.Fatal(err)
 	}
@@ -100,26 +129,48 @@ func TestMountFileOperations(t *testing.T) {
 	if st, err := os.Stat(f1); err != nil || st.Size() != int64(len(data)) || st.IsDir() {
 		t.Fatalf("stat: %v %v", st, err)
 	}
+}
 
-	// Reads at offsets: behind the stream, and far ahead of it.
-	f, err := os.Open(f1)
+// Reads at offsets: behind the stream, and far ahead of it.
+func (f folder) readAtOffsets() {
+	t, data := f.t, f.data
+	r, err := os.Open(f.one())
 	if err != nil {
 		t.Fatal(err)
 	}
+	defer r.Close()
 	for _, off := range []int64{600_000, 10, 300_000, 0} {
 		buf := make([]byte, 5000)
-		if _, err := f.ReadAt(buf, off); err != nil || !bytes.Equal(buf, data[off:off+5000]) {
+		if _, err := r.ReadAt(buf, off); err != nil || !bytes.Equal(buf, data[off:off+5000]) {
 			t.Errorf("read at %d: err %v, bytes equal %v", off, err, bytes.Equal(buf, data[off:off+5000]))
 		}
 	}
-	f.Close()
+}
 
-	// Rename, onto a new name and onto an existing file.
+// one is the file writeAndRead writes.
+func (f folder) one() string { return filepath.Join(f.dir, "a", "b", "one.bin") }
+
+// names lists a directory of the folder.
+func (f folder) names(p string) []string {
+	es, err := os.ReadDir(p)
+	if err != nil {
+		f.t.Fatal(err)
+	}
+	var out []string
+	for _, e := range es {
+		out = append(out, e.Name())
+	}
+	return out
+}
+
+// Rename, onto a new name and onto an existing file.
+func (f folder) renames() {
+	t, c, ref, dir := f.t, f.c, f.ref, f.dir
 	f2 := filepath.Join(dir, "two.bin")
 	if err := os.WriteFile(f2, []byte("small"), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	if err := os.Rename(f1, filepath.Join(dir, "a", "moved.bin")); err != nil {
+	if err := os.Rename(f.one(), filepath.Join(dir, "a", "moved.bin")); err != nil {
 		t.Fatal(err)
 	}
 	if err := os.Rename(f2, filepath.Join(dir, "a", "moved.bin")); err != nil {
@@ -128,23 +179,15 @@ func TestMountFileOperations(t *testing.T) {
 	if got := readDrive(t, c, ref, "/a/moved.bin"); string(got) != "small" {
 		t.Fatalf("after renaming over it, the file holds %q", got)
 	}
-	names := func(p string) []string {
-		es, err := os.ReadDir(p)
-		if err != nil {
-			t.Fatal(err)
-		}
-		var out []string
-		for _, e := range es {
-			out = append(out, e.Name())
-		}
-		return out
-	}
-	if got := names(filepath.Join(dir, "a")); !slices.Equal(got, []string{"b", "moved.bin"}) {
+	if got := f.names(filepath.Join(dir, "a")); !slices.Equal(got, []string{"b", "moved.bin"}) {
 		t.Fatalf("ls a: %v", got)
 	}
+}
 
-	// errno: rmdir of a non-empty directory, unlink of a directory,
-	// opening what is not there, a write out of order.
+// errno: rmdir of a non-empty directory, unlink of a directory,
+// opening what is not there, a write out of order.
+func (f folder) errnos() {
+	t, c, ref, dir := f.t, f.c, f.ref, f.dir
 	if err := syscall.Rmdir(filepath.Join(dir, "a")); !errors.Is(err, syscall.ENOTEMPTY) {
 		t.Errorf("rmdir of a non-empty directory: %v, want ENOTEMPTY", err)
 	}
@@ -165,10 +208,13 @@ func TestMountFileOperations(t *testing.T) {
 	if _, err := c.Stat(t.Context(), ref, "/holes.bin"); err == nil {
 		t.Error("a file refused a write out of order was stored")
 	}
+}
 
-	// A file open through two descriptors, as a shell's redirection or
-	// `{ a; b; } > f` leaves it: each close(2) stores what was written so
-	// far, and writes after it go on from there.
+// A file open through two descriptors, as a shell's redirection or
+// `{ a; b; } > f` leaves it: each close(2) stores what was written so
+// far, and writes after it go on from there.
+func (f folder) twoDescriptors() {
+	t, c, ref, dir := f.t, f.c, f.ref, f.dir
 	fd, err := syscall.Open(filepath.Join(dir, "multi.txt"), syscall.O_WRONLY|syscall.O_CREAT|syscall.O_TRUNC, 0o644)
 	if err != nil {
 		t.Fatal(err)
@@ -201,8 +247,11 @@ func TestMountFileOperations(t *testing.T) {
 	if got := readDrive(t, c, ref, "/multi.txt"); string(got) != "one\ntwo\nthree\n" {
 		t.Fatalf("a file written between flushes holds %q", got)
 	}
+}
 
-	// An empty file, truncation, removal.
+// An empty file, truncation, removal.
+func (f folder) emptyAndRemovals() {
+	t, c, ref, dir := f.t, f.c, f.ref, f.dir
 	if err := os.WriteFile(filepath.Join(dir, "empty"), nil, 0o644); err != nil {
 		t.Fatal(err)
 	}
@@ -221,7 +270,7 @@ func TestMountFileOperations(t *testing.T) {
 	if err := os.RemoveAll(filepath.Join(dir, "a")); err != nil {
 		t.Fatal(err)
 	}
-	if got := names(dir); !slices.Equal(got, []string{"empty", "multi.txt"}) {
+	if got := f.names(dir); !slices.Equal(got, []string{"empty", "multi.txt"}) {
 		t.Fatalf("ls after removals: %v", got)
 	}
 	if es, err := c.List(t.Context(), ref, "/"); err != nil || len(es) != 2 || es[0].Name != "empty" {
