@@ -50,6 +50,10 @@ type Config struct {
 	// SubmitImmediate lets an Immediate drive checkpoint after each write
 	// (the CLI sets it from the manager's AutoSubmit).
 	SubmitImmediate bool
+	// LockDir holds the per-bucket writer lock files that let processes
+	// on this machine write one drive in turn (writers.go); "" takes
+	// turns within this process only.
+	LockDir string
 	// Defaults for CreateDrive.
 	Capacity uint64 // bytes (agreement max bytes)
 	Duration int64  // blocks
@@ -85,9 +89,9 @@ type Client struct {
 
 	mu      sync.Mutex
 	nextSeq map[core.BucketID]uint64
-	room    map[core.BucketID]uint64 // bytes a quorum can still take, beside nextSeq
-	nodes   map[string][]byte        // immutable blobs by CID, bounded
-	driveMu map[core.DriveID]*sync.Mutex
+	room    map[core.BucketID]uint64        // bytes a quorum can still take, beside nextSeq
+	nodes   map[string][]byte               // immutable blobs by CID, bounded
+	writers map[core.BucketID]chan struct{} // one writer of a bucket at a time in this process (writers.go)
 	stores  map[string]Storage
 }
 
@@ -106,24 +110,12 @@ func New(chain Chain, pool *providers.Pool, dial StorageDialer, cp Checkpointer,
 		return nil, core.Errorf("drive.New", core.Invalid, "chain, pool, dialer and checkpointer are required")
 	}
 	return &Client{chain: chain, pool: pool, dial: dial, cp: cp, signer: signer, cfg: cfg, log: log,
-		nextSeq: map[core.BucketID]uint64{}, room: map[core.BucketID]uint64{}, nodes: map[string][]byte{}, driveMu: map[core.DriveID]*sync.Mutex{},
+		nextSeq: map[core.BucketID]uint64{}, room: map[core.BucketID]uint64{}, nodes: map[string][]byte{}, writers: map[core.BucketID]chan struct{}{},
 		stores: map[string]Storage{}}, nil
 }
 
 // Account is the signing account.
 func (c *Client) Account() core.AccountID { return c.signer.Account() }
-
-func (c *Client) lockDrive(id core.DriveID) func() {
-	c.mu.Lock()
-	l := c.driveMu[id]
-	if l == nil {
-		l = &sync.Mutex{}
-		c.driveMu[id] = l
-	}
-	c.mu.Unlock()
-	l.Lock()
-	return l.Unlock
-}
 
 // CreateDriveOptions are CreateDrive's arguments; zero values take the
 // Config defaults.

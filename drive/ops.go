@@ -46,9 +46,15 @@ func (c *Client) change(ctx context.Context, ref, op, p string, f func(ctx conte
 	if err != nil {
 		return nil, err
 	}
-	unlock := c.lockDrive(d.ID)
-	defer unlock()
-	t, err := c.openTree(ctx, d)
+	l, err := c.lockWriters(ctx, d.Bucket)
+	if err != nil {
+		return nil, err
+	}
+	defer l.release()
+	if d, err = c.freshDrive(ctx, d); err != nil {
+		return nil, err
+	}
+	t, err := c.openTreeAt(ctx, d.Bucket, d.RootCID)
 	if err != nil {
 		return nil, err
 	}
@@ -60,7 +66,7 @@ func (c *Client) change(ctx context.Context, ref, op, p string, f func(ctx conte
 	if err := f(ctx, d, s, t, res); err != nil {
 		s.close()
 		c.forgetSeq(d.Bucket)
-		return nil, err
+		return nil, lostRace(op, d.Bucket, err)
 	}
 	root, leaf, err := t.flush(s)
 	if err == nil {
@@ -70,6 +76,9 @@ func (c *Client) change(ctx context.Context, ref, op, p string, f func(ctx conte
 		c.forgetSeq(d.Bucket)
 	}
 	if err != nil {
+		if isLostRace(err) {
+			return nil, lostRace(op, d.Bucket, err)
+		}
 		return nil, core.E(op, core.KindOf(err), err)
 	}
 	res.RootCID, res.Writes = root, s.puts

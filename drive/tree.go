@@ -189,11 +189,17 @@ type tnode struct {
 }
 
 func (c *Client) openTree(ctx context.Context, d wire.Drive) (*tree, error) {
-	dir, err := c.loadDir(ctx, d.Bucket, c.rootOf(d))
+	return c.openTreeAt(ctx, d.Bucket, c.rootOf(d))
+}
+
+// openTreeAt opens the tree whose root directory is the blob root ("": an
+// empty drive).
+func (c *Client) openTreeAt(ctx context.Context, bucket core.BucketID, root string) (*tree, error) {
+	dir, err := c.loadDir(ctx, bucket, root)
 	if err != nil {
 		return nil, err
 	}
-	return &tree{c: c, bucket: d.Bucket, root: &tnode{dir: dir}, now: time.Now().UTC().Truncate(time.Millisecond)}, nil
+	return &tree{c: c, bucket: bucket, root: &tnode{dir: dir}, now: time.Now().UTC().Truncate(time.Millisecond)}, nil
 }
 
 // dir walks to the directory at elems. With create, missing directories

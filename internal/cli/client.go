@@ -107,6 +107,9 @@ func newClientStack(ctx context.Context, o clientOptions) (*clientStack, error) 
 	}
 	dcfg := drive.DefaultConfig()
 	dcfg.SubmitImmediate = cfg.AutoSubmit
+	// Every cairn process of this home (put, serve, mount) takes turns
+	// writing a drive through these lock files.
+	dcfg.LockDir = filepath.Join(o.Home, "state", "locks")
 	fsc, err := drive.New(cc, pool, drive.HTTPStorage(key, chainID), mgr, key, dcfg, o.Logger)
 	if err != nil {
 		cc.Close()

@@ -108,7 +108,7 @@ func newRoot(g *Globals) *cobra.Command {
 	g.addFlags(root)
 	root.AddCommand(newVersionCmd(g), newDevCmd(g), newDemoCmd(g), newDriveCmd(g), newPutCmd(g), newGetCmd(g),
 		newLsCmd(g), newStatCmd(g), newMkdirCmd(g), newRmCmd(g), newMvCmd(g), newCommitCmd(g), newCheckpointCmd(g),
-		newChallengeCmd(g), newServeCmd(g))
+		newChallengeCmd(g), newServeCmd(g), newMountCmd(g))
 	pc := newProviderCmd(g)
 	pc.AddCommand(newProviderLsCmd(g))
 	root.AddCommand(pc, newRawCmd(g))
