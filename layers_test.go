@@ -38,6 +38,7 @@ var layers = map[string][]string{
 	"checkpoint":         {"backoff", "checkpoint/quorum", "providers", "providerclient", "provider/wire", "chainclient", "chain/wire", "mmr", "core"},
 	"drive":              {"checkpoint", "providers", "backoff", "providerclient", "provider/wire", "chainclient", "chain/wire", "mmr", "core"},
 	"gateway/webdav":     {"drive", "checkpoint", "providers", "core", "chain/wire"},
+	"gateway/s3":         {"drive", "core", "chain/wire"},
 	"devnet":             {"*"},
 	"devnet/...":         {"*"},
 	"internal/cli":       {"*"},
