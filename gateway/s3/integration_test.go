@@ -81,10 +81,18 @@ type testGateway struct {
 
 func gateway(t *testing.T) testGateway {
 	t.Helper()
+	return gatewayWith(t, func(*s3.Config) {}, true)
+}
+
+// gatewayWith is gateway with cfg changed by tune, and without
+// credentials unless auth is set.
+func gatewayWith(t *testing.T, tune func(*s3.Config), auth bool) testGateway {
+	t.Helper()
 	n := devnettest.Start(t, 3)
 	c, _ := devnettest.DriveClient(t, n, devnettest.ClientOptions{})
 	cfg := s3.DefaultConfig()
 	cfg.TempDir = t.TempDir()
+	tune(&cfg)
 	b, err := s3.NewBackend(c, nil, cfg, nil)
 	if err != nil {
 		t.Fatal(err)
@@ -95,7 +103,11 @@ func gateway(t *testing.T) testGateway {
 	if err != nil {
 		t.Fatal(err)
 	}
-	srv := httptest.NewServer(s3.NewHandler(b, &s3.Credentials{AccessKey: accessKey, SecretKey: secretKey}, m))
+	var creds *s3.Credentials
+	if auth {
+		creds = &s3.Credentials{AccessKey: accessKey, SecretKey: secretKey}
+	}
+	srv := httptest.NewServer(s3.NewHandler(b, creds, m))
 	t.Cleanup(srv.Close)
 	return testGateway{net: n, c: c, cl: newS3Client(srv.URL, accessKey, secretKey), url: srv.URL, reg: reg}
 }
