@@ -62,6 +62,10 @@ func TestS3Multipart(t *testing.T) {
 	if err != nil || len(lp.Parts) != 2 || aws.ToInt64(lp.Parts[1].Size) != 1<<20 {
 		t.Fatalf("ListParts = %+v, %v", lp, err)
 	}
+	lu, err := g.cl.ListMultipartUploads(ctx, &awss3.ListMultipartUploadsInput{Bucket: bk})
+	if err != nil || len(lu.Uploads) != 1 || aws.ToString(lu.Uploads[0].UploadId) != aws.ToString(cr.UploadId) {
+		t.Fatalf("ListMultipartUploads = %+v, %v", lu, err)
+	}
 	bad := []types.CompletedPart{parts[0], {PartNumber: aws.Int32(2), ETag: aws.String(`"00000000000000000000000000000000"`)}}
 	if _, err := g.cl.CompleteMultipartUpload(ctx, &awss3.CompleteMultipartUploadInput{Bucket: bk, Key: key, UploadId: cr.UploadId,
 		MultipartUpload: &types.CompletedMultipartUpload{Parts: bad}}); errorCode(err) != "InvalidPart" {
