@@ -186,15 +186,15 @@ func runServe(ctx context.Context, g *Globals, o ServeOptions) error {
 	if s3srv != nil {
 		s3served = s3srv.served
 	}
-	select {
+	var serveErr error
+	select { // until a stop, or a server fails (its error is put back for the stop's wait)
 	case <-ctx.Done():
 	case err := <-served:
-		return errors.Join(core.E("serve", core.Unavailable, err), s3srv.shutdown(ctx))
+		served <- err
+		serveErr = core.E("serve", core.Unavailable, err)
 	case err := <-s3served:
-		s3srv.served <- err // for shutdown's wait
-		srv.Close()
-		<-served
-		return errors.Join(core.E("serve", core.Unavailable, err), s3srv.shutdown(ctx))
+		s3served <- err
+		serveErr = core.E("serve", core.Unavailable, err)
 	}
 	// Stop taking requests, let those in flight (uploads) finish.
 	sctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), o.ShutdownTimeout)
@@ -206,6 +206,9 @@ func runServe(ctx context.Context, g *Globals, o ServeOptions) error {
 		srv.Close()
 	}
 	<-served
+	if serveErr != nil {
+		return errors.Join(serveErr, <-s3Done)
+	}
 	return errors.Join(shutErr, <-s3Done, commitBatched(sctx, g, s, drives))
 }
 
