@@ -2,7 +2,7 @@
 # 1 GiB through the S3 gateway (docs/gateway.md, "S3"): builds cairn, runs
 # `cairn serve --s3` as a process of its own against a devnet (a validator
 # and three providers in the test process), sends a 1 GiB object with the
-# AWS SDK's multipart upload manager (16 MiB parts, 4 at once), reads it
+# AWS SDK's transfer manager (16 MiB parts, 4 at once), reads it
 # back, and reports the time of each and the serving process's peak RSS
 # (VmHWM from /proc), which must stay at most 100 MiB.
 #

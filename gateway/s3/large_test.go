@@ -22,7 +22,7 @@ import (
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
-	"github.com/aws/aws-sdk-go-v2/feature/s3/manager"
+	tm "github.com/aws/aws-sdk-go-v2/feature/s3/transfermanager"
 	awss3 "github.com/aws/aws-sdk-go-v2/service/s3"
 
 	"github.com/cairn-storage/cairn/chain/wire"
@@ -40,7 +40,7 @@ const maxServeRSSKiB = 100 << 10
 
 // TestS3LargeMultipart (with -long) builds cairn, runs `cairn serve --s3`
 // as a process of its own against a devnet, sends a 1 GiB object through
-// the SDK's multipart upload manager and reads it back whole: the bytes
+// the SDK's transfer manager and reads it back whole: the bytes
 // come back the same and the serving process's peak RSS (VmHWM) stays
 // at most 100 MiB, because parts go to disk and the drive streams.
 func TestS3LargeMultipart(t *testing.T) {
@@ -87,9 +87,9 @@ func TestS3LargeMultipart(t *testing.T) {
 
 	src := sha256.New()
 	body := io.TeeReader(io.LimitReader(rand.NewChaCha8([32]byte{7}), *largeSize), src)
-	up := manager.NewUploader(cl, func(u *manager.Uploader) { u.PartSize = 16 << 20; u.Concurrency = 4 })
+	up := tm.New(cl, func(o *tm.Options) { o.PartSizeBytes, o.MultipartUploadThreshold = 16<<20, 16<<20; o.Concurrency = 4 })
 	start := time.Now()
-	if _, err := up.Upload(ctx, &awss3.PutObjectInput{Bucket: aws.String("large"), Key: aws.String("big.bin"), Body: body}); err != nil {
+	if _, err := up.UploadObject(ctx, &tm.UploadObjectInput{Bucket: aws.String("large"), Key: aws.String("big.bin"), Body: body}); err != nil {
 		t.Fatal(err)
 	}
 	put := time.Since(start)

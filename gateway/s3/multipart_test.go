@@ -7,7 +7,7 @@ import (
 	"testing"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
-	"github.com/aws/aws-sdk-go-v2/feature/s3/manager"
+	tm "github.com/aws/aws-sdk-go-v2/feature/s3/transfermanager"
 	awss3 "github.com/aws/aws-sdk-go-v2/service/s3"
 	"github.com/aws/aws-sdk-go-v2/service/s3/types"
 
@@ -25,8 +25,8 @@ func TestS3Multipart(t *testing.T) {
 		t.Fatal(err)
 	}
 	data := randomBytes(2, 11<<20+12345) // three parts of 5 MiB, the last short
-	up := manager.NewUploader(g.cl, func(u *manager.Uploader) { u.PartSize = 5 << 20; u.Concurrency = 2 })
-	res, err := up.Upload(ctx, &awss3.PutObjectInput{Bucket: aws.String("big"), Key: aws.String("dir/blob.bin"), Body: bytes.NewReader(data)})
+	up := tm.New(g.cl, func(o *tm.Options) { o.PartSizeBytes, o.MultipartUploadThreshold = 5<<20, 5<<20; o.Concurrency = 2 })
+	res, err := up.UploadObject(ctx, &tm.UploadObjectInput{Bucket: aws.String("big"), Key: aws.String("dir/blob.bin"), Body: bytes.NewReader(data)})
 	if err != nil {
 		t.Fatal(err)
 	}
