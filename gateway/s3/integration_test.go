@@ -117,19 +117,47 @@ func gatewayWith(t *testing.T, tune func(*s3.Config), auth bool) testGateway {
 // carries what arrived through S3 and a fresh drive client reads it.
 func TestS3Operations(t *testing.T) {
 	g := gateway(t)
-	c, cl, url, reg := g.c, g.cl, g.url, g.reg
 	ctx := context.Background()
-	if _, err := c.CreateDrive(ctx, drive.CreateDriveOptions{Name: "photos", Strategy: wire.CommitStrategy{Kind: wire.StrategyManual}}); err != nil {
+	if _, err := g.c.CreateDrive(ctx, drive.CreateDriveOptions{Name: "photos", Strategy: wire.CommitStrategy{Kind: wire.StrategyManual}}); err != nil {
 		t.Fatal(err)
 	}
-	bk := aws.String("photos")
-
-	lb, err := cl.ListBuckets(ctx, &awss3.ListBucketsInput{})
+	lb, err := g.cl.ListBuckets(ctx, &awss3.ListBucketsInput{})
 	if err != nil || len(lb.Buckets) != 1 || aws.ToString(lb.Buckets[0].Name) != "photos" {
 		t.Fatalf("ListBuckets = %+v, %v", lb, err)
 	}
-
 	big := randomBytes(1, 300_000) // five 64 KiB chunks
+	putAndRead(t, g.cl, big)
+	listings(t, g.cl)
+	copyAndDelete(t, g.cl)
+	s3Errors(t, g)
+	if n := opCount(t, g.reg, "PutObject", "200"); n < 4 {
+		t.Errorf("cairn_gateway_s3_operations_total{op=PutObject,code=200} = %v, want >= 4", n)
+	}
+
+	// Nothing is on chain until the commit; then a fresh client reads
+	// what came through S3 from the checkpointed root.
+	cr, err := g.c.CommitChanges(ctx, "photos")
+	if err != nil || cr.Err() != nil {
+		t.Fatalf("commit: %v %v", err, cr)
+	}
+	reader, _ := devnettest.DriveClient(t, g.net, devnettest.ClientOptions{})
+	for p, want := range map[string][]byte{"/a/big.bin": big, "/copy.txt": []byte("hello"), "/a/b/one.txt": []byte("hello")} {
+		var buf bytes.Buffer
+		if _, err := reader.DownloadFile(ctx, "photos", p, &buf); err != nil || !bytes.Equal(buf.Bytes(), want) {
+			t.Errorf("%s read back after the commit: %d bytes, %v", p, buf.Len(), err)
+		}
+	}
+	if _, err := reader.Stat(ctx, "photos", "/a.txt"); core.KindOf(err) != core.NotFound {
+		t.Errorf("deleted a.txt: %v", err)
+	}
+}
+
+// putAndRead puts four objects with metadata into the bucket photos and
+// reads them back: MD5 ETags, HEAD, whole and ranged GETs.
+func putAndRead(t *testing.T, cl *awss3.Client, big []byte) {
+	t.Helper()
+	ctx := context.Background()
+	bk := aws.String("photos")
 	objects := map[string][]byte{"a/b/one.txt": []byte("hello"), "a/big.bin": big, "a.txt": []byte("sorts before a/"), "z/empty": {}}
 	for k, v := range objects {
 		out, err := cl.PutObject(ctx, &awss3.PutObjectInput{Bucket: bk, Key: aws.String(k), Body: bytes.NewReader(v),
@@ -141,7 +169,6 @@ func TestS3Operations(t *testing.T) {
 			t.Errorf("PutObject %s: ETag %s, want the MD5 %s", k, got, md5hex(v))
 		}
 	}
-
 	head, err := cl.HeadObject(ctx, &awss3.HeadObjectInput{Bucket: bk, Key: aws.String("a/big.bin")})
 	if err != nil {
 		t.Fatal(err)
@@ -158,8 +185,13 @@ func TestS3Operations(t *testing.T) {
 	if got := get(t, cl, "photos", "a/big.bin", "bytes=-5"); !bytes.Equal(got, big[len(big)-5:]) {
 		t.Fatalf("suffix-ranged GetObject = %x, want %x", got, big[len(big)-5:])
 	}
+}
 
-	// Listings: S3's key order, prefixes, delimiters, continuation.
+// listings checks S3's key order, prefixes, delimiters and continuation.
+func listings(t *testing.T, cl *awss3.Client) {
+	t.Helper()
+	ctx := context.Background()
+	bk := aws.String("photos")
 	l, err := cl.ListObjectsV2(ctx, &awss3.ListObjectsV2Input{Bucket: bk, Prefix: aws.String("a/"), Delimiter: aws.String("/")})
 	if err != nil {
 		t.Fatal(err)
@@ -182,8 +214,14 @@ func TestS3Operations(t *testing.T) {
 	if want := []string{"a.txt", "a/b/one.txt", "a/big.bin", "z/empty"}; !slices.Equal(all, want) || pages != 4 {
 		t.Errorf("paged ListObjectsV2 = %v in %d pages, want %v in 4", all, pages, want)
 	}
+}
 
-	// Copy, then delete one by one and several at once.
+// copyAndDelete copies an object, then deletes one by one and several at
+// once, missing keys included.
+func copyAndDelete(t *testing.T, cl *awss3.Client) {
+	t.Helper()
+	ctx := context.Background()
+	bk := aws.String("photos")
 	cp, err := cl.CopyObject(ctx, &awss3.CopyObjectInput{Bucket: bk, Key: aws.String("copy.txt"), CopySource: aws.String("photos/a/b/one.txt")})
 	if err != nil || strings.Trim(aws.ToString(cp.CopyObjectResult.ETag), `"`) != md5hex([]byte("hello")) {
 		t.Fatalf("CopyObject = %+v, %v", cp, err)
@@ -207,43 +245,26 @@ func TestS3Operations(t *testing.T) {
 	if err != nil || len(dm.Deleted) != 2 || len(dm.Errors) != 0 {
 		t.Fatalf("DeleteObjects = %+v, %v", dm, err)
 	}
+}
 
-	// Errors are S3's own codes.
-	if _, err := cl.GetObject(ctx, &awss3.GetObjectInput{Bucket: aws.String("nodrive"), Key: aws.String("x")}); errorCode(err) != "NoSuchBucket" {
+// s3Errors checks that refusals are S3's own codes.
+func s3Errors(t *testing.T, g testGateway) {
+	t.Helper()
+	ctx := context.Background()
+	if _, err := g.cl.GetObject(ctx, &awss3.GetObjectInput{Bucket: aws.String("nodrive"), Key: aws.String("x")}); errorCode(err) != "NoSuchBucket" {
 		t.Errorf("GetObject in a missing bucket: %v, want NoSuchBucket", err)
 	}
 	for _, k := range []string{"a/../x", "a//b", "./x", "a/\x01"} {
-		_, err := cl.PutObject(ctx, &awss3.PutObjectInput{Bucket: bk, Key: aws.String(k), Body: strings.NewReader("x")})
+		_, err := g.cl.PutObject(ctx, &awss3.PutObjectInput{Bucket: aws.String("photos"), Key: aws.String(k), Body: strings.NewReader("x")})
 		if errorCode(err) != "InvalidArgument" {
 			t.Errorf("PutObject %q: %v, want InvalidArgument", k, err)
 		}
 	}
-	if _, err := newS3Client(url, accessKey, "not the secret").ListBuckets(ctx, &awss3.ListBucketsInput{}); errorCode(err) != "SignatureDoesNotMatch" {
+	if _, err := newS3Client(g.url, accessKey, "not the secret").ListBuckets(ctx, &awss3.ListBucketsInput{}); errorCode(err) != "SignatureDoesNotMatch" {
 		t.Errorf("a wrong secret: %v, want SignatureDoesNotMatch", err)
 	}
-	if _, err := newS3Client(url, "nobody", secretKey).ListBuckets(ctx, &awss3.ListBucketsInput{}); errorCode(err) != "InvalidAccessKeyId" {
+	if _, err := newS3Client(g.url, "nobody", secretKey).ListBuckets(ctx, &awss3.ListBucketsInput{}); errorCode(err) != "InvalidAccessKeyId" {
 		t.Errorf("an unknown access key: %v, want InvalidAccessKeyId", err)
-	}
-
-	if n := opCount(t, reg, "PutObject", "200"); n < 4 {
-		t.Errorf("cairn_gateway_s3_operations_total{op=PutObject,code=200} = %v, want >= 4", n)
-	}
-
-	// Nothing is on chain until the commit; then a fresh client reads
-	// what came through S3 from the checkpointed root.
-	cr, err := c.CommitChanges(ctx, "photos")
-	if err != nil || cr.Err() != nil {
-		t.Fatalf("commit: %v %v", err, cr)
-	}
-	reader, _ := devnettest.DriveClient(t, g.net, devnettest.ClientOptions{})
-	for p, want := range map[string][]byte{"/a/big.bin": big, "/copy.txt": []byte("hello"), "/a/b/one.txt": []byte("hello")} {
-		var buf bytes.Buffer
-		if _, err := reader.DownloadFile(ctx, "photos", p, &buf); err != nil || !bytes.Equal(buf.Bytes(), want) {
-			t.Errorf("%s read back after the commit: %d bytes, %v", p, buf.Len(), err)
-		}
-	}
-	if _, err := reader.Stat(ctx, "photos", "/a.txt"); core.KindOf(err) != core.NotFound {
-		t.Errorf("deleted a.txt: %v", err)
 	}
 }
 
