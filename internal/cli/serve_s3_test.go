@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
+	v4 "github.com/aws/aws-sdk-go-v2/aws/signer/v4"
 	"github.com/aws/aws-sdk-go-v2/credentials"
 	awss3 "github.com/aws/aws-sdk-go-v2/service/s3"
 	"github.com/aws/smithy-go"
@@ -19,6 +20,7 @@ import (
 	"github.com/cairn-storage/cairn/chain/wire"
 	"github.com/cairn-storage/cairn/devnet/devnettest"
 	"github.com/cairn-storage/cairn/drive"
+	"github.com/cairn-storage/cairn/internal/poll"
 )
 
 func TestServeS3OptionsValidate(t *testing.T) {
@@ -64,7 +66,7 @@ func TestServeS3OptionsValidate(t *testing.T) {
 // TestServeS3 runs `cairn serve --s3` against a real network: the ready
 // line names the S3 endpoint, an SDK signed with the keys stores and reads
 // an object, one signed otherwise is refused, /metrics counts each
-// operation, and a stop ends both servers.
+// operation, and a stop lets a PUT in flight finish before both servers end.
 func TestServeS3(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	defer cancel()
@@ -73,27 +75,11 @@ func TestServeS3(t *testing.T) {
 	if _, err := setup.CreateDrive(ctx, drive.CreateDriveOptions{Name: "bkt", Strategy: wire.CommitStrategy{Kind: wire.StrategyImmediate}}); err != nil {
 		t.Fatal(err)
 	}
-	out := &lines{c: make(chan string, 16)}
-	g := &Globals{Chain: n.ChainURL(), Signer: "alice", Home: t.TempDir(), JSON: true, Stdout: out, Stderr: io.Discard}
+	g := &Globals{Chain: n.ChainURL(), Signer: "alice", Home: t.TempDir(), JSON: true, Stderr: io.Discard}
 	o := validServe()
 	o.S3 = S3Options{Listen: "127.0.0.1:0", AccessKey: "akey", SecretKey: "sk", TempDir: t.TempDir(), MaxTemp: 1 << 30}
-	sctx, stop := context.WithCancel(ctx)
-	done := make(chan error, 1)
-	go func() {
-		done <- runServe(sctx, g, o)
-		for _, c := range g.closers {
-			c()
-		}
-	}()
-	var ready serveReady
-	select {
-	case line := <-out.c:
-		if err := json.Unmarshal([]byte(line), &ready); err != nil {
-			t.Fatalf("ready line %q: %v", line, err)
-		}
-	case err := <-done:
-		t.Fatalf("serve ended before it was ready: %v", err)
-	}
+	o.ShutdownTimeout = time.Minute // the PUT in flight at the stop, and its checkpoint, take their time
+	ready, stop, done := startServe(t, ctx, g, o)
 	if !strings.HasPrefix(ready.S3, "http://127.0.0.1:") || !ready.S3Auth {
 		t.Fatalf("ready: %+v", ready)
 	}
@@ -118,26 +104,115 @@ func TestServeS3(t *testing.T) {
 	if _, err := client("wrong").ListBuckets(ctx, &awss3.ListBucketsInput{}); !errors.As(err, &ae) || ae.ErrorCode() != "SignatureDoesNotMatch" {
 		t.Errorf("a wrong secret: %v", err)
 	}
-	mres, err := http.Get(ready.Metrics)
-	if err != nil {
+	expectMetrics(t, ready.Metrics, `cairn_gateway_s3_operations_total{code="200",op="PutObject"} 1`,
+		`cairn_gateway_s3_operations_total{code="403",op="ListBuckets"} 1`, `cairn_gateway_requests_total{code="200",method="GET",protocol="s3"} 1`)
+	// A PUT in flight when the stop comes is finished, not cut.
+	pw, putDone := signedPutInFlight(t, ready.S3+"/bkt/late.txt", "first half, second half")
+	if _, err := pw.Write([]byte("first half, ")); err != nil {
 		t.Fatal(err)
 	}
-	metrics, _ := io.ReadAll(mres.Body)
-	mres.Body.Close()
-	for _, want := range []string{`cairn_gateway_s3_operations_total{code="200",op="PutObject"} 1`, `cairn_gateway_s3_operations_total{code="403",op="ListBuckets"} 1`,
-		`cairn_gateway_requests_total{code="200",method="GET",protocol="s3"} 1`} {
-		if !bytes.Contains(metrics, []byte(want)) {
-			t.Errorf("metrics lack %s:\n%s", want, metrics)
+	poll.Until(t, 30*time.Second, "the S3 PUT in flight", func() error {
+		res, err := http.Get(ready.Metrics)
+		if err != nil {
+			return err
 		}
-	}
+		defer res.Body.Close()
+		if b, _ := io.ReadAll(res.Body); !bytes.Contains(b, []byte(`cairn_gateway_requests_in_flight{protocol="s3"} 1`)) {
+			return errors.New("not yet")
+		}
+		return nil
+	})
 	stop()
+	if _, err := pw.Write([]byte("second half")); err != nil {
+		t.Fatal(err)
+	}
+	pw.Close()
+	if code := <-putDone; code != http.StatusOK {
+		t.Fatalf("S3 PUT in flight at the stop: %d", code)
+	}
 	if err := <-done; err != nil {
 		t.Fatalf("serve: %v", err)
 	}
-	// The immediate drive checkpointed the PUT: a fresh client reads it.
+	// The immediate drive checkpointed both PUTs: a fresh client reads them.
 	fresh, _ := devnettest.DriveClient(t, n, devnettest.ClientOptions{})
-	var buf bytes.Buffer
-	if _, err := fresh.DownloadFile(ctx, "bkt", "/d/x.txt", &buf); err != nil || buf.String() != "through s3" {
-		t.Errorf("read back: %q %v", buf.String(), err)
+	for p, want := range map[string]string{"/d/x.txt": "through s3", "/late.txt": "first half, second half"} {
+		var buf bytes.Buffer
+		if _, err := fresh.DownloadFile(ctx, "bkt", p, &buf); err != nil || buf.String() != want {
+			t.Errorf("%s read back: %q %v", p, buf.String(), err)
+		}
 	}
+}
+
+// startServe runs runServe until the returned stop is called, and returns
+// its ready line and where its result arrives.
+func startServe(t *testing.T, ctx context.Context, g *Globals, o ServeOptions) (serveReady, context.CancelFunc, <-chan error) {
+	t.Helper()
+	out := &lines{c: make(chan string, 16)}
+	g.Stdout = out
+	sctx, stop := context.WithCancel(ctx)
+	done := make(chan error, 1)
+	go func() {
+		done <- runServe(sctx, g, o)
+		for _, c := range g.closers {
+			c()
+		}
+	}()
+	var ready serveReady
+	select {
+	case line := <-out.c:
+		if err := json.Unmarshal([]byte(line), &ready); err != nil {
+			t.Fatalf("ready line %q: %v", line, err)
+		}
+	case err := <-done:
+		t.Fatalf("serve ended before it was ready: %v", err)
+	}
+	return ready, stop, done
+}
+
+// expectMetrics fails t unless the metrics at url hold each line of want.
+func expectMetrics(t *testing.T, url string, want ...string) {
+	t.Helper()
+	res, err := http.Get(url)
+	if err != nil {
+		t.Fatal(err)
+	}
+	metrics, _ := io.ReadAll(res.Body)
+	res.Body.Close()
+	for _, w := range want {
+		if !bytes.Contains(metrics, []byte(w)) {
+			t.Errorf("metrics lack %s:\n%s", w, metrics)
+		}
+	}
+}
+
+// signedPutInFlight starts a PUT of len(body) bytes to url, signed (SigV4,
+// unsigned payload) with the test's keys, whose body the caller writes to
+// the returned pipe; the status arrives on the channel.
+func signedPutInFlight(t *testing.T, url, body string) (*io.PipeWriter, <-chan int) {
+	t.Helper()
+	pr, pw := io.Pipe()
+	req, err := http.NewRequest("PUT", url, pr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	req.ContentLength = int64(len(body))
+	req.Header.Set("X-Amz-Content-Sha256", "UNSIGNED-PAYLOAD")
+	creds := aws.Credentials{AccessKeyID: "akey", SecretAccessKey: "sk"}
+	if err := v4.NewSigner().SignHTTP(context.Background(), creds, req, "UNSIGNED-PAYLOAD", "s3", "us-east-1", time.Now()); err != nil {
+		t.Fatal(err)
+	}
+	done := make(chan int, 1)
+	go func() {
+		// A connection of its own: the stop closes idle kept-alive ones.
+		hc := &http.Client{Transport: &http.Transport{DisableKeepAlives: true}}
+		res, err := hc.Do(req)
+		if err != nil {
+			t.Errorf("PUT %s: %v", url, err)
+			done <- 0
+			return
+		}
+		res.Body.Close()
+		done <- res.StatusCode
+	}()
+	return pw, done
 }
