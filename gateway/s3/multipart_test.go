@@ -80,4 +80,33 @@ func TestS3Multipart(t *testing.T) {
 	if _, err := g.cl.HeadObject(ctx, &awss3.HeadObjectInput{Bucket: bk, Key: key}); errorCode(err) != "NotFound" {
 		t.Errorf("an aborted upload left an object: %v", err)
 	}
+	partCopy(t, g.cl, data)
+}
+
+// partCopy makes an object of two parts copied from ranges of
+// big/dir/blob.bin (UploadPartCopy) and reads it back.
+func partCopy(t *testing.T, cl *awss3.Client, data []byte) {
+	t.Helper()
+	ctx := context.Background()
+	bk, key := aws.String("big"), aws.String("copied.bin")
+	cr, err := cl.CreateMultipartUpload(ctx, &awss3.CreateMultipartUploadInput{Bucket: bk, Key: key})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var parts []types.CompletedPart
+	for i, rng := range []string{"bytes=0-5242879", "bytes=5242880-6000000"} {
+		pc, err := cl.UploadPartCopy(ctx, &awss3.UploadPartCopyInput{Bucket: bk, Key: key, UploadId: cr.UploadId, PartNumber: aws.Int32(int32(i + 1)),
+			CopySource: aws.String("big/dir/blob.bin"), CopySourceRange: aws.String(rng)})
+		if err != nil {
+			t.Fatalf("UploadPartCopy %s: %v", rng, err)
+		}
+		parts = append(parts, types.CompletedPart{PartNumber: aws.Int32(int32(i + 1)), ETag: pc.CopyPartResult.ETag})
+	}
+	if _, err := cl.CompleteMultipartUpload(ctx, &awss3.CompleteMultipartUploadInput{Bucket: bk, Key: key, UploadId: cr.UploadId,
+		MultipartUpload: &types.CompletedMultipartUpload{Parts: parts}}); err != nil {
+		t.Fatal(err)
+	}
+	if got := get(t, cl, "big", "copied.bin", ""); !bytes.Equal(got, data[:6000001]) {
+		t.Fatalf("an object of copied parts read back %d bytes, want the first 6000001 of the source", len(got))
+	}
 }
