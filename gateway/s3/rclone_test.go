@@ -86,7 +86,10 @@ func TestRclone(t *testing.T) {
 		"RCLONE_CONFIG_CDAV_TYPE=webdav", "RCLONE_CONFIG_CDAV_URL="+dav.URL+"/dav/viadav/", "RCLONE_CONFIG_CDAV_VENDOR=other",
 		"RCLONE_CONFIG_CS3_TYPE=s3", "RCLONE_CONFIG_CS3_PROVIDER=Other", "RCLONE_CONFIG_CS3_ENDPOINT="+g.url,
 		"RCLONE_CONFIG_CS3_ACCESS_KEY_ID="+accessKey, "RCLONE_CONFIG_CS3_SECRET_ACCESS_KEY="+secretKey,
-		"RCLONE_CONFIG_CS3_REGION=us-east-1", "RCLONE_CONFIG_CS3_FORCE_PATH_STYLE=true")
+		"RCLONE_CONFIG_CS3_REGION=us-east-1", "RCLONE_CONFIG_CS3_FORCE_PATH_STYLE=true",
+		// Files past 5 MiB go in 5 MiB parts, so rclone's multipart
+		// path (and its md5chksum metadata) is taken too.
+		"RCLONE_CONFIG_CS3_UPLOAD_CUTOFF=5M", "RCLONE_CONFIG_CS3_CHUNK_SIZE=5M")
 	rclone := func(t *testing.T, args ...string) string {
 		t.Helper()
 		// rclone's own retries stay on, as users run it: its parallel
@@ -102,6 +105,9 @@ func TestRclone(t *testing.T) {
 	}
 	for _, r := range []struct{ remote, drive string }{{"cdav:", "viadav"}, {"cs3:vias3", "vias3"}} {
 		t.Run(r.drive, func(t *testing.T) { rcloneRoundTrip(t, g, rclone, r.remote, r.drive) })
+	}
+	if n := opCount(t, g.reg, "UploadPart", "200"); n < 3 {
+		t.Errorf("rclone sent %v parts, want the 11 MiB file in at least 3: its multipart path was not taken", n)
 	}
 }
 
@@ -119,6 +125,7 @@ func rcloneRoundTrip(t *testing.T, g testGateway, rclone rcloneRun, remote, drv 
 		"photos/raw/c.raw": randomBytes(5, 300_000),
 		"docs/empty.txt":   {},
 		"docs/readme.md":   []byte("# readme\n"),
+		"video/clip.mp4":   randomBytes(7, 11<<20),
 	}
 	writeTree(t, src, files)
 	rclone(t, "copy", src, remote)
