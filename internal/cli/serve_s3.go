@@ -21,7 +21,7 @@ type S3Options struct {
 	Listen    string // "" serves no S3
 	AccessKey string
 	SecretKey string
-	TempDir   string // multipart parts; "" is the system's temporary directory
+	TempDir   string // multipart parts; "" is HOME/s3/parts
 	MaxTemp   int64  // bytes of parts held at once
 }
 
@@ -31,7 +31,7 @@ func (o *S3Options) addFlags(f *pflag.FlagSet) {
 	// never prints the secret.
 	f.StringVar(&o.AccessKey, "s3-access-key", "", "S3 access key requests must be signed with (SigV4; env CAIRN_S3_ACCESS_KEY)")
 	f.StringVar(&o.SecretKey, "s3-secret-key", "", "S3 secret key (env CAIRN_S3_SECRET_KEY)")
-	f.StringVar(&o.TempDir, "s3-temp-dir", "", "where multipart upload parts wait for their completion (default: the system's temporary directory)")
+	f.StringVar(&o.TempDir, "s3-temp-dir", "", "where multipart upload parts wait for their completion (default HOME/s3/parts: on disk, where /tmp may be memory)")
 	f.Int64Var(&o.MaxTemp, "s3-max-temp-bytes", s3.DefaultConfig().MaxTempBytes, "bytes of multipart parts held at once; a part past it is refused")
 }
 
@@ -86,6 +86,9 @@ func startS3(g *Globals, o ServeOptions, s *clientStack, m *webdav.Metrics, reg 
 	}
 	cfg := s3.DefaultConfig()
 	cfg.TempDir, cfg.MaxTempBytes = o.S3.TempDir, o.S3.MaxTemp
+	if cfg.TempDir == "" {
+		cfg.TempDir = filepath.Join(g.Home, "s3", "parts")
+	}
 	b, err := s3.NewBackend(s.FS, meta, cfg, nil)
 	if err != nil {
 		return nil, err
