@@ -39,6 +39,7 @@ var layers = map[string][]string{
 	"drive":              {"checkpoint", "providers", "backoff", "providerclient", "provider/wire", "chainclient", "chain/wire", "mmr", "core"},
 	"gateway/webdav":     {"drive", "checkpoint", "providers", "core", "chain/wire"},
 	"gateway/mount":      {"drive", "core"},
+	"gateway/s3":         {"drive", "core", "chain/wire"},
 	"devnet":             {"*"},
 	"devnet/...":         {"*"},
 	"internal/cli":       {"*"},

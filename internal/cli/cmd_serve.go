@@ -33,6 +33,7 @@ type ServeOptions struct {
 	IdleTimeout       time.Duration
 	BodyIdleTimeout   time.Duration // a request body or response that moves no byte for this long is cut off
 	ShutdownTimeout   time.Duration // how long a stop waits for requests in flight
+	S3                S3Options     // serve_s3.go
 }
 
 func (o *ServeOptions) AddFlags(cmd *cobra.Command) {
@@ -48,13 +49,14 @@ func (o *ServeOptions) AddFlags(cmd *cobra.Command) {
 	f.DurationVar(&o.IdleTimeout, "idle-timeout", 2*time.Minute, "how long a keep-alive connection may wait for its next request")
 	f.DurationVar(&o.BodyIdleTimeout, "body-idle-timeout", time.Minute, "how long a request body or a response may stall")
 	f.DurationVar(&o.ShutdownTimeout, "shutdown-timeout", 5*time.Minute, "how long a stop waits for uploads in flight")
+	o.S3.addFlags(f)
 }
 
 func newServeCmd(g *Globals) *cobra.Command {
 	var o ServeOptions
 	cmd := &cobra.Command{
 		Use:   "serve",
-		Short: "Serve the signer's drives over WebDAV, with Prometheus metrics",
+		Short: "Serve the signer's drives over WebDAV and S3, with Prometheus metrics",
 		Long: `Serve every drive of the signer over WebDAV at /dav/<drive>/ (by name or
 id) and the client's Prometheus metrics at /metrics, until SIGINT or SIGTERM.
 Point a file manager, rclone (webdav backend) or any WebDAV client at the
@@ -66,7 +68,13 @@ flight finish and commits a batched drive's pending changes.
 
 Listening on an address other than loopback needs credentials: --user and
 --password, or CAIRN_DAV_USER and CAIRN_DAV_PASSWORD; every request then
-needs HTTP basic auth (use TLS in front of it beyond a trusted network).` + exitStatusHelp,
+needs HTTP basic auth (use TLS in front of it beyond a trusted network).
+
+With --s3 HOST:PORT the drives are also S3 buckets on that address
+(path-style, http://HOST:PORT/<drive>/<key>), for aws, rclone (s3 backend)
+and the S3 SDKs. Requests must be signed (Signature V4) with
+--s3-access-key and --s3-secret-key (or CAIRN_S3_ACCESS_KEY and
+CAIRN_S3_SECRET_KEY) when set; an address other than loopback needs them.` + exitStatusHelp,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			o.credentialsFromEnv(os.Getenv)
@@ -86,6 +94,7 @@ func (o *ServeOptions) credentialsFromEnv(getenv func(string) string) {
 	if o.Password == "" {
 		o.Password = getenv("CAIRN_DAV_PASSWORD")
 	}
+	o.S3.fromEnv(getenv)
 }
 
 // Validate refuses zero limits, half a credential, and a non-loopback
@@ -105,7 +114,7 @@ func (o ServeOptions) Validate() error {
 	case o.User == "" && !isLoopback(host):
 		return usagef("--listen %s is not a loopback address: set --user and --password (or CAIRN_DAV_USER and CAIRN_DAV_PASSWORD) to serve beyond this machine", o.Listen)
 	}
-	return nil
+	return o.S3.validate()
 }
 
 // isLoopback reports whether host names only this machine ("" and
@@ -124,6 +133,8 @@ type serveReady struct {
 	WebDAV  map[string]string `json:"webdav"` // drive name (or id) -> URL
 	Metrics string            `json:"metrics"`
 	Auth    bool              `json:"auth"`
+	S3      string            `json:"s3,omitempty"` // the S3 endpoint (path-style), when served
+	S3Auth  bool              `json:"s3_auth,omitempty"`
 }
 
 func runServe(ctx context.Context, g *Globals, o ServeOptions) error {
@@ -160,24 +171,45 @@ func runServe(ctx context.Context, g *Globals, o ServeOptions) error {
 		IdleTimeout:       o.IdleTimeout,
 		MaxHeaderBytes:    o.MaxHeaderBytes,
 	}
+	var s3srv *s3Server
+	if o.S3.Listen != "" {
+		if s3srv, err = startS3(g, o, s, metrics, reg); err != nil {
+			l.Close()
+			return err
+		}
+	}
 	served := make(chan error, 1)
 	go func() { served <- srv.Serve(netutil.LimitListener(l, o.MaxConns)) }()
 
-	printServeReady(g, o, l.Addr().String(), drives)
-	select {
+	printServeReady(g, o, l.Addr().String(), s3srv, drives)
+	var s3served chan error
+	if s3srv != nil {
+		s3served = s3srv.served
+	}
+	var serveErr error
+	select { // until a stop, or a server fails (its error is put back for the stop's wait)
 	case <-ctx.Done():
 	case err := <-served:
-		return core.E("serve", core.Unavailable, err)
+		served <- err
+		serveErr = core.E("serve", core.Unavailable, err)
+	case err := <-s3served:
+		s3served <- err
+		serveErr = core.E("serve", core.Unavailable, err)
 	}
 	// Stop taking requests, let those in flight (uploads) finish.
 	sctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), o.ShutdownTimeout)
 	defer cancel()
+	s3Done := make(chan error, 1)
+	go func() { s3Done <- s3srv.shutdown(sctx) }()
 	shutErr := srv.Shutdown(sctx)
 	if errors.Is(shutErr, context.DeadlineExceeded) {
 		srv.Close()
 	}
 	<-served
-	return errors.Join(shutErr, commitBatched(sctx, g, s, drives))
+	if serveErr != nil {
+		return errors.Join(serveErr, <-s3Done)
+	}
+	return errors.Join(shutErr, <-s3Done, commitBatched(sctx, g, s, drives))
 }
 
 // serveHandler routes /dav/ to WebDAV and /metrics to Prometheus, behind
@@ -201,9 +233,12 @@ func serveHandler(o ServeOptions, dav http.Handler, m *webdav.Metrics, reg *prom
 	return h
 }
 
-func printServeReady(g *Globals, o ServeOptions, addr string, drives []wire.Drive) {
+func printServeReady(g *Globals, o ServeOptions, addr string, s3srv *s3Server, drives []wire.Drive) {
 	base := "http://" + addr
 	r := serveReady{Listen: addr, WebDAV: map[string]string{}, Metrics: base + "/metrics", Auth: o.User != ""}
+	if s3srv != nil {
+		r.S3, r.S3Auth = s3srv.url, o.S3.AccessKey != ""
+	}
 	var urls []string
 	for _, d := range drives {
 		name := d.Name
@@ -220,6 +255,9 @@ func printServeReady(g *Globals, o ServeOptions, addr string, drives []wire.Driv
 	}
 	if len(urls) == 0 {
 		urls = []string{base + webdav.Prefix + "<drive>/ (no drives yet)"}
+	}
+	if r.S3 != "" {
+		urls = append(urls, "s3", r.S3)
 	}
 	fmt.Fprintf(g.Stdout, "serving webdav %s metrics %s\n", strings.Join(urls, " "), r.Metrics)
 }
