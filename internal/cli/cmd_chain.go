@@ -3,8 +3,11 @@ package cli
 import (
 	"context"
 	"fmt"
+	"io"
 	"log/slog"
+	"os"
 	"path/filepath"
+	"strings"
 	"time"
 
 	"github.com/spf13/cobra"
@@ -20,7 +23,8 @@ func newChainCmd(g *Globals) *cobra.Command {
 		Use:   "chain",
 		Short: "Run a chain validator, lay out a testnet, or show the chain's status",
 	}
-	cmd.AddCommand(newChainRunCmd(g), newChainTestnetCmd(g), newChainStatusCmd(g))
+	cmd.AddCommand(newChainRunCmd(g), newChainTestnetCmd(g), newChainStatusCmd(g),
+		newChainInitCmd(g), newChainJoinValidatorCmd(g), newChainLeaveValidatorCmd(g))
 	return cmd
 }
 
@@ -132,6 +136,10 @@ type ChainTestnetOptions struct {
 	BasePort   int
 	ChainID    string
 	BlockTime  time.Duration
+	// Hosts (comma-separated) or HostsFile (one per line, # comments)
+	// place node K on host K; then Validators is the number of hosts.
+	Hosts     string
+	HostsFile string
 }
 
 // AddFlags registers the options' flags.
@@ -139,7 +147,9 @@ func (o *ChainTestnetOptions) AddFlags(cmd *cobra.Command) {
 	f := cmd.Flags()
 	f.IntVar(&o.Validators, "validators", 4, "number of validators")
 	f.StringVar(&o.Out, "out", "", "directory to write node0 .. nodeN-1 into (required)")
-	f.IntVar(&o.BasePort, "base-port", 26656, "node K listens on BASE+2K (P2P) and BASE+2K+1 (RPC)")
+	f.IntVar(&o.BasePort, "base-port", 26656, "the K-th node on a host listens on BASE+2K (P2P) and BASE+2K+1 (RPC)")
+	f.StringVar(&o.Hosts, "hosts", "", "comma-separated hosts (names or IPs), one validator each, instead of 127.0.0.1")
+	f.StringVar(&o.HostsFile, "hosts-file", "", "file listing the hosts, one per line (# comments), instead of --hosts")
 	f.StringVar(&o.ChainID, "chain-id", "cairn-testnet", "chain id")
 	f.DurationVar(&o.BlockTime, "block-time", 200*time.Millisecond, "pause between blocks (timeout_commit)")
 }
@@ -160,15 +170,21 @@ type TestnetNode struct {
 func newChainTestnetCmd(g *Globals) *cobra.Command {
 	var o ChainTestnetOptions
 	cmd := &cobra.Command{
-		Use:   "testnet --validators N --out DIR",
-		Short: "Write the homes of an N-validator network on 127.0.0.1 ports",
+		Use:   "testnet (--validators N | --hosts H1,H2,... | --hosts-file FILE) --out DIR",
+		Short: "Write the homes of an N-validator network, on 127.0.0.1 ports or one per host",
 		Long: `Write DIR/node0 .. DIR/nodeN-1: one validator each, sharing one genesis (dev accounts
-funded), each naming the others as persistent peers, on 127.0.0.1 ports from --base-port.
-Start each with 'cairn chain run --home DIR/nodeK'. A network of N keeps committing with
-up to (N-1)/3 validators stopped.
+funded), each naming the others as persistent peers. Without hosts every node is on
+127.0.0.1, on ports from --base-port. With --hosts or --hosts-file node K listens on host K
+(P2P on --base-port, RPC on the next port) and names the others at theirs: copy DIR/nodeK
+to host K and start it there. Start each with 'cairn chain run --home DIR/nodeK'. A network
+of N keeps committing with up to (N-1)/3 validators stopped; more validators join later with
+'cairn chain join-validator'.
 ` + exitStatusHelp,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
+			if !cmd.Flags().Changed("validators") && (o.Hosts != "" || o.HostsFile != "") {
+				o.Validators = 0 // one per host
+			}
 			out, err := runChainTestnet(o)
 			if err != nil {
 				return err
@@ -179,6 +195,10 @@ up to (N-1)/3 validators stopped.
 			fmt.Fprintf(g.Stdout, "chain %s: %d validators\n", out.ChainID, len(out.Nodes))
 			for _, n := range out.Nodes {
 				fmt.Fprintf(g.Stdout, "  %s  rpc=%s p2p=%s\n", n.Home, n.RPC, n.P2P)
+			}
+			if o.Hosts != "" || o.HostsFile != "" {
+				fmt.Fprintf(g.Stdout, "copy %s to host K, then run there: cairn chain run --home DIR\n", filepath.Join(o.Out, "nodeK"))
+				return nil
 			}
 			fmt.Fprintf(g.Stdout, "start each with: cairn chain run --home %s\n", filepath.Join(o.Out, "nodeK"))
 			return nil
@@ -192,14 +212,25 @@ func runChainTestnet(o ChainTestnetOptions) (ChainTestnet, error) {
 	if o.Out == "" {
 		return ChainTestnet{}, usagef("chain testnet: --out is required")
 	}
+	hosts, err := testnetHosts(o)
+	if err != nil {
+		return ChainTestnet{}, err
+	}
+	if len(hosts) > 0 && o.Validators == 0 {
+		o.Validators = len(hosts)
+	}
 	if o.Validators < 1 {
 		return ChainTestnet{}, usagef("chain testnet: --validators must be >= 1")
+	}
+	if len(hosts) > 0 && len(hosts) != o.Validators {
+		return ChainTestnet{}, usagef("chain testnet: %d hosts for %d validators", len(hosts), o.Validators)
 	}
 	nc := chainnode.DefaultNodeConfig()
 	nc.TimeoutCommit = chainnode.Duration(o.BlockTime)
 	homes, err := chainnode.Testnet(o.Validators, o.Out, chainnode.TestnetOptions{
 		InitOptions: chainnode.InitOptions{ChainID: o.ChainID, Genesis: chain.DevGenesis(), Node: nc},
 		BasePort:    o.BasePort,
+		Hosts:       hosts,
 	})
 	if err != nil {
 		return ChainTestnet{}, err
@@ -213,6 +244,57 @@ func runChainTestnet(o ChainTestnetOptions) (ChainTestnet, error) {
 		out.Nodes = append(out.Nodes, TestnetNode{Home: h, RPC: "http://" + c.RPCListen, P2P: c.P2PListen})
 	}
 	return out, nil
+}
+
+// maxHostsFile bounds a hosts file.
+const maxHostsFile = 1 << 20
+
+// testnetHosts reads --hosts or --hosts-file (not both).
+func testnetHosts(o ChainTestnetOptions) ([]string, error) {
+	text := o.Hosts
+	if o.HostsFile != "" {
+		if o.Hosts != "" {
+			return nil, usagef("chain testnet: --hosts and --hosts-file exclude each other")
+		}
+		b, err := readFileLimit(o.HostsFile, maxHostsFile)
+		if err != nil {
+			return nil, err
+		}
+		var lines []string
+		for _, l := range strings.Split(string(b), "\n") {
+			l, _, _ = strings.Cut(l, "#")
+			if l = strings.TrimSpace(l); l != "" {
+				lines = append(lines, l)
+			}
+		}
+		text = strings.Join(lines, ",")
+	}
+	var hosts []string
+	for _, h := range strings.Split(text, ",") {
+		if h = strings.TrimSpace(h); h != "" {
+			hosts = append(hosts, h)
+		}
+	}
+	return hosts, nil
+}
+
+// readFileLimit reads a file the user names, refusing one above limit
+// bytes.
+func readFileLimit(path string, limit int64) ([]byte, error) {
+	const op = "read file"
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, core.E(op, core.NotFound, err)
+	}
+	defer f.Close()
+	b, err := io.ReadAll(io.LimitReader(f, limit+1))
+	if err != nil {
+		return nil, core.E(op, core.Internal, err)
+	}
+	if int64(len(b)) > limit {
+		return nil, core.Errorf(op, core.Invalid, "%s is above %d bytes", path, limit)
+	}
+	return b, nil
 }
 
 // ChainStatus is what `cairn chain status` prints.

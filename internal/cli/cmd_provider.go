@@ -24,7 +24,7 @@ func newProviderCmd(g *Globals) *cobra.Command {
 		Use:   "provider",
 		Short: "Run a storage provider node, or register one on chain",
 	}
-	cmd.AddCommand(newProviderRunCmd(g), newProviderRegisterCmd(g))
+	cmd.AddCommand(newProviderRunCmd(g), newProviderRegisterCmd(g), newProviderInitCmd(g))
 	return cmd
 }
 
