@@ -7,12 +7,14 @@ import (
 	"log/slog"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"time"
 
 	"github.com/spf13/cobra"
 
 	"github.com/cairn-storage/cairn/chain"
+	chainwire "github.com/cairn-storage/cairn/chain/wire"
 	"github.com/cairn-storage/cairn/chainclient"
 	"github.com/cairn-storage/cairn/chainnode"
 	"github.com/cairn-storage/cairn/core"
@@ -140,6 +142,9 @@ type ChainTestnetOptions struct {
 	// place node K on host K; then Validators is the number of hosts.
 	Hosts     string
 	HostsFile string
+	// Accounts, if set, is a file of "ACCOUNT_HEX BALANCE [NAME]" lines
+	// funded at genesis instead of the dev accounts.
+	Accounts string
 }
 
 // AddFlags registers the options' flags.
@@ -150,6 +155,7 @@ func (o *ChainTestnetOptions) AddFlags(cmd *cobra.Command) {
 	f.IntVar(&o.BasePort, "base-port", 26656, "the K-th node on a host listens on BASE+2K (P2P) and BASE+2K+1 (RPC)")
 	f.StringVar(&o.Hosts, "hosts", "", "comma-separated hosts (names or IPs), one validator each, instead of 127.0.0.1")
 	f.StringVar(&o.HostsFile, "hosts-file", "", "file listing the hosts, one per line (# comments), instead of --hosts")
+	f.StringVar(&o.Accounts, "accounts", "", "file of 'ACCOUNT_HEX BALANCE [NAME]' lines funded at genesis instead of the dev accounts (whose keys are public)")
 	f.StringVar(&o.ChainID, "chain-id", "cairn-testnet", "chain id")
 	f.DurationVar(&o.BlockTime, "block-time", 200*time.Millisecond, "pause between blocks (timeout_commit)")
 }
@@ -225,10 +231,16 @@ func runChainTestnet(o ChainTestnetOptions) (ChainTestnet, error) {
 	if len(hosts) > 0 && len(hosts) != o.Validators {
 		return ChainTestnet{}, usagef("chain testnet: %d hosts for %d validators", len(hosts), o.Validators)
 	}
+	gen := chain.DevGenesis()
+	if o.Accounts != "" {
+		if gen, err = genesisAccounts(o.Accounts); err != nil {
+			return ChainTestnet{}, err
+		}
+	}
 	nc := chainnode.DefaultNodeConfig()
 	nc.TimeoutCommit = chainnode.Duration(o.BlockTime)
 	homes, err := chainnode.Testnet(o.Validators, o.Out, chainnode.TestnetOptions{
-		InitOptions: chainnode.InitOptions{ChainID: o.ChainID, Genesis: chain.DevGenesis(), Node: nc},
+		InitOptions: chainnode.InitOptions{ChainID: o.ChainID, Genesis: gen, Node: nc},
 		BasePort:    o.BasePort,
 		Hosts:       hosts,
 	})
@@ -276,6 +288,41 @@ func testnetHosts(o ChainTestnetOptions) ([]string, error) {
 		}
 	}
 	return hosts, nil
+}
+
+// genesisAccounts reads a file of "ACCOUNT_HEX BALANCE [NAME]" lines (#
+// comments) into a genesis with the default parameters.
+func genesisAccounts(path string) (chain.Genesis, error) {
+	const op = "chain testnet"
+	g := chain.Genesis{Params: chainwire.DefaultParams(), Accounts: []chain.GenesisAccount{}}
+	b, err := readFileLimit(path, maxHostsFile)
+	if err != nil {
+		return g, err
+	}
+	for i, l := range strings.Split(string(b), "\n") {
+		l, _, _ = strings.Cut(l, "#")
+		f := strings.Fields(l)
+		if len(f) == 0 {
+			continue
+		}
+		if len(f) > 3 || len(f) < 2 {
+			return g, core.Errorf(op, core.Invalid, "%s:%d: want ACCOUNT_HEX BALANCE [NAME]", path, i+1)
+		}
+		id, err := core.ParseAccountID(f[0])
+		if err != nil {
+			return g, core.Errorf(op, core.Invalid, "%s:%d: %v", path, i+1, err)
+		}
+		bal, err := strconv.ParseUint(f[1], 10, 64)
+		if err != nil {
+			return g, core.Errorf(op, core.Invalid, "%s:%d: balance: %v", path, i+1, err)
+		}
+		a := chain.GenesisAccount{ID: id, Balance: bal}
+		if len(f) == 3 {
+			a.Name = f[2]
+		}
+		g.Accounts = append(g.Accounts, a)
+	}
+	return g, g.Validate()
 }
 
 // readFileLimit reads a file the user names, refusing one above limit

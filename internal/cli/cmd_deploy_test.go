@@ -2,6 +2,7 @@ package cli
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"io"
 	"os"
@@ -199,5 +200,73 @@ func TestChainJoinLeaveValidator(t *testing.T) {
 	}
 	if _, err := runChainValidator(ctx, g, ChainValidatorOptions{}, true); ExitCode(err) != ExitUsage {
 		t.Fatalf("no --home: %v", err)
+	}
+}
+
+// --accounts funds the listed accounts at genesis and no dev account.
+func TestChainTestnetAccounts(t *testing.T) {
+	dir := t.TempDir()
+	a := core.AccountID{1, 2, 3}
+	file := filepath.Join(dir, "accounts")
+	if err := os.WriteFile(file, []byte("# funded at genesis\n"+a.String()+" 5000000000 ops\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	out, err := runChainTestnet(ChainTestnetOptions{Validators: 1, Out: filepath.Join(dir, "net"), BasePort: 26656, ChainID: "prod", BlockTime: time.Second, Accounts: file})
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, err := chainnode.ReadGenesis(out.Nodes[0].Home)
+	if err != nil {
+		t.Fatal(err)
+	}
+	gen, err := chainnode.ParseGenesis(b)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var g struct {
+		Accounts []struct {
+			ID      core.AccountID `json:"id"`
+			Balance uint64         `json:"balance"`
+		} `json:"accounts"`
+	}
+	if err := json.Unmarshal(gen.AppState, &g); err != nil || len(g.Accounts) != 1 || g.Accounts[0].ID != a || g.Accounts[0].Balance != 5000000000 {
+		t.Fatalf("genesis accounts %+v %v", g.Accounts, err)
+	}
+	for name, text := range map[string]string{
+		"twice":       a.String() + " 1\n" + a.String() + " 2\n",
+		"bad account": "xyz 1\n",
+		"bad balance": a.String() + " -1\n",
+		"extra":       a.String() + " 1 n x\n",
+	} {
+		if err := os.WriteFile(file, []byte(text), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := runChainTestnet(ChainTestnetOptions{Validators: 1, Out: filepath.Join(t.TempDir(), "n"), ChainID: "prod", BlockTime: time.Second, Accounts: file}); ExitCode(err) != ExitInvalid {
+			t.Errorf("%s: %v, want invalid", name, err)
+		}
+	}
+}
+
+func TestKeyNewShow(t *testing.T) {
+	file := filepath.Join(t.TempDir(), "ops.key")
+	k, err := runKey(file, true)
+	if err != nil || !k.Created {
+		t.Fatalf("new: %+v %v", k, err)
+	}
+	if fi, err := os.Stat(file); err != nil || fi.Mode().Perm() != 0o600 {
+		t.Fatalf("key file mode: %v %v", fi.Mode(), err)
+	}
+	if _, err := runKey(file, true); ExitCode(err) != ExitConflict {
+		t.Fatalf("new over an existing file: %v", err)
+	}
+	s, err := runKey(file, false)
+	if err != nil || s.Account != k.Account {
+		t.Fatalf("show: %+v %v, created %s", s, err, k.Account)
+	}
+	if signer, err := core.ResolveSigner(file); err != nil || signer.Account() != k.Account {
+		t.Fatalf("as --signer: %v", err)
+	}
+	if _, err := runKey(file+".none", false); ExitCode(err) != ExitNotFound {
+		t.Fatalf("show of no file: %v", err)
 	}
 }

@@ -112,7 +112,7 @@ func newRoot(g *Globals) *cobra.Command {
 	pc := newProviderCmd(g)
 	pc.AddCommand(newProviderLsCmd(g))
 	root.AddCommand(pc, newRawCmd(g))
-	root.AddCommand(newChainCmd(g))
+	root.AddCommand(newChainCmd(g), newKeyCmd(g))
 	usageArgs(root)
 	return root
 }
