@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"path/filepath"
+	"strings"
 	"testing"
 	"time"
 
@@ -48,39 +49,8 @@ func TestValidatorJoinsAndNetworkSurvives(t *testing.T) {
 	nc := chainnode.DefaultNodeConfig()
 	nc.TimeoutCommit = chainnode.Duration(100 * time.Millisecond)
 	nc.TimeoutPropose = chainnode.Duration(400 * time.Millisecond)
-	hosts := []string{"127.0.0.1", "127.0.0.2", "127.0.0.3", "127.0.0.4"}
 	dir := t.TempDir()
-	homes, err := chainnode.Testnet(4, filepath.Join(dir, "net"), chainnode.TestnetOptions{
-		InitOptions: chainnode.InitOptions{ChainID: "cairn-testnet", Node: nc}, FreePorts: true, Hosts: hosts})
-	if err != nil {
-		t.Fatal(err)
-	}
-	start := func(home string) *chainnode.Node {
-		n, err := chainnode.Start(chainnode.Config{Home: home})
-		if err != nil {
-			t.Fatalf("start %s: %v", home, err)
-		}
-		t.Cleanup(func() { n.Stop() })
-		return n
-	}
-	var nodes []*chainnode.Node
-	var peers string
-	for i, h := range homes {
-		nodes = append(nodes, start(h))
-		p, err := chainnode.PeerAddress(h)
-		if err != nil {
-			t.Fatal(err)
-		}
-		if i > 0 {
-			peers += ","
-		}
-		peers += p
-	}
-	for i, n := range nodes {
-		if err := n.WaitForHeight(ctx, 2); err != nil {
-			t.Fatalf("node%d: %v", i, err)
-		}
-	}
+	homes, nodes, peers := startTestnet(t, ctx, dir, nc, []string{"127.0.0.1", "127.0.0.2", "127.0.0.3", "127.0.0.4"})
 	step("four validators at height 2")
 
 	// The fifth: a home made from the genesis file and the peers alone.
@@ -96,7 +66,7 @@ func TestValidatorJoinsAndNetworkSurvives(t *testing.T) {
 	if err := chainnode.InitJoin(home5, chainnode.JoinOptions{Genesis: genesis, Peers: peers, Node: jc}); err != nil {
 		t.Fatal(err)
 	}
-	n5 := start(home5)
+	n5 := startNode(t, home5)
 	target := nodes[0].Height() + 3
 	if err := n5.WaitForHeight(ctx, target); err != nil {
 		t.Fatalf("joining node did not sync to %d: %v", target, err)
@@ -137,6 +107,41 @@ func TestValidatorJoinsAndNetworkSurvives(t *testing.T) {
 		t.Fatalf("bob %+v %v", acc, err)
 	}
 	step(fmt.Sprintf("five blocks and a tx (height %d) without node0", res.Height))
+}
+
+// startTestnet lays out and starts validators on hosts, and returns their
+// homes, nodes and peer list once each has committed height 2.
+func startTestnet(t *testing.T, ctx context.Context, dir string, nc chainnode.NodeConfig, hosts []string) ([]string, []*chainnode.Node, string) {
+	homes, err := chainnode.Testnet(len(hosts), filepath.Join(dir, "net"), chainnode.TestnetOptions{
+		InitOptions: chainnode.InitOptions{ChainID: "cairn-testnet", Node: nc}, FreePorts: true, Hosts: hosts})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var nodes []*chainnode.Node
+	var peers []string
+	for _, h := range homes {
+		nodes = append(nodes, startNode(t, h))
+		p, err := chainnode.PeerAddress(h)
+		if err != nil {
+			t.Fatal(err)
+		}
+		peers = append(peers, p)
+	}
+	for i, n := range nodes {
+		if err := n.WaitForHeight(ctx, 2); err != nil {
+			t.Fatalf("node%d: %v", i, err)
+		}
+	}
+	return homes, nodes, strings.Join(peers, ",")
+}
+
+func startNode(t *testing.T, home string) *chainnode.Node {
+	n, err := chainnode.Start(chainnode.Config{Home: home})
+	if err != nil {
+		t.Fatalf("start %s: %v", home, err)
+	}
+	t.Cleanup(func() { n.Stop() })
+	return n
 }
 
 func client(t *testing.T, url string) *chainclient.Client {
