@@ -98,11 +98,13 @@ func TestValidatorJoinsAndNetworkSurvives(t *testing.T) {
 	if err := nodes[1].WaitForHeight(ctx, h+5); err != nil {
 		t.Fatalf("3 of the first 4 and the fifth stopped committing: %v", err)
 	}
-	res, err = client(t, n5.RPCURL()).Submit(ctx, dev("alice"), wire.Transfer{To: dev("bob").Account(), Amount: 3})
+	// Submit returns once its node's state answers queries: read there.
+	c5 := client(t, n5.RPCURL())
+	res, err = c5.Submit(ctx, dev("alice"), wire.Transfer{To: dev("bob").Account(), Amount: 3})
 	if err != nil {
 		t.Fatalf("a tx with node0 down: %v", err)
 	}
-	acc, err := c.Account(ctx, dev("bob").Account())
+	acc, err := c5.Account(ctx, dev("bob").Account())
 	if err != nil || acc.Balance != chain.DevBalance+3 {
 		t.Fatalf("bob %+v %v", acc, err)
 	}
