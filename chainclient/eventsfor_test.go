@@ -64,4 +64,10 @@ func TestSubscribeEventsFor(t *testing.T) {
 		t.Fatalf("an event not for the provider: %+v", ev)
 	default:
 	}
+	// Close waits for the subscription's goroutine, which closes the
+	// channel as it ends.
+	c.Close()
+	if _, open := <-evs; open {
+		t.Fatal("event channel open after Close")
+	}
 }
