@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"net"
 	"os"
 	"path/filepath"
 	"strings"
@@ -121,8 +122,9 @@ func TestChainInitJoins(t *testing.T) {
 	}
 }
 
-// TestProviderInit: a fresh key funded by --fund-from is registered with
-// its endpoint and terms, the run command names the data directory and
+// TestProviderInit: through a --chain list whose first node is down, a
+// fresh key funded by --fund-from is registered with its endpoint and
+// terms, the run command names the data directory and
 // the chain; again it changes nothing; unfunded it fails as a conflict
 // naming the account.
 func TestProviderInit(t *testing.T) {
@@ -130,7 +132,14 @@ func TestProviderInit(t *testing.T) {
 	cc := chaintest.Client(t, n)
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	defer cancel()
-	g := &Globals{Chain: n.RPCURL() + "," + n.RPCURL(), Stdout: io.Discard, Stderr: io.Discard}
+	// --chain is a list whose first node is down: the commands fail over.
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	dead := "http://" + l.Addr().String()
+	l.Close()
+	g := &Globals{Chain: dead + "," + n.RPCURL(), Stdout: io.Discard, Stderr: io.Discard}
 	data := filepath.Join(t.TempDir(), "p1")
 	o := ProviderInitOptions{ProviderRegisterOptions: ProviderRegisterOptions{Endpoint: "/dns4/p1.example/tcp/7070/http",
 		Stake: chainwire.DefaultParams().MinProviderStake, Capacity: 1 << 30, Data: data, Price: 3, MaxDuration: 500, Accepting: true},
