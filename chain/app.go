@@ -188,7 +188,8 @@ func (a *App) Info(_ context.Context, _ *abci.RequestInfo) (*abci.ResponseInfo, 
 	}, nil
 }
 
-// InitChain loads the genesis: parameters, chain id and funded accounts.
+// InitChain loads the genesis: parameters, chain id, funded accounts and
+// the genesis validators (validators.go).
 func (a *App) InitChain(_ context.Context, req *abci.RequestInitChain) (*abci.ResponseInitChain, error) {
 	a.mu.Lock()
 	defer a.mu.Unlock()
@@ -216,6 +217,9 @@ func (a *App) InitChain(_ context.Context, req *abci.RequestInitChain) (*abci.Re
 		acc := s.account(ga.ID)
 		acc.Balance = ga.Balance
 		s.putAccount(acc)
+	}
+	if err := s.recordGenesisValidators(req.Validators); err != nil {
+		return nil, fmt.Errorf("chain: genesis: %w", err)
 	}
 	a.chainID, a.params = req.ChainId, g.Params
 	a.pending = o
@@ -432,6 +436,8 @@ func (a *App) FinalizeBlock(_ context.Context, req *abci.RequestFinalizeBlock) (
 	for i, bt := range a.preverify(req.Txs) {
 		results[i] = a.deliver(blk, req.Height, bt)
 	}
+	// Before blk merges into its parent, which the updates compare with.
+	updates := blockValidatorUpdates(blk)
 	prev := a.appHash
 	if a.pending != nil {
 		prev = a.pendingHash
@@ -441,7 +447,8 @@ func (a *App) FinalizeBlock(_ context.Context, req *abci.RequestFinalizeBlock) (
 	}
 	a.pendingHeight = req.Height
 	a.pendingHash = hashWrites(prev, req.Height, blk)
-	return &abci.ResponseFinalizeBlock{TxResults: results, AppHash: a.pendingHash}, nil
+	return &abci.ResponseFinalizeBlock{TxResults: results, AppHash: a.pendingHash,
+		ValidatorUpdates: updates}, nil
 }
 
 // deliver executes one transaction against the block's overlay.

@@ -226,6 +226,8 @@ func (v *viaNode) query(t testing.TB, path string, out any) error {
 		v2, err = v.c.Drive(c, p.Drive)
 	case wire.RouteDrives:
 		v2, err = v.c.DrivesByOwner(c, p.Account)
+	case wire.RouteValidators:
+		v2, err = v.c.Validators(c)
 	case wire.RouteParams:
 		v2, err = v.c.Params(c)
 	case wire.RouteStatus:

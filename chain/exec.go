@@ -67,6 +67,10 @@ func execute(s *state, signer core.AccountID, call wire.Call) error {
 		return s.unshareDrive(signer, c)
 	case wire.DeleteDrive:
 		return s.deleteDrive(signer, c)
+	case wire.JoinValidator:
+		return s.joinValidator(signer, c)
+	case wire.LeaveValidator:
+		return s.leaveValidator(signer, c)
 	}
 	return wire.Coded(wire.CodeUnknownCall, "unknown call %T", call)
 }

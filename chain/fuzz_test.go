@@ -46,6 +46,10 @@ func fuzzSeeds() []string {
 		wire.ReportEquivocation{Bucket: 1, A: signed("a"), B: signed("b")},
 		wire.EndAgreement{Bucket: 1, Provider: bob},
 		wire.RegisterProvider{Endpoint: "http://a", Stake: 1_000_000, Capacity: 1, Terms: wire.ProviderTerms{Accepting: true, PricePerGiBBlock: 1, MaxDuration: 1, Roles: []wire.Role{wire.Replica}}},
+		// dave's key as a consensus key, with its proof for operator alice.
+		wire.JoinValidator{PubKey: wire.ValidatorKey(devKey("dave").Account()), Stake: wire.ValidatorPowerUnit,
+			Proof: devKey("dave").Sign(wire.ValidatorProofPayload(DevChainID, alice))},
+		wire.LeaveValidator{PubKey: wire.ValidatorKey(devKey("dave").Account())},
 	}
 	var out []string
 	for _, c := range calls {

@@ -119,6 +119,8 @@ func (v *view) answer(q wire.Query) (any, error) {
 		return s.queryDrive(q.Drive)
 	case wire.RouteDrives:
 		return v.drivesByOwner(s, q.Account)
+	case wire.RouteValidators:
+		return v.validators()
 	}
 	return nil, core.Errorf("chain.Query", core.Internal, "no answer for query route %d", q.Route)
 }

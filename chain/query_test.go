@@ -153,6 +153,7 @@ func scenarioQueryRoutes(e env) {
 		{"/challenges?unknown=1", core.Other},
 		{"/drive/" + drv, core.Other},
 		{"/drives?owner=" + f.owner.Account().String(), core.Other},
+		{"/validators", core.Other},
 
 		{"", core.NotFound},
 		{"/", core.NotFound},

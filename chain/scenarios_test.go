@@ -37,6 +37,7 @@ var scenarios = []struct {
 	{"former writers", scenarioFormerWriters},
 	{"end agreement challenged", scenarioEndAgreementChallenged},
 	{"equivocation", scenarioEquivocation},
+	{"validators", scenarioValidators},
 }
 
 // TestScenariosDirect runs the scenarios against the application alone,

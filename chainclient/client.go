@@ -14,6 +14,7 @@ import (
 	"time"
 
 	cmthttp "github.com/cometbft/cometbft/rpc/client/http"
+	ctypes "github.com/cometbft/cometbft/rpc/core/types"
 
 	"github.com/cairn-storage/cairn/chain/wire"
 	"github.com/cairn-storage/cairn/core"
@@ -21,8 +22,7 @@ import (
 
 // Client is a chain RPC client. It is safe for concurrent use.
 type Client struct {
-	url  string // http://host:port
-	rpc  *cmthttp.HTTP
+	eps  *endpoints
 	hc   *http.Client
 	log  *slog.Logger
 	opts options
@@ -76,9 +76,11 @@ func WithPollInterval(d time.Duration) Option { return func(o *options) { o.poll
 // transaction to commit before it gives up with Unavailable (default 100).
 func WithMaxWaitBlocks(n int64) Option { return func(o *options) { o.maxWaitBlocks = n } }
 
-// New returns a client of the node whose RPC listens at rpcURL
-// ("http://127.0.0.1:26657"; "127.0.0.1:26657" and "tcp://..." work too).
-// It does not contact the node.
+// New returns a client of the nodes whose RPC listens at rpcURL
+// ("http://127.0.0.1:26657"; "127.0.0.1:26657" and "tcp://..." work too),
+// or at each of a comma-separated list of such URLs: the client talks to
+// the first and fails over to the next whenever the one it talks to
+// cannot be reached (endpoints.go). It does not contact a node.
 func New(rpcURL string, opts ...Option) (*Client, error) {
 	const op = "chainclient.New"
 	o := options{requestTimeout: DefaultRequestTimeout, pollInterval: 40 * time.Millisecond, maxWaitBlocks: 100}
@@ -88,9 +90,9 @@ func New(rpcURL string, opts ...Option) (*Client, error) {
 	if o.requestTimeout == 0 {
 		o.requestTimeout = DefaultRequestTimeout
 	}
-	u, err := normalizeURL(rpcURL)
+	urls, err := ParseEndpoints(rpcURL)
 	if err != nil {
-		return nil, core.E(op, core.Invalid, err)
+		return nil, err
 	}
 	if o.hc == nil {
 		o.hc = &http.Client{Transport: &http.Transport{
@@ -105,11 +107,11 @@ func New(rpcURL string, opts ...Option) (*Client, error) {
 	if o.log == nil {
 		o.log = slog.New(slog.DiscardHandler)
 	}
-	rpc, err := cmthttp.NewWithClient(u, "/websocket", o.hc)
+	eps, err := newEndpoints(urls, o.hc)
 	if err != nil {
 		return nil, core.E(op, core.Invalid, err)
 	}
-	c := &Client{url: u, rpc: rpc, hc: o.hc, log: o.log, opts: o,
+	c := &Client{eps: eps, hc: o.hc, log: o.log, opts: o,
 		signers: map[core.AccountID]*signerState{}, done: make(chan struct{})}
 	c.tr.waiters = map[core.H256]*waiter{}
 	return c, nil
@@ -139,9 +141,6 @@ func normalizeURL(s string) (string, error) {
 	return u.Scheme + "://" + u.Host, nil
 }
 
-// URL returns the node's RPC base URL.
-func (c *Client) URL() string { return c.url }
-
 // Close stops the client's background work (pending Submits fail with
 // Unavailable, subscriptions close) and waits for it.
 func (c *Client) Close() error {
@@ -168,13 +167,18 @@ func (c *Client) ChainID(ctx context.Context) (string, error) {
 
 // statusChainID asks the node which chain it runs.
 func (c *Client) statusChainID(ctx context.Context) (string, error) {
-	rctx, cancel := c.reqCtx(ctx)
-	defer cancel()
-	st, err := c.rpc.Status(rctx)
+	var network string
+	err := c.call(ctx, func(ctx context.Context, rpc *cmthttp.HTTP) error {
+		st, err := rpc.Status(ctx)
+		if err == nil {
+			network = st.NodeInfo.Network
+		}
+		return err
+	})
 	if err != nil {
 		return "", unavailable("chainclient.ChainID", err)
 	}
-	return st.NodeInfo.Network, nil
+	return network, nil
 }
 
 // Height returns the latest height the node's application has committed:
@@ -186,9 +190,11 @@ func (c *Client) Height(ctx context.Context) (int64, error) {
 
 // query runs an ABCI query and decodes its JSON answer into out.
 func (c *Client) query(ctx context.Context, op, path string, out any) error {
-	rctx, cancel := c.reqCtx(ctx)
-	defer cancel()
-	res, err := c.rpc.ABCIQuery(rctx, path, nil)
+	var res *ctypes.ResultABCIQuery
+	err := c.call(ctx, func(ctx context.Context, rpc *cmthttp.HTTP) (err error) {
+		res, err = rpc.ABCIQuery(ctx, path, nil)
+		return err
+	})
 	if err != nil {
 		return unavailable(op, err)
 	}
@@ -206,9 +212,11 @@ func (c *Client) query(ctx context.Context, op, path string, out any) error {
 // committed transaction's result names).
 func (c *Client) BlockHash(ctx context.Context, h int64) (core.H256, error) {
 	const op = "chainclient.BlockHash"
-	rctx, cancel := c.reqCtx(ctx)
-	defer cancel()
-	res, err := c.rpc.Block(rctx, &h)
+	var res *ctypes.ResultBlock
+	err := c.call(ctx, func(ctx context.Context, rpc *cmthttp.HTTP) (err error) {
+		res, err = rpc.Block(ctx, &h)
+		return err
+	})
 	if err != nil {
 		return core.H256{}, unavailable(op, err)
 	}

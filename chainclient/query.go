@@ -131,3 +131,9 @@ func (c *Client) DrivesByOwner(ctx context.Context, owner core.AccountID) ([]wir
 	err := c.query(ctx, "chainclient.DrivesByOwner", wire.PathDrives(owner), &v)
 	return v, err
 }
+
+// Validators returns the active validator set, by consensus key.
+func (c *Client) Validators(ctx context.Context) ([]wire.Validator, error) {
+	var out []wire.Validator
+	return out, c.query(ctx, "chainclient.Validators", wire.PathValidators(), &out)
+}

@@ -9,6 +9,8 @@ import (
 	"time"
 
 	abci "github.com/cometbft/cometbft/abci/types"
+	cmthttp "github.com/cometbft/cometbft/rpc/client/http"
+	ctypes "github.com/cometbft/cometbft/rpc/core/types"
 	rpctypes "github.com/cometbft/cometbft/rpc/jsonrpc/types"
 
 	"github.com/cairn-storage/cairn/chain/wire"
@@ -68,9 +70,7 @@ func (c *Client) SubmitRaw(ctx context.Context, tx []byte) (*wire.TxResult, erro
 	if err != nil {
 		return nil, err
 	}
-	rctx, cancel := c.reqCtx(ctx)
-	res, err := c.rpc.BroadcastTxSync(rctx, tx)
-	cancel()
+	res, err := c.broadcastSync(ctx, tx)
 	if err != nil {
 		c.tr.remove(w)
 		return nil, broadcastError(op, w.hash, err)
@@ -133,9 +133,7 @@ func (c *Client) broadcast(ctx context.Context, op string, s *signerState, k cor
 		if err != nil {
 			return nil, err
 		}
-		rctx, cancel := c.reqCtx(ctx)
-		res, err := c.rpc.BroadcastTxSync(rctx, tx)
-		cancel()
+		res, err := c.broadcastSync(ctx, tx)
 		if err != nil {
 			c.tr.remove(w)
 			s.known = false
@@ -279,18 +277,12 @@ func (t *tracker) run(c *Client) {
 
 // scan reads block h and its results and delivers what its waiters wait for.
 func (t *tracker) scan(ctx context.Context, c *Client, h int64) error {
-	rctx, cancel := c.reqCtx(ctx)
-	defer cancel()
-	b, err := c.rpc.Block(rctx, &h)
+	b, r, err := c.blockAndResults(ctx, h, false)
 	if err != nil {
 		return err
 	}
 	var results []*abci.ExecTxResult
 	if len(b.Block.Txs) > 0 {
-		r, err := c.rpc.BlockResults(rctx, &h)
-		if err != nil {
-			return err
-		}
 		if len(r.TxsResults) != len(b.Block.Txs) {
 			return errors.New("block results do not match the block's transactions")
 		}
@@ -367,4 +359,34 @@ func (c *Client) appHeight(ctx context.Context) (int64, error) {
 		return 0, err
 	}
 	return st.Height, nil
+}
+
+// broadcastSync sends tx to a node (failing over, endpoints.go) and
+// returns its CheckTx answer.
+func (c *Client) broadcastSync(ctx context.Context, tx []byte) (*ctypes.ResultBroadcastTx, error) {
+	var res *ctypes.ResultBroadcastTx
+	err := c.call(ctx, func(ctx context.Context, rpc *cmthttp.HTTP) (err error) {
+		res, err = rpc.BroadcastTxSync(ctx, tx)
+		return err
+	})
+	return res, err
+}
+
+// blockAndResults reads block h and, if it has transactions or always is
+// set, its results, both from one node.
+func (c *Client) blockAndResults(ctx context.Context, h int64, always bool) (*ctypes.ResultBlock, *ctypes.ResultBlockResults, error) {
+	var (
+		b *ctypes.ResultBlock
+		r *ctypes.ResultBlockResults
+	)
+	err := c.call(ctx, func(ctx context.Context, rpc *cmthttp.HTTP) (err error) {
+		if b, err = rpc.Block(ctx, &h); err != nil {
+			return err
+		}
+		if len(b.Block.Txs) > 0 || always {
+			r, err = rpc.BlockResults(ctx, &h)
+		}
+		return err
+	})
+	return b, r, err
 }

@@ -97,13 +97,7 @@ func (c *Client) BlockEvents(ctx context.Context, h int64) ([]wire.Event, error)
 
 func (c *Client) blockEvents(ctx context.Context, h int64) ([]wire.Event, error) {
 	const op = "chainclient.BlockEvents"
-	rctx, cancel := c.reqCtx(ctx)
-	defer cancel()
-	b, err := c.rpc.Block(rctx, &h)
-	if err != nil {
-		return nil, unavailable(op, err)
-	}
-	r, err := c.rpc.BlockResults(rctx, &h)
+	b, r, err := c.blockAndResults(ctx, h, true)
 	if err != nil {
 		return nil, unavailable(op, err)
 	}
@@ -165,7 +159,7 @@ const maxWSMessage = 1 << 20
 // wsHeights subscribes to new block headers over the node's websocket
 // and emits their heights until the connection fails or ctx ends.
 func (c *Client) wsHeights(ctx context.Context, emit func(int64)) error {
-	wsURL := "ws" + strings.TrimPrefix(c.url, "http") + "/websocket"
+	wsURL := "ws" + strings.TrimPrefix(c.URL(), "http") + "/websocket"
 	d := websocket.Dialer{HandshakeTimeout: 5 * time.Second}
 	conn, _, err := d.DialContext(ctx, wsURL, nil)
 	if err != nil {

@@ -42,7 +42,7 @@ func TestWSReadLimit(t *testing.T) {
 				conn.ReadMessage()
 			}))
 			defer srv.Close()
-			cl := &Client{url: srv.URL}
+			cl := &Client{eps: &endpoints{list: []endpoint{{url: srv.URL}}}}
 			ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 			defer cancel()
 			var got []int64

@@ -1,7 +1,9 @@
 // Package chainnode runs the Cairn chain: CometBFT embedded in-process
-// with the chain application, one validator per Node. It lays out node
-// homes (Init for a single dev validator, Testnet for N validators on
-// 127.0.0.1 ports), starts and stops nodes, and serves CometBFT's RPC on a
+// with the chain application, one node per Node. It lays out node homes
+// (Init for a single dev validator, Testnet for N validators on one host's
+// ports or one per host, InitJoin for a node that joins a running network
+// from its genesis file and peers), builds the join_validator call that
+// bonds a home's consensus key (JoinValidatorCall), starts and stops nodes, and serves CometBFT's RPC on a
 // listener it owns, so "127.0.0.1:0" works and RPCURL reports the bound
 // address.
 //

@@ -113,20 +113,49 @@ func genesisDoc(o InitOptions, vals []types.GenesisValidator) (*types.GenesisDoc
 	return g, nil
 }
 
-// TestnetOptions describe an N-validator network on one machine.
+// TestnetOptions describe an N-validator network.
 type TestnetOptions struct {
 	InitOptions
-	// BasePort numbers the nodes' ports: node k listens for peers on
-	// BasePort+2k and for RPC on BasePort+2k+1 (default 26656). With
-	// FreePorts, free loopback ports are picked instead (tests).
+	// BasePort numbers the nodes' ports: the k-th node on a host listens
+	// for peers on BasePort+2k and for RPC on BasePort+2k+1 (default
+	// 26656), so nodes on distinct hosts all use 26656 and 26657. With
+	// FreePorts, free ports are picked instead (tests on one machine).
 	BasePort  int
 	FreePorts bool
-	Host      string // default 127.0.0.1
+	// Hosts are the nodes' addresses, one per validator (hostnames or
+	// IPs other nodes reach them at); empty puts every node on Host.
+	Hosts []string
+	Host  string // default 127.0.0.1
+}
+
+// hosts returns each node's host, checked.
+func (o TestnetOptions) hosts(n int) ([]string, error) {
+	if len(o.Hosts) == 0 {
+		h := o.Host
+		if h == "" {
+			h = "127.0.0.1"
+		}
+		out := make([]string, n)
+		for k := range out {
+			out[k] = h
+		}
+		return out, nil
+	}
+	if len(o.Hosts) != n {
+		return nil, core.Errorf("chainnode.Testnet", core.Invalid, "%d hosts for %d validators", len(o.Hosts), n)
+	}
+	for _, h := range o.Hosts {
+		if h == "" || strings.ContainsAny(h, " ,@/") || strings.Count(h, ":") == 1 {
+			return nil, core.Errorf("chainnode.Testnet", core.Invalid, "host %q: want a hostname or an IP address, no port", h)
+		}
+	}
+	return o.Hosts, nil
 }
 
 // Testnet writes homes outDir/node0 .. node{n-1} for an n-validator
-// network on loopback ports, each naming the others as persistent peers,
-// all sharing one genesis. It returns the homes.
+// network, node k on host k (TestnetOptions.Hosts), each naming the
+// others as persistent peers, all sharing one genesis: ready to copy to
+// each machine. It returns the homes.
 func Testnet(n int, outDir string, o TestnetOptions) ([]string, error) {
 	const op = "chainnode.Testnet"
 	if n < 1 {
@@ -136,9 +165,11 @@ func Testnet(n int, outDir string, o TestnetOptions) ([]string, error) {
 	if o.BasePort == 0 {
 		o.BasePort = 26656
 	}
-	if o.Host == "" {
-		o.Host = "127.0.0.1"
+	hosts, err := o.hosts(n)
+	if err != nil {
+		return nil, err
 	}
+	onHost := map[string]int{} // nodes placed on each host so far
 	homes := make([]string, n)
 	vals := make([]types.GenesisValidator, n)
 	ids := make([]string, n)
@@ -163,14 +194,16 @@ func Testnet(n int, outDir string, o TestnetOptions) ([]string, error) {
 		}
 		ids[k] = string(nk.ID())
 		if o.FreePorts {
-			if p2pPorts[k], err = FreePort(o.Host); err != nil {
+			if p2pPorts[k], err = FreePort(hosts[k]); err != nil {
 				return nil, err
 			}
-			if rpcPorts[k], err = FreePort(o.Host); err != nil {
+			if rpcPorts[k], err = FreePort(hosts[k]); err != nil {
 				return nil, err
 			}
 		} else {
-			p2pPorts[k], rpcPorts[k] = o.BasePort+2*k, o.BasePort+2*k+1
+			i := onHost[hosts[k]]
+			onHost[hosts[k]]++
+			p2pPorts[k], rpcPorts[k] = o.BasePort+2*i, o.BasePort+2*i+1
 		}
 	}
 	gen, err := genesisDoc(o.InitOptions, vals)
@@ -184,13 +217,13 @@ func Testnet(n int, outDir string, o TestnetOptions) ([]string, error) {
 		var peers []string
 		for j := range n {
 			if j != k {
-				peers = append(peers, ids[j]+"@"+net.JoinHostPort(o.Host, strconv.Itoa(p2pPorts[j])))
+				peers = append(peers, ids[j]+"@"+net.JoinHostPort(hosts[j], strconv.Itoa(p2pPorts[j])))
 			}
 		}
 		nc := o.Node
 		nc.Moniker = fmt.Sprintf("node%d", k)
-		nc.P2PListen = net.JoinHostPort(o.Host, strconv.Itoa(p2pPorts[k]))
-		nc.RPCListen = net.JoinHostPort(o.Host, strconv.Itoa(rpcPorts[k]))
+		nc.P2PListen = net.JoinHostPort(hosts[k], strconv.Itoa(p2pPorts[k]))
+		nc.RPCListen = net.JoinHostPort(hosts[k], strconv.Itoa(rpcPorts[k]))
 		nc.PersistentPeers = strings.Join(peers, ",")
 		if err := WriteNodeConfig(homes[k], nc); err != nil {
 			return nil, err

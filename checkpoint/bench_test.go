@@ -248,6 +248,10 @@ func (c *benchChain) SubscribeEvents(context.Context, string) (<-chan wire.Event
 	return nil, core.Errorf("bench.SubscribeEvents", core.Unavailable, "no events")
 }
 
+func (c *benchChain) SubscribeEventsFor(context.Context, string, string, string) (<-chan wire.Event, error) {
+	return nil, core.Errorf("bench.SubscribeEventsFor", core.Unavailable, "no events")
+}
+
 func (c *benchChain) Submit(context.Context, core.PrivateKey, wire.Call) (*wire.TxResult, error) {
 	return nil, core.Errorf("bench.Submit", core.Unavailable, "read-only chain")
 }

@@ -27,8 +27,11 @@ type ChainReader interface {
 // ChallengeBoard lists challenges and announces new ones.
 type ChallengeBoard interface {
 	Challenges(ctx context.Context, f chainwire.ChallengeFilter) ([]chainwire.Challenge, error)
-	// SubscribeEvents streams events of a type; a hint, which may drop.
-	SubscribeEvents(ctx context.Context, eventType string) (<-chan chainwire.Event, error)
+	// SubscribeEventsFor streams the events of a type whose attribute key
+	// has value (those naming this provider), found by the node's index so
+	// following them costs in proportion to this provider's events, not to
+	// the chain's traffic; a hint, which may drop.
+	SubscribeEventsFor(ctx context.Context, eventType, key, value string) (<-chan chainwire.Event, error)
 }
 
 // TxSubmitter signs a call, broadcasts it and waits until it is committed.

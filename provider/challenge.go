@@ -16,7 +16,7 @@ func (s *Server) challengeLoop(ctx context.Context) {
 		name:  "challenges",
 		every: s.cfg.ChallengePollInterval,
 		subscribe: func(ctx context.Context) (<-chan chainwire.Event, error) {
-			return s.chain.SubscribeEvents(ctx, chainwire.EventChallengeOpened)
+			return s.chain.SubscribeEventsFor(ctx, chainwire.EventChallengeOpened, "provider", s.acct.String())
 		},
 		hint: func(ctx context.Context, e chainwire.Event) {
 			if e.Attributes["provider"] == s.acct.String() {

@@ -99,8 +99,8 @@ func (f *fakeChain) Challenges(context.Context, chainwire.ChallengeFilter) ([]ch
 	return nil, f.err("Challenges")
 }
 
-func (f *fakeChain) SubscribeEvents(ctx context.Context, _ string) (<-chan chainwire.Event, error) {
-	if err := f.err("SubscribeEvents"); err != nil {
+func (f *fakeChain) SubscribeEventsFor(ctx context.Context, _, _, _ string) (<-chan chainwire.Event, error) {
+	if err := f.err("SubscribeEventsFor"); err != nil {
 		return nil, err
 	}
 	ch := make(chan chainwire.Event)

@@ -49,7 +49,7 @@ func (s *Server) discoveryLoop(ctx context.Context) {
 		name:  "discovery",
 		every: s.cfg.DiscoveryInterval,
 		subscribe: func(ctx context.Context) (<-chan chainwire.Event, error) {
-			return s.chain.SubscribeEvents(ctx, chainwire.EventAgreementCreated)
+			return s.chain.SubscribeEventsFor(ctx, chainwire.EventAgreementCreated, "provider", s.acct.String())
 		},
 		hint: func(ctx context.Context, e chainwire.Event) {
 			if e.Attributes["provider"] != s.acct.String() {

@@ -204,6 +204,24 @@ type DeleteDrive struct {
 	Drive core.DriveID `json:"drive"`
 }
 
+// JoinValidator makes PubKey (a CometBFT ed25519 consensus key) a
+// validator, moving Stake from the signer's balance into its bond. Its
+// voting power is Stake / ValidatorPowerUnit (at least 1). Proof is
+// PubKey's signature over ValidatorProofPayload(chain id, signer). A key
+// that is or was a validator is refused.
+type JoinValidator struct {
+	PubKey ValidatorKey   `json:"pub_key"`
+	Stake  uint64         `json:"stake"`
+	Proof  core.Signature `json:"proof"`
+}
+
+// LeaveValidator removes the signer's validator PubKey from the set and
+// returns its bond to the signer's balance. The last validator cannot
+// leave.
+type LeaveValidator struct {
+	PubKey ValidatorKey `json:"pub_key"`
+}
+
 // Call names, the "type" tags of the JSON union.
 func (RegisterProvider) CallName() string   { return "register_provider" }
 func (UpdateProvider) CallName() string     { return "update_provider" }
@@ -224,6 +242,8 @@ func (SetCommitStrategy) CallName() string  { return "set_commit_strategy" }
 func (ShareDrive) CallName() string         { return "share_drive" }
 func (UnshareDrive) CallName() string       { return "unshare_drive" }
 func (DeleteDrive) CallName() string        { return "delete_drive" }
+func (JoinValidator) CallName() string      { return "join_validator" }
+func (LeaveValidator) CallName() string     { return "leave_validator" }
 
 // CallNames lists every call's name, in documentation order.
 var CallNames = []string{
@@ -231,6 +251,7 @@ var CallNames = []string{
 	"create_bucket", "set_member", "create_agreement", "end_agreement",
 	"submit_checkpoint", "open_challenge", "respond_challenge", "resolve_challenge", "report_equivocation",
 	"create_drive", "set_commit_strategy", "share_drive", "unshare_drive", "delete_drive",
+	"join_validator", "leave_validator",
 }
 
 // newCall returns a pointer to a zero call of the given name.
@@ -274,6 +295,10 @@ func newCall(name string) (Call, bool) {
 		return &UnshareDrive{}, true
 	case "delete_drive":
 		return &DeleteDrive{}, true
+	case "join_validator":
+		return &JoinValidator{}, true
+	case "leave_validator":
+		return &LeaveValidator{}, true
 	}
 	return nil, false
 }
@@ -367,6 +392,10 @@ func deref(c Call) Call {
 	case *UnshareDrive:
 		return *v
 	case *DeleteDrive:
+		return *v
+	case *JoinValidator:
+		return *v
+	case *LeaveValidator:
 		return *v
 	}
 	return c

@@ -48,4 +48,6 @@ const (
 	EventDriveShared         = "drive.shared"
 	EventDriveUnshared       = "drive.unshared"
 	EventDriveDeleted        = "drive.deleted"
+	EventValidatorJoined     = "validator.joined"
+	EventValidatorLeft       = "validator.left"
 )

@@ -29,6 +29,7 @@ const (
 	RouteChallenges
 	RouteDrive
 	RouteDrives
+	RouteValidators
 )
 
 // A Route is one ABCI query path. Every answer is JSON; an error answer
@@ -82,6 +83,7 @@ var routes = [...]Route{
 	{ID: RouteDrive, Pattern: "/drive/{id}", seg: fieldDrive, Answer: Drive{}, Doc: "a drive"},
 	{ID: RouteDrives, Pattern: "/drives", Answer: []Drive{}, Doc: "the owner's drives, by id",
 		Params: []Param{{Name: "owner", Required: true, f: fieldAccount}}},
+	{ID: RouteValidators, Pattern: "/validators", Answer: []Validator{}, Doc: "the active validator set, by consensus key"},
 }
 
 // Routes returns the query routes, in table order.
@@ -309,3 +311,4 @@ func PathChallenges(f ChallengeFilter) string {
 }
 func PathDrive(d core.DriveID) string        { return Query{Route: RouteDrive, Drive: d}.Path() }
 func PathDrives(owner core.AccountID) string { return Query{Route: RouteDrives, Account: owner}.Path() }
+func PathValidators() string                 { return Query{Route: RouteValidators}.Path() }

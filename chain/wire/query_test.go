@@ -31,6 +31,7 @@ func sampleQueries() []Query {
 		{Route: RouteChallenges},
 		{Route: RouteDrive, Drive: 3},
 		{Route: RouteDrives, Account: a},
+		{Route: RouteValidators},
 	}
 }
 
@@ -80,6 +81,7 @@ func TestQueryPathBuilders(t *testing.T) {
 		{PathChallenges(ChallengeFilter{Provider: &a, Bucket: 5, State: ChallengeVoid}), "/challenges?bucket=5&provider=" + hex + "&state=void"},
 		{PathDrive(8), "/drive/8"},
 		{PathDrives(a), "/drives?owner=" + hex},
+		{PathValidators(), "/validators"},
 	} {
 		if c.got != c.want {
 			t.Errorf("built %q, want %q", c.got, c.want)
@@ -121,7 +123,7 @@ func TestRouteTable(t *testing.T) {
 			t.Errorf("%s: no answer type or doc", r.Pattern)
 		}
 	}
-	for _, id := range []RouteID{0, RouteDrives + 1} {
+	for _, id := range []RouteID{0, RouteValidators + 1} {
 		if _, ok := RouteOf(id); ok {
 			t.Errorf("RouteOf(%d) found a route", id)
 		}

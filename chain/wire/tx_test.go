@@ -63,6 +63,8 @@ func sampleCalls(t testing.TB) []Call {
 		ShareDrive{Drive: 1, Member: Member{Account: bob, Role: Writer}},
 		UnshareDrive{Drive: 1, Account: bob},
 		DeleteDrive{Drive: 1},
+		JoinValidator{PubKey: ValidatorKey(bob), Stake: 14, Proof: sc.Signature},
+		LeaveValidator{PubKey: ValidatorKey(bob)},
 	}
 }
 

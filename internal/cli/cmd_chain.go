@@ -3,13 +3,18 @@ package cli
 import (
 	"context"
 	"fmt"
+	"io"
 	"log/slog"
+	"os"
 	"path/filepath"
+	"strconv"
+	"strings"
 	"time"
 
 	"github.com/spf13/cobra"
 
 	"github.com/cairn-storage/cairn/chain"
+	chainwire "github.com/cairn-storage/cairn/chain/wire"
 	"github.com/cairn-storage/cairn/chainclient"
 	"github.com/cairn-storage/cairn/chainnode"
 	"github.com/cairn-storage/cairn/core"
@@ -20,7 +25,8 @@ func newChainCmd(g *Globals) *cobra.Command {
 		Use:   "chain",
 		Short: "Run a chain validator, lay out a testnet, or show the chain's status",
 	}
-	cmd.AddCommand(newChainRunCmd(g), newChainTestnetCmd(g), newChainStatusCmd(g))
+	cmd.AddCommand(newChainRunCmd(g), newChainTestnetCmd(g), newChainStatusCmd(g),
+		newChainInitCmd(g), newChainJoinValidatorCmd(g), newChainLeaveValidatorCmd(g))
 	return cmd
 }
 
@@ -132,6 +138,13 @@ type ChainTestnetOptions struct {
 	BasePort   int
 	ChainID    string
 	BlockTime  time.Duration
+	// Hosts (comma-separated) or HostsFile (one per line, # comments)
+	// place node K on host K; then Validators is the number of hosts.
+	Hosts     string
+	HostsFile string
+	// Accounts, if set, is a file of "ACCOUNT_HEX BALANCE [NAME]" lines
+	// funded at genesis instead of the dev accounts.
+	Accounts string
 }
 
 // AddFlags registers the options' flags.
@@ -139,7 +152,10 @@ func (o *ChainTestnetOptions) AddFlags(cmd *cobra.Command) {
 	f := cmd.Flags()
 	f.IntVar(&o.Validators, "validators", 4, "number of validators")
 	f.StringVar(&o.Out, "out", "", "directory to write node0 .. nodeN-1 into (required)")
-	f.IntVar(&o.BasePort, "base-port", 26656, "node K listens on BASE+2K (P2P) and BASE+2K+1 (RPC)")
+	f.IntVar(&o.BasePort, "base-port", 26656, "the K-th node on a host listens on BASE+2K (P2P) and BASE+2K+1 (RPC)")
+	f.StringVar(&o.Hosts, "hosts", "", "comma-separated hosts (names or IPs), one validator each, instead of 127.0.0.1")
+	f.StringVar(&o.HostsFile, "hosts-file", "", "file listing the hosts, one per line (# comments), instead of --hosts")
+	f.StringVar(&o.Accounts, "accounts", "", "file of 'ACCOUNT_HEX BALANCE [NAME]' lines funded at genesis instead of the dev accounts (whose keys are public)")
 	f.StringVar(&o.ChainID, "chain-id", "cairn-testnet", "chain id")
 	f.DurationVar(&o.BlockTime, "block-time", 200*time.Millisecond, "pause between blocks (timeout_commit)")
 }
@@ -160,15 +176,21 @@ type TestnetNode struct {
 func newChainTestnetCmd(g *Globals) *cobra.Command {
 	var o ChainTestnetOptions
 	cmd := &cobra.Command{
-		Use:   "testnet --validators N --out DIR",
-		Short: "Write the homes of an N-validator network on 127.0.0.1 ports",
+		Use:   "testnet (--validators N | --hosts H1,H2,... | --hosts-file FILE) --out DIR",
+		Short: "Write the homes of an N-validator network, on 127.0.0.1 ports or one per host",
 		Long: `Write DIR/node0 .. DIR/nodeN-1: one validator each, sharing one genesis (dev accounts
-funded), each naming the others as persistent peers, on 127.0.0.1 ports from --base-port.
-Start each with 'cairn chain run --home DIR/nodeK'. A network of N keeps committing with
-up to (N-1)/3 validators stopped.
+funded), each naming the others as persistent peers. Without hosts every node is on
+127.0.0.1, on ports from --base-port. With --hosts or --hosts-file node K listens on host K
+(P2P on --base-port, RPC on the next port) and names the others at theirs: copy DIR/nodeK
+to host K and start it there. Start each with 'cairn chain run --home DIR/nodeK'. A network
+of N keeps committing with up to (N-1)/3 validators stopped; more validators join later with
+'cairn chain join-validator'.
 ` + exitStatusHelp,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
+			if !cmd.Flags().Changed("validators") && (o.Hosts != "" || o.HostsFile != "") {
+				o.Validators = 0 // one per host
+			}
 			out, err := runChainTestnet(o)
 			if err != nil {
 				return err
@@ -179,6 +201,10 @@ up to (N-1)/3 validators stopped.
 			fmt.Fprintf(g.Stdout, "chain %s: %d validators\n", out.ChainID, len(out.Nodes))
 			for _, n := range out.Nodes {
 				fmt.Fprintf(g.Stdout, "  %s  rpc=%s p2p=%s\n", n.Home, n.RPC, n.P2P)
+			}
+			if o.Hosts != "" || o.HostsFile != "" {
+				fmt.Fprintf(g.Stdout, "copy %s to host K, then run there: cairn chain run --home DIR\n", filepath.Join(o.Out, "nodeK"))
+				return nil
 			}
 			fmt.Fprintf(g.Stdout, "start each with: cairn chain run --home %s\n", filepath.Join(o.Out, "nodeK"))
 			return nil
@@ -192,14 +218,31 @@ func runChainTestnet(o ChainTestnetOptions) (ChainTestnet, error) {
 	if o.Out == "" {
 		return ChainTestnet{}, usagef("chain testnet: --out is required")
 	}
+	hosts, err := testnetHosts(o)
+	if err != nil {
+		return ChainTestnet{}, err
+	}
+	if len(hosts) > 0 && o.Validators == 0 {
+		o.Validators = len(hosts)
+	}
 	if o.Validators < 1 {
 		return ChainTestnet{}, usagef("chain testnet: --validators must be >= 1")
+	}
+	if len(hosts) > 0 && len(hosts) != o.Validators {
+		return ChainTestnet{}, usagef("chain testnet: %d hosts for %d validators", len(hosts), o.Validators)
+	}
+	gen := chain.DevGenesis()
+	if o.Accounts != "" {
+		if gen, err = genesisAccounts(o.Accounts); err != nil {
+			return ChainTestnet{}, err
+		}
 	}
 	nc := chainnode.DefaultNodeConfig()
 	nc.TimeoutCommit = chainnode.Duration(o.BlockTime)
 	homes, err := chainnode.Testnet(o.Validators, o.Out, chainnode.TestnetOptions{
-		InitOptions: chainnode.InitOptions{ChainID: o.ChainID, Genesis: chain.DevGenesis(), Node: nc},
+		InitOptions: chainnode.InitOptions{ChainID: o.ChainID, Genesis: gen, Node: nc},
 		BasePort:    o.BasePort,
+		Hosts:       hosts,
 	})
 	if err != nil {
 		return ChainTestnet{}, err
@@ -213,6 +256,92 @@ func runChainTestnet(o ChainTestnetOptions) (ChainTestnet, error) {
 		out.Nodes = append(out.Nodes, TestnetNode{Home: h, RPC: "http://" + c.RPCListen, P2P: c.P2PListen})
 	}
 	return out, nil
+}
+
+// maxHostsFile bounds a hosts file.
+const maxHostsFile = 1 << 20
+
+// testnetHosts reads --hosts or --hosts-file (not both).
+func testnetHosts(o ChainTestnetOptions) ([]string, error) {
+	text := o.Hosts
+	if o.HostsFile != "" {
+		if o.Hosts != "" {
+			return nil, usagef("chain testnet: --hosts and --hosts-file exclude each other")
+		}
+		b, err := readFileLimit(o.HostsFile, maxHostsFile)
+		if err != nil {
+			return nil, err
+		}
+		var lines []string
+		for _, l := range strings.Split(string(b), "\n") {
+			l, _, _ = strings.Cut(l, "#")
+			if l = strings.TrimSpace(l); l != "" {
+				lines = append(lines, l)
+			}
+		}
+		text = strings.Join(lines, ",")
+	}
+	var hosts []string
+	for _, h := range strings.Split(text, ",") {
+		if h = strings.TrimSpace(h); h != "" {
+			hosts = append(hosts, h)
+		}
+	}
+	return hosts, nil
+}
+
+// genesisAccounts reads a file of "ACCOUNT_HEX BALANCE [NAME]" lines (#
+// comments) into a genesis with the default parameters.
+func genesisAccounts(path string) (chain.Genesis, error) {
+	const op = "chain testnet"
+	g := chain.Genesis{Params: chainwire.DefaultParams(), Accounts: []chain.GenesisAccount{}}
+	b, err := readFileLimit(path, maxHostsFile)
+	if err != nil {
+		return g, err
+	}
+	for i, l := range strings.Split(string(b), "\n") {
+		l, _, _ = strings.Cut(l, "#")
+		f := strings.Fields(l)
+		if len(f) == 0 {
+			continue
+		}
+		if len(f) > 3 || len(f) < 2 {
+			return g, core.Errorf(op, core.Invalid, "%s:%d: want ACCOUNT_HEX BALANCE [NAME]", path, i+1)
+		}
+		id, err := core.ParseAccountID(f[0])
+		if err != nil {
+			return g, core.Errorf(op, core.Invalid, "%s:%d: %v", path, i+1, err)
+		}
+		bal, err := strconv.ParseUint(f[1], 10, 64)
+		if err != nil {
+			return g, core.Errorf(op, core.Invalid, "%s:%d: balance: %v", path, i+1, err)
+		}
+		a := chain.GenesisAccount{ID: id, Balance: bal}
+		if len(f) == 3 {
+			a.Name = f[2]
+		}
+		g.Accounts = append(g.Accounts, a)
+	}
+	return g, g.Validate()
+}
+
+// readFileLimit reads a file the user names, refusing one above limit
+// bytes.
+func readFileLimit(path string, limit int64) ([]byte, error) {
+	const op = "read file"
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, core.E(op, core.NotFound, err)
+	}
+	defer f.Close()
+	b, err := io.ReadAll(io.LimitReader(f, limit+1))
+	if err != nil {
+		return nil, core.E(op, core.Internal, err)
+	}
+	if int64(len(b)) > limit {
+		return nil, core.Errorf(op, core.Invalid, "%s is above %d bytes", path, limit)
+	}
+	return b, nil
 }
 
 // ChainStatus is what `cairn chain status` prints.

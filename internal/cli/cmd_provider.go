@@ -24,7 +24,7 @@ func newProviderCmd(g *Globals) *cobra.Command {
 		Use:   "provider",
 		Short: "Run a storage provider node, or register one on chain",
 	}
-	cmd.AddCommand(newProviderRunCmd(g), newProviderRegisterCmd(g))
+	cmd.AddCommand(newProviderRunCmd(g), newProviderRegisterCmd(g), newProviderInitCmd(g))
 	return cmd
 }
 
@@ -55,7 +55,9 @@ func newProviderRunCmd(g *Globals) *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "run --chain URL --data DIR [--listen ADDR] [--key FILE]",
 		Short: "Run a provider node until interrupted",
-		Long: `Run a provider node: the HTTP API on --listen, data in --data, chain state from --chain.
+		Long: `Run a provider node: the HTTP API on --listen, data in --data, chain state from --chain
+(one RPC URL or a comma-separated list: the provider talks to the first and fails over to the
+next when it cannot reach the one it talks to, so a validator's restart costs nothing).
 The provider key (its chain account) is read from --key FILE (the global --signer, created
 if absent), or DATA/provider.key, created on first run. When the API is up it prints one line:
 

@@ -38,7 +38,7 @@ type Globals struct {
 
 func (g *Globals) addFlags(cmd *cobra.Command) {
 	f := cmd.PersistentFlags()
-	f.StringVar(&g.Chain, "chain", envOr("CAIRN_CHAIN", "http://127.0.0.1:26657"), "chain RPC URL (env CAIRN_CHAIN)")
+	f.StringVar(&g.Chain, "chain", envOr("CAIRN_CHAIN", "http://127.0.0.1:26657"), "chain RPC URL, or a comma-separated list to fail over across (env CAIRN_CHAIN)")
 	f.StringVar(&g.Signer, "signer", envOr("CAIRN_SIGNER", "alice"), "dev account name or key file that signs; alias --key (env CAIRN_SIGNER)")
 	// --key is another name for --signer, not a second flag on the same
 	// variable: pflag turns it into --signer before parsing.
@@ -112,7 +112,7 @@ func newRoot(g *Globals) *cobra.Command {
 	pc := newProviderCmd(g)
 	pc.AddCommand(newProviderLsCmd(g))
 	root.AddCommand(pc, newRawCmd(g))
-	root.AddCommand(newChainCmd(g))
+	root.AddCommand(newChainCmd(g), newKeyCmd(g))
 	usageArgs(root)
 	return root
 }
