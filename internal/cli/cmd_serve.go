@@ -54,9 +54,11 @@ func newServeCmd(g *Globals) *cobra.Command {
 	var o ServeOptions
 	cmd := &cobra.Command{
 		Use:   "serve",
-		Short: "Serve the signer's drives over WebDAV, with Prometheus metrics",
+		Short: "Serve the signer's drives over WebDAV, with a dashboard and Prometheus metrics",
 		Long: `Serve every drive of the signer over WebDAV at /dav/<drive>/ (by name or
-id) and the client's Prometheus metrics at /metrics, until SIGINT or SIGTERM.
+id), a live dashboard of its drives, providers, checkpoints and risks at /ui/
+(its JSON under /api/, docs/dashboard.md) and the client's Prometheus metrics
+at /metrics, until SIGINT or SIGTERM.
 Point a file manager, rclone (webdav backend) or any WebDAV client at the
 printed URL. Writes go through the drive client: each file is acknowledged
 once a quorum of providers holds it, and checkpoints follow the drive's commit
@@ -123,6 +125,7 @@ type serveReady struct {
 	Listen  string            `json:"listen"`
 	WebDAV  map[string]string `json:"webdav"` // drive name (or id) -> URL
 	Metrics string            `json:"metrics"`
+	UI      string            `json:"ui"` // the dashboard
 	Auth    bool              `json:"auth"`
 }
 
@@ -150,16 +153,22 @@ func runServe(ctx context.Context, g *Globals, o ServeOptions) error {
 			}
 		}
 	}
+	dash, err := startDashboard(ctx, s, nil)
+	if err != nil {
+		return err
+	}
+	defer dash.Stop()
 	l, err := net.Listen("tcp", o.Listen)
 	if err != nil {
 		return core.E("serve", core.Unavailable, err)
 	}
 	srv := &http.Server{
-		Handler:           serveHandler(o, webdav.NewHandler(s.FS, nil), metrics, reg),
+		Handler:           serveHandler(o, webdav.NewHandler(s.FS, nil), metrics, reg, dash.Mount),
 		ReadHeaderTimeout: o.ReadHeaderTimeout,
 		IdleTimeout:       o.IdleTimeout,
 		MaxHeaderBytes:    o.MaxHeaderBytes,
 	}
+	srv.RegisterOnShutdown(dash.srv.Close) // event streams never go idle by themselves
 	served := make(chan error, 1)
 	go func() { served <- srv.Serve(netutil.LimitListener(l, o.MaxConns)) }()
 
@@ -180,11 +189,15 @@ func runServe(ctx context.Context, g *Globals, o ServeOptions) error {
 	return errors.Join(shutErr, commitBatched(sctx, g, s, drives))
 }
 
-// serveHandler routes /dav/ to WebDAV and /metrics to Prometheus, behind
-// basic auth when credentials are set.
-func serveHandler(o ServeOptions, dav http.Handler, m *webdav.Metrics, reg *prometheus.Registry) http.Handler {
+// serveHandler routes /dav/ to WebDAV, /metrics to Prometheus and what
+// mount registers (the dashboard's /ui/ and /api/), behind basic auth when
+// credentials are set.
+func serveHandler(o ServeOptions, dav http.Handler, m *webdav.Metrics, reg *prometheus.Registry, mount ...func(*http.ServeMux)) http.Handler {
 	mux := http.NewServeMux()
 	mux.Handle("GET /metrics", promhttp.HandlerFor(reg, promhttp.HandlerOpts{}))
+	for _, f := range mount {
+		f(mux)
+	}
 	dav = m.Wrap("webdav", webdav.ProgressDeadlines(dav, o.BodyIdleTimeout, o.BodyIdleTimeout))
 	// WebDAV paths bypass the mux, which would clean ".." and redirect
 	// instead of refusing them.
@@ -203,7 +216,7 @@ func serveHandler(o ServeOptions, dav http.Handler, m *webdav.Metrics, reg *prom
 
 func printServeReady(g *Globals, o ServeOptions, addr string, drives []wire.Drive) {
 	base := "http://" + addr
-	r := serveReady{Listen: addr, WebDAV: map[string]string{}, Metrics: base + "/metrics", Auth: o.User != ""}
+	r := serveReady{Listen: addr, WebDAV: map[string]string{}, Metrics: base + "/metrics", UI: dashboardURL(addr), Auth: o.User != ""}
 	var urls []string
 	for _, d := range drives {
 		name := d.Name
@@ -221,7 +234,7 @@ func printServeReady(g *Globals, o ServeOptions, addr string, drives []wire.Driv
 	if len(urls) == 0 {
 		urls = []string{base + webdav.Prefix + "<drive>/ (no drives yet)"}
 	}
-	fmt.Fprintf(g.Stdout, "serving webdav %s metrics %s\n", strings.Join(urls, " "), r.Metrics)
+	fmt.Fprintf(g.Stdout, "serving webdav %s metrics %s ui %s\n", strings.Join(urls, " "), r.Metrics, r.UI)
 }
 
 // commitBatched checkpoints the batched drives' pending changes at a stop,
