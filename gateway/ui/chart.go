@@ -10,7 +10,8 @@ import (
 // Chart geometry, in SVG user units.
 const (
 	chartW, chartH         = 720, 220
-	padL, padR, padT, padB = 56, 56, 16, 36
+	padL, padR, padT, padB = 64, 40, 28, 36
+	maxBar                 = 24.0
 )
 
 // serveChart draws the drive's checkpoints as an SVG: time to quorum (ms,
@@ -39,10 +40,10 @@ func Chart(cps []CheckpointView) []byte {
 		fmt.Fprintf(&b, `<text x="%d" y="%d" text-anchor="middle" fill="#666">no checkpoints yet</text></svg>`, chartW/2, chartH/2)
 		return b.Bytes()
 	}
-	maxMS, maxSigners := 1.0, 1
+	maxMS, maxSigners, timed := 0.0, 1, false
 	for _, c := range cps {
 		if c.QuorumMS != nil {
-			maxMS = math.Max(maxMS, *c.QuorumMS)
+			maxMS, timed = math.Max(maxMS, *c.QuorumMS), true
 		}
 		maxSigners = max(maxSigners, len(c.Signers))
 	}
@@ -52,11 +53,12 @@ func Chart(cps []CheckpointView) []byte {
 	x := func(i int) float64 { return padL + step*(float64(i)+0.5) } // i counts from the oldest
 	yMS := func(v float64) float64 { return padT + plotH*(1-v/maxMS) }
 	ySig := func(v int) float64 { return padT + plotH*(1-float64(v)/float64(maxSigners)) }
-	axes(&b, maxMS, maxSigners, plotW, plotH)
+	axes(&b, maxMS, maxSigners, plotW, plotH, timed)
+	bar := math.Min(step*0.6, maxBar)
 	for i := range n {
 		c := cps[n-1-i]
 		top := ySig(len(c.Signers))
-		fmt.Fprintf(&b, `<rect x="%.1f" y="%.1f" width="%.1f" height="%.1f" fill="#9ecae1"/>`, x(i)-step*0.3, top, step*0.6, padT+plotH-top)
+		fmt.Fprintf(&b, `<rect x="%.1f" y="%.1f" width="%.1f" height="%.1f" fill="#9ecae1"/>`, x(i)-bar/2, top, bar, padT+plotH-top)
 	}
 	var pts bytes.Buffer
 	for i := range n {
@@ -75,20 +77,26 @@ func Chart(cps []CheckpointView) []byte {
 }
 
 // axes draws the frame, the left (ms) and right (signers) scales and the
-// legend.
-func axes(b *bytes.Buffer, maxMS float64, maxSigners int, plotW, plotH float64) {
+// legend. Without a measured time to quorum the left scale is left out.
+func axes(b *bytes.Buffer, maxMS float64, maxSigners int, plotW, plotH float64, timed bool) {
 	fmt.Fprintf(b, `<rect x="%d" y="%d" width="%.0f" height="%.0f" fill="none" stroke="#ccc"/>`, padL, padT, plotW, plotH)
 	for _, f := range []float64{0, 0.5, 1} {
 		y := padT + plotH*(1-f)
-		fmt.Fprintf(b, `<text x="%d" y="%.1f" text-anchor="end" fill="#d94801">%g ms</text>`, padL-4, y+4, math.Round(maxMS*f))
+		if timed {
+			fmt.Fprintf(b, `<text x="%d" y="%.1f" text-anchor="end" fill="#d94801">%.4g ms</text>`, padL-4, y+4, maxMS*f)
+		}
 		fmt.Fprintf(b, `<line x1="%d" x2="%.0f" y1="%.1f" y2="%.1f" stroke="#eee"/>`, padL, padL+plotW, y, y)
 	}
 	for _, v := range signerTicks(maxSigners) {
 		y := padT + plotH*(1-float64(v)/float64(maxSigners))
 		fmt.Fprintf(b, `<text x="%.0f" y="%.1f" fill="#3182bd">%d</text>`, padL+plotW+4, y+4, v)
 	}
-	fmt.Fprintf(b, `<text x="%d" y="%d" fill="#d94801">— time to quorum (ms)</text>`, padL+8, padT+12)
-	fmt.Fprintf(b, `<text x="%d" y="%d" fill="#3182bd">▮ agreeing providers (signers)</text>`, padL+170, padT+12)
+	legend := "— time to quorum (ms)"
+	if !timed {
+		legend = "time to quorum: not measured (no checkpoint shown was submitted by this process)"
+	}
+	fmt.Fprintf(b, `<text x="%d" y="%d" fill="#3182bd">▮ agreeing providers (signers)</text>`, padL, padT-10)
+	fmt.Fprintf(b, `<text x="%d" y="%d" fill="#d94801">%s</text>`, padL+190, padT-10, legend)
 }
 
 // signerTicks are the labels of the signers' axis: every count up to 10,

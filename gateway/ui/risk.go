@@ -50,9 +50,9 @@ func Assess(in RiskInput) []Risk {
 	h := &in.Health
 	switch st := h.Status(); {
 	case st == providers.StatusUnreachable || st == providers.StatusDegraded:
-		out = append(out, Risk{Reason: RiskFailing, Detail: fmt.Sprintf("%s: %d failed requests in a row, success rate %.0f%%%s", st, h.ConsecutiveFailures, 100*h.SuccessRate(), lastError(h))})
+		out = append(out, Risk{Reason: RiskFailing, Detail: fmt.Sprintf("%s: %d failed request(s) in a row, success rate %.0f%%%s", st, h.ConsecutiveFailures, 100*h.SuccessRate(), lastError(h))})
 	case h.ConsecutiveFailures >= failuresAtRisk:
-		out = append(out, Risk{Reason: RiskFailing, Detail: fmt.Sprintf("%d failed requests in a row%s", h.ConsecutiveFailures, lastError(h))})
+		out = append(out, Risk{Reason: RiskFailing, Detail: fmt.Sprintf("%d failed request(s) in a row%s", h.ConsecutiveFailures, lastError(h))})
 	}
 	switch {
 	case in.Class == "data_divergence" && in.Proven:

@@ -111,7 +111,10 @@ function listen() {
   const live = document.getElementById("live");
   const es = new EventSource("/api/events");
   es.addEventListener("hello", () => { live.textContent = "live"; live.className = "on"; reload(); });
-  es.addEventListener("block", e => { document.getElementById("height").textContent = JSON.parse(e.data).height; });
+  es.addEventListener("block", e => {
+    document.getElementById("height").textContent = JSON.parse(e.data).height;
+    if (!snapshot) reload(); // the first read came before the server's first refresh
+  });
   for (const k of ["checkpoint", "health", "challenge"]) es.addEventListener(k, reload);
   es.onerror = () => { live.textContent = "reconnecting"; live.className = "off"; };
 }
