@@ -4,7 +4,10 @@ package e2e
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
+	"io"
+	"net/http"
 	"os"
 	"path/filepath"
 	"strconv"
@@ -14,27 +17,46 @@ import (
 	"time"
 
 	"github.com/chromedp/chromedp"
+
+	"github.com/cairn-storage/cairn/internal/poll"
 )
 
 // browserTimeout bounds the whole browser session; each wait inside it
 // has its own, shorter limit.
 const browserTimeout = 4 * time.Minute
 
-// TestDashboardBrowser opens cairn dev's dashboard in headless Chromium
-// and checks what a user sees: the drive, its three providers and the
-// latest checkpoint height; a new checkpoint appearing after an upload and
-// commit without a reload; and a SIGSTOPped provider shown at risk. It
-// saves a screenshot to $CAIRN_ARTIFACTS (default: the test's temp dir).
+// TestDashboardBrowser opens the dashboard in headless Chromium and
+// checks what a user sees: the drive, its three providers and the latest
+// checkpoint height; a new checkpoint appearing after an upload (through
+// WebDAV to a drive that checkpoints each change) without a reload, with
+// its time to quorum plotted; and a SIGSTOPped provider shown at risk. The
+// page is `cairn serve`'s, which submits the checkpoints it shows; `cairn
+// dev`'s ready line names its own, checked to serve the page. A screenshot
+// goes to $CAIRN_ARTIFACTS (default: the test's temp dir).
 func TestDashboardBrowser(t *testing.T) {
 	t.Parallel()
 	browser := need(t, "chromium")
 	n := startNetwork(t)
-	ui := n.dashboardURL(t)
-	local := t.TempDir()
-
-	n.createDrive(t, "web", "manual")
-	n.put(t, writeFile(t, local, "a.txt", "first\n"), "web:/a.txt")
-	first := decode[resultJSON](t, n.cairn(t, "commit", "web", "--json").ok(t))
+	if code, body := httpGet(t, n.dashboardURL(t)); code != http.StatusOK || !strings.Contains(body, "Cairn dashboard") {
+		t.Fatalf("cairn dev's dashboard: %d %.200s", code, body)
+	}
+	n.createDrive(t, "web", "immediate")
+	serve := n.serve(t)
+	dav := serve.WebDAV["web"]
+	upload := func(name, body string) {
+		t.Helper()
+		req, _ := http.NewRequestWithContext(t.Context(), http.MethodPut, dav+name, strings.NewReader(body))
+		res, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatalf("PUT %s: %v", name, err)
+		}
+		res.Body.Close()
+		if res.StatusCode != http.StatusCreated {
+			t.Fatalf("PUT %s: %s", name, res.Status)
+		}
+	}
+	upload("a.txt", "first\n")
+	first := n.committedHeight(t, "web", 0)
 
 	ctx := newBrowser(t, browser)
 	wait := func(what, js string, within time.Duration) {
@@ -43,25 +65,25 @@ func TestDashboardBrowser(t *testing.T) {
 			t.Fatalf("the page never showed %s (%s): %v\npage text:\n%s", what, js, err, pageText(ctx))
 		}
 	}
-	if err := chromedp.Do(ctx, chromedp.Navigate(ui)); err != nil {
-		t.Fatalf("opening %s: %v", ui, err)
+	if err := chromedp.Do(ctx, chromedp.Navigate(serve.UI)); err != nil {
+		t.Fatalf("opening %s: %v", serve.UI, err)
 	}
 	wait("the drive", `document.querySelector('#drives tr[data-drive="web"]') !== null`, time.Minute)
 	wait("three providers", `document.querySelectorAll('#providers tbody tr').length === 3`, time.Minute)
-	wait("the latest checkpoint height", latestHeightIs(first.Height), time.Minute)
+	wait("the latest checkpoint height", latestHeightIs(first), time.Minute)
 
 	// A page that reloads loses this mark.
 	if err := chromedp.Do(ctx, chromedp.Evaluate[chromedp.Void](`window.cairnMark = "still here"`)); err != nil {
 		t.Fatal(err)
 	}
-	n.put(t, writeFile(t, local, "b.txt", "second\n"), "web:/b.txt")
-	second := decode[resultJSON](t, n.cairn(t, "commit", "web", "--json").ok(t))
-	if second.Height <= first.Height {
-		t.Fatalf("second checkpoint at %d, first at %d", second.Height, first.Height)
-	}
-	wait("the new checkpoint", latestHeightIs(second.Height), time.Minute)
-	wait("two rows in the timeline", `document.querySelectorAll('#checkpoints tbody tr').length === 2`, 30*time.Second)
+	upload("b.txt", "second\n")
+	second := n.committedHeight(t, "web", first)
+	wait("the new checkpoint", latestHeightIs(second), time.Minute)
+	wait("its time to quorum", `[...document.querySelectorAll('#checkpoints tbody tr')].some(r => r.textContent.includes(" ms"))`, 30*time.Second)
 	wait("no reload", `window.cairnMark === "still here"`, time.Second)
+	if code, svg := httpGet(t, strings.TrimSuffix(serve.UI, "/ui/")+"/api/drives/web/chart.svg"); code != http.StatusOK || !strings.Contains(svg, "<circle") {
+		t.Errorf("chart: %d, want a time-to-quorum point:\n%.500s", code, svg)
+	}
 
 	stopped := n.m.Providers[0]
 	if err := syscall.Kill(stopped.PID, syscall.SIGSTOP); err != nil {
@@ -80,6 +102,64 @@ func TestDashboardBrowser(t *testing.T) {
 		}
 	}
 	saveScreenshot(t, ctx)
+}
+
+// serveReady is the part of `cairn serve --json`'s ready line the test
+// reads.
+type serveReady struct {
+	WebDAV map[string]string `json:"webdav"`
+	UI     string            `json:"ui"`
+}
+
+// serve starts `cairn serve` on a free loopback port, with client state
+// of its own, and returns its ready line.
+func (n *network) serve(t *testing.T) serveReady {
+	t.Helper()
+	b := startBackground(t, "serve", "--listen", "127.0.0.1:0", "--chain", n.chain, "--home", t.TempDir(), "--json")
+	select {
+	case line := <-b.lines:
+		var r serveReady
+		if err := json.Unmarshal([]byte(line), &r); err != nil || r.UI == "" || r.WebDAV["web"] == "" {
+			t.Fatalf("cairn serve's ready line %q: %v", line, err)
+		}
+		return r
+	case <-b.done:
+		t.Fatalf("cairn serve exited before it was ready:\n%s", b.log.String())
+	case <-time.After(readyTimeout):
+		t.Fatalf("cairn serve not ready within %s:\n%s", readyTimeout, b.log.String())
+	}
+	return serveReady{}
+}
+
+// committedHeight waits until the drive's root was last committed above
+// after, and returns that height.
+func (n *network) committedHeight(t *testing.T, drive string, after int64) int64 {
+	t.Helper()
+	var h int64
+	poll.Until(t, time.Minute, "a checkpoint of "+drive+" above "+strconv.FormatInt(after, 10), func() error {
+		h = n.driveInfo(t, drive).LastCommittedHeight
+		if h <= after {
+			return fmt.Errorf("last committed at %d", h)
+		}
+		return nil
+	})
+	return h
+}
+
+// httpGet returns a GET's status and body.
+func httpGet(t *testing.T, url string) (int, string) {
+	t.Helper()
+	req, _ := http.NewRequestWithContext(t.Context(), http.MethodGet, url, nil)
+	res, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatalf("GET %s: %v", url, err)
+	}
+	defer res.Body.Close()
+	b, err := io.ReadAll(io.LimitReader(res.Body, 1<<20))
+	if err != nil {
+		t.Fatalf("GET %s: %v", url, err)
+	}
+	return res.StatusCode, string(b)
 }
 
 // latestHeightIs is a page condition: the latest checkpoint shown is h.
