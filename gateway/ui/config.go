@@ -21,7 +21,8 @@ type Config struct {
 	// providers (health check and signed commitments).
 	ProbeEvery int64
 	// History is how many of a bucket's latest checkpoints the timeline
-	// and the plot show.
+	// and the plot show, and of its latest closed challenges (every open
+	// one is shown).
 	History int
 	// RefreshTimeout bounds one refresh from the chain and one probe.
 	RefreshTimeout time.Duration

@@ -32,6 +32,7 @@ type fake struct {
 	blocks      chan int64
 	events      chan checkpoint.Event
 	probes      int
+	histories   int // CheckpointHistory calls
 	unsubscribe int
 }
 
@@ -131,6 +132,7 @@ func (f *fake) BucketAgreements(ctx context.Context, b core.BucketID) ([]wire.Ag
 func (f *fake) CheckpointHistory(ctx context.Context, b core.BucketID) ([]wire.Checkpoint, error) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
+	f.histories++
 	return f.history, f.err
 }
 

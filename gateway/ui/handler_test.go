@@ -13,6 +13,7 @@ import (
 
 	"github.com/cairn-storage/cairn/chain/wire"
 	"github.com/cairn-storage/cairn/checkpoint"
+	"github.com/cairn-storage/cairn/core"
 )
 
 // served builds a Server over f, refreshed and probed.
@@ -242,6 +243,75 @@ func errorKind(kind string) func(t *testing.T, b []byte) {
 		mustJSON(t, b, &e)
 		if e.Kind != kind || e.Message == "" {
 			t.Errorf("error body %s, want kind %s", b, kind)
+		}
+	}
+}
+
+// TestHistoryReadOnlyWhenItMoves: the chain answers a bucket's whole
+// history, so a refresh reads it only when the latest checkpoint moved.
+func TestHistoryReadOnlyWhenItMoves(t *testing.T) {
+	f := newFake()
+	s := served(t, f) // two refreshes
+	for range 3 {
+		if err := s.Refresh(context.Background()); err != nil {
+			t.Fatal(err)
+		}
+	}
+	reads := func() int {
+		f.mu.Lock()
+		defer f.mu.Unlock()
+		return f.histories
+	}
+	if n := reads(); n != 1 {
+		t.Fatalf("history read %d times in 5 refreshes at one checkpoint, want 1", n)
+	}
+	f.set(newCheckpoint)
+	if err := s.Refresh(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	snap, _ := s.Snapshot()
+	if n := reads(); n != 2 || len(snap.Drives[0].Checkpoints) != 3 || snap.Drives[0].Checkpoints[0].Height != 30 {
+		t.Fatalf("after a new checkpoint: %d reads, timeline %+v", n, snap.Drives[0].Checkpoints)
+	}
+}
+
+func TestChallengesBounded(t *testing.T) {
+	f := newFake()
+	for i := range 100 {
+		f.challenges = append(f.challenges, wire.Challenge{ID: 1 + core.ChallengeID(i), Bucket: 7, Provider: p1, State: wire.ChallengeAnswered})
+	}
+	f.challenges[0].State = wire.ChallengeOpen // the oldest is still open
+	f.challenges[0].Deadline = 90
+	cfg := DefaultConfig()
+	cfg.History = 5
+	s, err := New(f.sources(), cfg, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := s.Refresh(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	snap, _ := s.Snapshot()
+	cs := snap.Drives[0].Challenges
+	if len(cs) != 6 || cs[0].ID != 100 || cs[5].ID != 1 || cs[5].State != wire.ChallengeOpen {
+		t.Fatalf("challenges %+v, want the 5 latest closed and the open one", cs)
+	}
+}
+
+func TestProbeClasses(t *testing.T) {
+	f := newFake()
+	f.coll = &checkpoint.CommitmentCollection{Bucket: 7, MMRRoot: root1, LeafCount: 4, Agreeing: []core.AccountID{p1},
+		Cancelled: []core.AccountID{p2}, Invalid: []core.AccountID{p3}}
+	snap, _ := served(t, f).Snapshot()
+	want := map[core.AccountID]string{p1: "agrees", p2: "late", p3: "no_answer"}
+	for _, c := range snap.Drives[0].Conflicts {
+		if c.Class != want[c.Provider] || c.Proof == "" {
+			t.Errorf("%s: class %s (%s), want %s", c.Provider.Short(), c.Class, c.Proof, want[c.Provider])
+		}
+	}
+	for _, p := range snap.Drives[0].Providers {
+		if p.AtRisk {
+			t.Errorf("%s at risk for its class alone: %+v", p.Account.Short(), p.Risks)
 		}
 	}
 }

@@ -56,7 +56,7 @@ type ProviderView struct {
 	// absent while unknown (no answer to the last probe).
 	Leaves *uint64 `json:"leaves,omitempty"`
 	Lag    *int64  `json:"lag,omitempty"`
-	Class  string  `json:"class"` // agrees, sync_delay, ahead, data_divergence, no_answer, not_probed
+	Class  string  `json:"class"` // agrees, sync_delay, ahead, data_divergence, late, no_answer, not_probed
 	AtRisk bool    `json:"at_risk"`
 	Risks  []Risk  `json:"risks"`
 }

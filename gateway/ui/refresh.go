@@ -83,7 +83,7 @@ func (s *Server) buildDrive(ctx context.Context, d wire.Drive, reg map[core.Acco
 	if err != nil {
 		return DriveView{}, err
 	}
-	hist, err := s.src.Buckets.CheckpointHistory(ctx, d.Bucket)
+	hist, err := s.history(ctx, b)
 	if err != nil {
 		return DriveView{}, err
 	}
@@ -121,8 +121,35 @@ func (s *Server) buildDrive(ctx context.Context, d wire.Drive, reg map[core.Acco
 	}
 	v.Checkpoints = checkpointViews(hist, quorum, s.cfg.History)
 	v.Conflicts = conflictViews(v.Providers, p)
-	v.Challenges = challengeViews(chs, height)
+	v.Challenges = challengeViews(chs, height, s.cfg.History)
 	return v, nil
+}
+
+// history returns the bucket's last cfg.History checkpoints, read from
+// the chain only when its latest checkpoint moved (the chain answers the
+// whole history, which only grows).
+func (s *Server) history(ctx context.Context, b wire.Bucket) ([]wire.Checkpoint, error) {
+	var latest int64
+	if b.Latest != nil {
+		latest = b.Latest.Height
+	}
+	s.mu.Lock()
+	c, ok := s.histories[b.ID]
+	s.mu.Unlock()
+	if ok && c.latest == latest {
+		return c.checkpoints, nil
+	}
+	hist, err := s.src.Buckets.CheckpointHistory(ctx, b.ID)
+	if err != nil {
+		return nil, err
+	}
+	if len(hist) > s.cfg.History {
+		hist = slices.Clone(hist[len(hist)-s.cfg.History:])
+	}
+	s.mu.Lock()
+	s.histories[b.ID] = cachedHistory{latest: latest, checkpoints: hist}
+	s.mu.Unlock()
+	return hist, nil
 }
 
 // Probe asks the primaries of every drive's bucket (as of the last

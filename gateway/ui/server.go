@@ -6,6 +6,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/cairn-storage/cairn/chain/wire"
 	"github.com/cairn-storage/cairn/checkpoint"
 	"github.com/cairn-storage/cairn/core"
 )
@@ -26,9 +27,18 @@ type Server struct {
 	probes  map[core.BucketID]*probe
 	quorum  map[core.BucketID]map[int64]time.Duration
 	buckets []core.BucketID // the drives' buckets at the last refresh
+	// histories are the buckets' last checkpoints, by the height of the
+	// latest one when they were read.
+	histories map[core.BucketID]cachedHistory
 
 	done     chan struct{} // closed by Close: event streams end
 	doneOnce sync.Once
+}
+
+// cachedHistory is a bucket's last checkpoints as of its latest one.
+type cachedHistory struct {
+	latest      int64
+	checkpoints []wire.Checkpoint
 }
 
 // New builds a Server over src. log may be nil.
@@ -44,7 +54,8 @@ func New(src Sources, cfg Config, log *slog.Logger) (*Server, error) {
 	}
 	return &Server{src: src, cfg: cfg, log: log, hub: newHub(cfg.MaxClients, cfg.ClientBuffer),
 		probes: map[core.BucketID]*probe{}, quorum: map[core.BucketID]map[int64]time.Duration{},
-		done: make(chan struct{})}, nil
+		histories: map[core.BucketID]cachedHistory{},
+		done:      make(chan struct{})}, nil
 }
 
 // Close ends the open event streams (an http.Server's Shutdown waits for

@@ -2,6 +2,7 @@ package ui
 
 import (
 	"fmt"
+	"slices"
 	"sort"
 	"time"
 
@@ -25,6 +26,7 @@ type probe struct {
 const (
 	classAgrees    = "agrees"
 	classNoAnswer  = "no_answer"
+	classLate      = "late"
 	classNotProbed = "not_probed"
 )
 
@@ -65,6 +67,12 @@ func (p *probe) stateOf(a core.AccountID) providerState {
 			n := d.LeafCount
 			return providerState{class: "data_divergence", leaves: &n, root: d.Root.String(), proof: "a root other than the majority's (not analysed)"}
 		}
+	}
+	switch {
+	case slices.Contains(c.Invalid, a):
+		return providerState{class: classNoAnswer, proof: "its answer failed verification (signature, bucket or chain)"}
+	case slices.Contains(c.Cancelled, a):
+		return providerState{class: classLate, proof: "still answering when the quorum was reached: not waited for (early quorum)"}
 	}
 	return providerState{class: classNoAnswer, proof: "no valid signed commitment in the last probe"}
 }
@@ -176,11 +184,19 @@ func checkpointView(c wire.Checkpoint, quorum map[int64]time.Duration) Checkpoin
 	return v
 }
 
-// challengeViews is the bucket's challenges, newest first.
-func challengeViews(chs []wire.Challenge, height int64) []ChallengeView {
-	out := make([]ChallengeView, 0, len(chs))
+// challengeViews is the bucket's challenges, newest first: every open
+// one and the latest limit closed ones.
+func challengeViews(chs []wire.Challenge, height int64, limit int) []ChallengeView {
+	out := []ChallengeView{}
+	closed := 0
 	for i := len(chs) - 1; i >= 0; i-- {
 		c := chs[i]
+		if c.State != wire.ChallengeOpen {
+			if closed == limit {
+				continue
+			}
+			closed++
+		}
 		v := ChallengeView{ID: c.ID, Provider: c.Provider, Challenger: c.Challenger, State: c.State, LeafIndex: c.LeafIndex,
 			Opened: c.OpenedHeight, Deadline: c.Deadline, Closed: c.ClosedHeight, Outcome: outcome(c, height)}
 		if c.State == wire.ChallengeOpen {

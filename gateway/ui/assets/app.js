@@ -83,7 +83,7 @@ function renderDrive(d) {
   if (chart.getAttribute("src") !== src) chart.setAttribute("src", src);
   fill("checkpoints", d.checkpoints.map(c => row([c.height, code(short(c.root), c.root), c.leaf_count,
     c.signers.length + " (" + c.signers.map(short).join(", ") + ")", c.quorum_ms === undefined ? null : c.quorum_ms.toFixed(0) + " ms"])));
-  fill("conflicts", d.conflicts.map(c => row([code(short(c.provider), c.provider), c.class, c.class === "no_answer" || c.class === "not_probed" ? null : c.leaf_count, c.proof])));
+  fill("conflicts", d.conflicts.map(c => row([code(short(c.provider), c.provider), c.class, ["no_answer", "not_probed", "late"].includes(c.class) ? null : c.leaf_count, c.proof])));
   document.getElementById("no-challenges").hidden = d.challenges.length > 0;
   fill("challenges", d.challenges.map(c => row([c.id, code(short(c.provider), c.provider), c.state, c.leaf_index, c.opened_height, c.deadline, c.outcome])));
 }
