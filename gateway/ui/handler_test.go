@@ -41,127 +41,132 @@ func get(t *testing.T, h http.Handler, path string) *httptest.ResponseRecorder {
 	return w
 }
 
+// apiCase is one route of TestAPI: the fake's state, the request, and
+// what its answer must say.
+type apiCase struct {
+	name   string
+	setup  func(f *fake)
+	path   string
+	status int
+	check  func(t *testing.T, body []byte)
+}
+
+var apiCases = []apiCase{
+	{name: "dashboard", path: "/api/dashboard", status: 200, check: func(t *testing.T, b []byte) {
+		var s Snapshot
+		mustJSON(t, b, &s)
+		if s.Height != 25 || len(s.Drives) != 1 || s.Drives[0].Name != "photos" || s.Drives[0].Latest.Height != 20 {
+			t.Errorf("snapshot = %+v", s)
+		}
+	}},
+	{name: "drives", path: "/api/drives", status: 200, check: func(t *testing.T, b []byte) {
+		var ds []DriveSummary
+		mustJSON(t, b, &ds)
+		if len(ds) != 1 || ds[0].Bucket != 7 || ds[0].RootCID != "bafyroot" || ds[0].Strategy.Kind != "immediate" {
+			t.Errorf("drives = %+v", ds)
+		}
+	}},
+	{name: "drive by id", path: "/api/drives/3", status: 200, check: func(t *testing.T, b []byte) {
+		var d DriveView
+		mustJSON(t, b, &d)
+		if d.Name != "photos" || d.Quorum != 2 || d.AtRisk != 0 {
+			t.Errorf("drive = %+v", d)
+		}
+	}},
+	{name: "healthy providers", path: "/api/drives/photos/providers", status: 200, check: func(t *testing.T, b []byte) {
+		ps := providersOf(t, b)
+		if len(ps) != 3 {
+			t.Fatalf("%d providers, want 3", len(ps))
+		}
+		for _, p := range ps {
+			if p.AtRisk || p.Status != "healthy" || p.Class != "agrees" || *p.Leaves != 4 || *p.Lag != 0 || p.Stake != 1000 || p.SuccessRate != 1 || p.LatencyMS != 3 {
+				t.Errorf("provider = %+v", p)
+			}
+		}
+	}},
+	{name: "providers at risk", setup: func(f *fake) {
+		f.divergeP3()
+		f.health[0].History = failing(5)
+		f.challenges = []wire.Challenge{{ID: 9, Bucket: 7, Provider: p1, State: wire.ChallengeOpen, Deadline: 40, OpenedHeight: 20}}
+	}, path: "/api/drives/photos/providers", status: 200, check: func(t *testing.T, b []byte) {
+		ps := providersOf(t, b)
+		want := map[string][]string{p1.String(): {RiskFailing, RiskChallenged}, p2.String(): {RiskBehind}, p3.String(): {RiskDiverged}}
+		for _, p := range ps {
+			var got []string
+			for _, r := range p.Risks {
+				got = append(got, r.Reason)
+			}
+			if !p.AtRisk || strings.Join(got, ",") != strings.Join(want[p.Account.String()], ",") {
+				t.Errorf("%s: at risk %v for %v, want %v", p.Account.Short(), p.AtRisk, got, want[p.Account.String()])
+			}
+		}
+		if *ps[1].Lag != 2 || ps[0].Status != "unreachable" {
+			t.Errorf("p2 lag %d, p1 status %s", *ps[1].Lag, ps[0].Status)
+		}
+	}},
+	{name: "checkpoints newest first with time to quorum", setup: func(f *fake) {
+		f.result = &checkpoint.Result{Kind: checkpoint.Submitted, Bucket: 7, Height: 20, Duration: 1500 * time.Millisecond}
+	}, path: "/api/drives/photos/checkpoints", status: 200, check: func(t *testing.T, b []byte) {
+		var cs []CheckpointView
+		mustJSON(t, b, &cs)
+		if len(cs) != 2 || cs[0].Height != 20 || cs[1].Height != 10 || len(cs[0].Signers) != 3 || cs[0].QuorumMS == nil || *cs[0].QuorumMS != 1500 || cs[1].QuorumMS != nil {
+			t.Errorf("checkpoints = %s", b)
+		}
+	}},
+	{name: "conflicts with their proof", setup: func(f *fake) { f.divergeP3() }, path: "/api/drives/photos/conflicts", status: 200, check: func(t *testing.T, b []byte) {
+		var cs []ConflictView
+		mustJSON(t, b, &cs)
+		want := []string{"agrees", "sync_delay", "data_divergence"}
+		for i, c := range cs {
+			if c.Class != want[i] || c.Proof == "" {
+				t.Errorf("conflict %d = %+v, want class %s with a proof", i, c, want[i])
+			}
+		}
+		if !cs[2].Proven || !strings.Contains(cs[1].Proof, "consistency proof verified") {
+			t.Errorf("conflicts = %+v", cs)
+		}
+	}},
+	{name: "challenges", setup: func(f *fake) {
+		f.challenges = []wire.Challenge{
+			{ID: 1, Bucket: 7, Provider: p2, State: wire.ChallengeSlashed, Deadline: 15, ClosedHeight: 16, Slashed: 50},
+			{ID: 2, Bucket: 7, Provider: p1, State: wire.ChallengeOpen, Deadline: 40},
+		}
+	}, path: "/api/drives/photos/challenges", status: 200, check: func(t *testing.T, b []byte) {
+		var cs []ChallengeView
+		mustJSON(t, b, &cs)
+		if len(cs) != 2 || cs[0].ID != 2 || cs[0].BlocksLeft != 15 || !strings.Contains(cs[1].Outcome, "slashed 50") {
+			t.Errorf("challenges = %+v", cs)
+		}
+	}},
+	{name: "chart", setup: func(f *fake) {
+		f.result = &checkpoint.Result{Kind: checkpoint.Submitted, Bucket: 7, Height: 20, Duration: time.Second}
+	}, path: "/api/drives/photos/chart.svg", status: 200, check: func(t *testing.T, b []byte) {
+		if err := xml.Unmarshal(b, new(struct{ XMLName xml.Name })); err != nil {
+			t.Fatalf("chart is not XML: %v", err)
+		}
+		if n := strings.Count(string(b), `fill="#9ecae1"`); n != 2 {
+			t.Errorf("%d signer bars, want 2", n)
+		}
+		if !strings.Contains(string(b), "<circle") {
+			t.Error("no time-to-quorum point")
+		}
+	}},
+	{name: "unknown drive", path: "/api/drives/nope/providers", status: 404, check: errorKind("not_found")},
+	{name: "unknown route", path: "/api/nothing", status: 404, check: errorKind("not_found")},
+	{name: "page", path: "/ui/", status: 200, check: func(t *testing.T, b []byte) {
+		if !strings.Contains(string(b), `<script src="app.js"`) {
+			t.Errorf("page = %.200s", b)
+		}
+	}},
+	{name: "script", path: "/ui/app.js", status: 200, check: func(t *testing.T, b []byte) {
+		if !strings.Contains(string(b), "EventSource") {
+			t.Error("app.js does not listen for events")
+		}
+	}},
+}
+
 func TestAPI(t *testing.T) {
-	tests := []struct {
-		name   string
-		setup  func(f *fake)
-		path   string
-		status int
-		check  func(t *testing.T, body []byte)
-	}{
-		{name: "dashboard", path: "/api/dashboard", status: 200, check: func(t *testing.T, b []byte) {
-			var s Snapshot
-			mustJSON(t, b, &s)
-			if s.Height != 25 || len(s.Drives) != 1 || s.Drives[0].Name != "photos" || s.Drives[0].Latest.Height != 20 {
-				t.Errorf("snapshot = %+v", s)
-			}
-		}},
-		{name: "drives", path: "/api/drives", status: 200, check: func(t *testing.T, b []byte) {
-			var ds []DriveSummary
-			mustJSON(t, b, &ds)
-			if len(ds) != 1 || ds[0].Bucket != 7 || ds[0].RootCID != "bafyroot" || ds[0].Strategy.Kind != "immediate" {
-				t.Errorf("drives = %+v", ds)
-			}
-		}},
-		{name: "drive by id", path: "/api/drives/3", status: 200, check: func(t *testing.T, b []byte) {
-			var d DriveView
-			mustJSON(t, b, &d)
-			if d.Name != "photos" || d.Quorum != 2 || d.AtRisk != 0 {
-				t.Errorf("drive = %+v", d)
-			}
-		}},
-		{name: "healthy providers", path: "/api/drives/photos/providers", status: 200, check: func(t *testing.T, b []byte) {
-			ps := providersOf(t, b)
-			if len(ps) != 3 {
-				t.Fatalf("%d providers, want 3", len(ps))
-			}
-			for _, p := range ps {
-				if p.AtRisk || p.Status != "healthy" || p.Class != "agrees" || *p.Leaves != 4 || *p.Lag != 0 || p.Stake != 1000 || p.SuccessRate != 1 || p.LatencyMS != 3 {
-					t.Errorf("provider = %+v", p)
-				}
-			}
-		}},
-		{name: "providers at risk", setup: func(f *fake) {
-			f.divergeP3()
-			f.health[0].History = failing(5)
-			f.challenges = []wire.Challenge{{ID: 9, Bucket: 7, Provider: p1, State: wire.ChallengeOpen, Deadline: 40, OpenedHeight: 20}}
-		}, path: "/api/drives/photos/providers", status: 200, check: func(t *testing.T, b []byte) {
-			ps := providersOf(t, b)
-			want := map[string][]string{p1.String(): {RiskFailing, RiskChallenged}, p2.String(): {RiskBehind}, p3.String(): {RiskDiverged}}
-			for _, p := range ps {
-				var got []string
-				for _, r := range p.Risks {
-					got = append(got, r.Reason)
-				}
-				if !p.AtRisk || strings.Join(got, ",") != strings.Join(want[p.Account.String()], ",") {
-					t.Errorf("%s: at risk %v for %v, want %v", p.Account.Short(), p.AtRisk, got, want[p.Account.String()])
-				}
-			}
-			if *ps[1].Lag != 2 || ps[0].Status != "unreachable" {
-				t.Errorf("p2 lag %d, p1 status %s", *ps[1].Lag, ps[0].Status)
-			}
-		}},
-		{name: "checkpoints newest first with time to quorum", setup: func(f *fake) {
-			f.result = &checkpoint.Result{Kind: checkpoint.Submitted, Bucket: 7, Height: 20, Duration: 1500 * time.Millisecond}
-		}, path: "/api/drives/photos/checkpoints", status: 200, check: func(t *testing.T, b []byte) {
-			var cs []CheckpointView
-			mustJSON(t, b, &cs)
-			if len(cs) != 2 || cs[0].Height != 20 || cs[1].Height != 10 || len(cs[0].Signers) != 3 || cs[0].QuorumMS == nil || *cs[0].QuorumMS != 1500 || cs[1].QuorumMS != nil {
-				t.Errorf("checkpoints = %s", b)
-			}
-		}},
-		{name: "conflicts with their proof", setup: func(f *fake) { f.divergeP3() }, path: "/api/drives/photos/conflicts", status: 200, check: func(t *testing.T, b []byte) {
-			var cs []ConflictView
-			mustJSON(t, b, &cs)
-			want := []string{"agrees", "sync_delay", "data_divergence"}
-			for i, c := range cs {
-				if c.Class != want[i] || c.Proof == "" {
-					t.Errorf("conflict %d = %+v, want class %s with a proof", i, c, want[i])
-				}
-			}
-			if !cs[2].Proven || !strings.Contains(cs[1].Proof, "consistency proof verified") {
-				t.Errorf("conflicts = %+v", cs)
-			}
-		}},
-		{name: "challenges", setup: func(f *fake) {
-			f.challenges = []wire.Challenge{
-				{ID: 1, Bucket: 7, Provider: p2, State: wire.ChallengeSlashed, Deadline: 15, ClosedHeight: 16, Slashed: 50},
-				{ID: 2, Bucket: 7, Provider: p1, State: wire.ChallengeOpen, Deadline: 40},
-			}
-		}, path: "/api/drives/photos/challenges", status: 200, check: func(t *testing.T, b []byte) {
-			var cs []ChallengeView
-			mustJSON(t, b, &cs)
-			if len(cs) != 2 || cs[0].ID != 2 || cs[0].BlocksLeft != 15 || !strings.Contains(cs[1].Outcome, "slashed 50") {
-				t.Errorf("challenges = %+v", cs)
-			}
-		}},
-		{name: "chart", setup: func(f *fake) {
-			f.result = &checkpoint.Result{Kind: checkpoint.Submitted, Bucket: 7, Height: 20, Duration: time.Second}
-		}, path: "/api/drives/photos/chart.svg", status: 200, check: func(t *testing.T, b []byte) {
-			if err := xml.Unmarshal(b, new(struct{ XMLName xml.Name })); err != nil {
-				t.Fatalf("chart is not XML: %v", err)
-			}
-			if n := strings.Count(string(b), `fill="#9ecae1"`); n != 2 {
-				t.Errorf("%d signer bars, want 2", n)
-			}
-			if !strings.Contains(string(b), "<circle") {
-				t.Error("no time-to-quorum point")
-			}
-		}},
-		{name: "unknown drive", path: "/api/drives/nope/providers", status: 404, check: errorKind("not_found")},
-		{name: "unknown route", path: "/api/nothing", status: 404, check: errorKind("not_found")},
-		{name: "page", path: "/ui/", status: 200, check: func(t *testing.T, b []byte) {
-			if !strings.Contains(string(b), `<script src="app.js"`) {
-				t.Errorf("page = %.200s", b)
-			}
-		}},
-		{name: "script", path: "/ui/app.js", status: 200, check: func(t *testing.T, b []byte) {
-			if !strings.Contains(string(b), "EventSource") {
-				t.Error("app.js does not listen for events")
-			}
-		}},
-	}
-	for _, tt := range tests {
+	for _, tt := range apiCases {
 		t.Run(tt.name, func(t *testing.T) {
 			f := newFake()
 			if tt.setup != nil {
