@@ -210,3 +210,36 @@ func TestRunEndsWithItsBlockStream(t *testing.T) {
 		t.Errorf("Run after the block stream closed: %v, want unavailable", err)
 	}
 }
+
+// TestRunOutlivesItsEventSubscription: if the manager ends the
+// subscription, Run goes on refreshing on blocks.
+func TestRunOutlivesItsEventSubscription(t *testing.T) {
+	f := newFake()
+	s, err := New(f.sources(), DefaultConfig(), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	ran := make(chan error, 1)
+	go func() { ran <- s.Run(ctx) }()
+	close(f.events)
+	for _, h := range []int64{40, 41} {
+		f.set(func(f *fake) { f.height = h })
+		f.blocks <- h
+		poll.True(t, 10*time.Second, "the refresh at the new height", func() bool {
+			snap, ok := s.Snapshot()
+			return ok && snap.Height == h
+		})
+	}
+	// A refresh per block, the first, and one after each probe; a loop
+	// spinning on the closed channel would have made hundreds.
+	f.set(func(f *fake) {
+		if f.heights > 10 {
+			t.Errorf("%d refreshes for 2 blocks", f.heights)
+		}
+	})
+	cancel()
+	if err := <-ran; err != nil {
+		t.Errorf("Run: %v", err)
+	}
+}

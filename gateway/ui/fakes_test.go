@@ -33,6 +33,7 @@ type fake struct {
 	events      chan checkpoint.Event
 	probes      int
 	histories   int // CheckpointHistory calls
+	heights     int // Height calls: one per refresh
 	unsubscribe int
 }
 
@@ -97,6 +98,7 @@ func (f *fake) divergeP3() {
 func (f *fake) Height(ctx context.Context) (int64, error) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
+	f.heights++
 	return f.height, f.err
 }
 

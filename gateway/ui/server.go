@@ -112,7 +112,11 @@ func (s *Server) Run(ctx context.Context) error {
 				lastProbe = h
 				poke(want)
 			}
-		case e := <-events:
+		case e, ok := <-events:
+			if !ok { // the subscription ended: go on with blocks alone
+				events = nil
+				continue
+			}
 			s.noteEvent(e)
 			s.refreshLogged(ctx)
 		case <-probed:

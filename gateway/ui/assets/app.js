@@ -79,7 +79,9 @@ function renderDrive(d) {
   document.getElementById("latest-height").textContent = d.latest ? d.latest.height : "none";
   document.getElementById("latest-leaves").textContent = d.latest ? d.latest.leaf_count : 0;
   const chart = document.getElementById("chart");
-  const src = "/api/drives/" + encodeURIComponent(d.name) + "/chart.svg?h=" + (d.latest ? d.latest.height : 0) + "&n=" + d.checkpoints.length;
+  // The key changes when the plot would: a new checkpoint or a newly known time to quorum.
+  const timed = d.checkpoints.filter(c => c.quorum_ms !== undefined).length;
+  const src = "/api/drives/" + encodeURIComponent(d.name) + "/chart.svg?h=" + (d.latest ? d.latest.height : 0) + "&n=" + d.checkpoints.length + "&t=" + timed;
   if (chart.getAttribute("src") !== src) chart.setAttribute("src", src);
   fill("checkpoints", d.checkpoints.map(c => row([c.height, code(short(c.root), c.root), c.leaf_count,
     c.signers.length + " (" + c.signers.map(short).join(", ") + ")", c.quorum_ms === undefined ? null : c.quorum_ms.toFixed(0) + " ms"])));
