@@ -34,6 +34,7 @@ type fake struct {
 	probes      int
 	histories   int // CheckpointHistory calls
 	heights     int // Height calls: one per refresh
+	registries  int // Providers calls
 	unsubscribe int
 }
 
@@ -141,6 +142,7 @@ func (f *fake) CheckpointHistory(ctx context.Context, b core.BucketID) ([]wire.C
 func (f *fake) Providers(ctx context.Context) ([]wire.Provider, error) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
+	f.registries++
 	return f.registry, f.err
 }
 

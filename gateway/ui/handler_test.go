@@ -320,3 +320,39 @@ func TestProbeClasses(t *testing.T) {
 		}
 	}
 }
+
+// TestRegistryReadEveryProbeInterval: the chain answers every registered
+// provider, so a refresh reads them once per cfg.ProbeEvery blocks.
+func TestRegistryReadEveryProbeInterval(t *testing.T) {
+	f := newFake()
+	s, err := New(f.sources(), DefaultConfig(), nil) // ProbeEvery 10
+	if err != nil {
+		t.Fatal(err)
+	}
+	for h := int64(25); h < 45; h++ {
+		f.set(func(f *fake) {
+			f.height = h
+			if h == 40 {
+				f.registry[0].Stake = 10 // slashed
+			}
+		})
+		if err := s.Refresh(context.Background()); err != nil {
+			t.Fatal(err)
+		}
+	}
+	f.set(func(f *fake) {
+		if f.registries != 2 {
+			t.Errorf("providers read %d times over 20 blocks, want 2 (at 25 and 35)", f.registries)
+		}
+	})
+	snap, _ := s.Snapshot()
+	if st := snap.Drives[0].Providers[0].Stake; st != 1000 {
+		t.Errorf("stake %d at 44, want 1000 as read at 35", st)
+	}
+	f.set(func(f *fake) { f.height = 45 })
+	s.Refresh(context.Background())
+	snap, _ = s.Snapshot()
+	if st := snap.Drives[0].Providers[0].Stake; st != 10 {
+		t.Errorf("stake %d at 45, want the slashed 10", st)
+	}
+}

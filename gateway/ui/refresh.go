@@ -54,13 +54,9 @@ func (s *Server) build(ctx context.Context) (*Snapshot, error) {
 	if err != nil {
 		return nil, core.E(op, core.KindOf(err), err)
 	}
-	registered, err := s.src.Chain.Providers(ctx)
+	reg, err := s.registry(ctx, height)
 	if err != nil {
 		return nil, core.E(op, core.KindOf(err), err)
-	}
-	reg := make(map[core.AccountID]wire.Provider, len(registered))
-	for _, p := range registered {
-		reg[p.Account] = p
 	}
 	snap := &Snapshot{Height: height, Updated: time.Now().UTC(), Owner: s.src.Owner.String(), Drives: []DriveView{}}
 	for _, d := range drives {
@@ -123,6 +119,30 @@ func (s *Server) buildDrive(ctx context.Context, d wire.Drive, reg map[core.Acco
 	v.Conflicts = conflictViews(v.Providers, p)
 	v.Challenges = challengeViews(chs, height, s.cfg.History)
 	return v, nil
+}
+
+// registry returns the registered providers by account, read from the
+// chain at most once every cfg.ProbeEvery blocks (the chain answers all of
+// them): endpoints and stakes shown lag the chain by as much.
+func (s *Server) registry(ctx context.Context, height int64) (map[core.AccountID]wire.Provider, error) {
+	s.mu.Lock()
+	reg, read := s.reg, s.regHeight
+	s.mu.Unlock()
+	if reg != nil && height >= read && height-read < s.cfg.ProbeEvery {
+		return reg, nil
+	}
+	registered, err := s.src.Chain.Providers(ctx)
+	if err != nil {
+		return nil, err
+	}
+	reg = make(map[core.AccountID]wire.Provider, len(registered))
+	for _, p := range registered {
+		reg[p.Account] = p
+	}
+	s.mu.Lock()
+	s.reg, s.regHeight = reg, height
+	s.mu.Unlock()
+	return reg, nil
 }
 
 // history returns the bucket's last cfg.History checkpoints, read from

@@ -30,6 +30,9 @@ type Server struct {
 	// histories are the buckets' last checkpoints, by the height of the
 	// latest one when they were read.
 	histories map[core.BucketID]cachedHistory
+	// reg is the registered providers as read at regHeight.
+	reg       map[core.AccountID]wire.Provider
+	regHeight int64
 
 	done     chan struct{} // closed by Close: event streams end
 	doneOnce sync.Once
