@@ -164,7 +164,7 @@ func (f *fake) CheckHealth(ctx context.Context, b core.BucketID) ([]providers.Ra
 	return f.health, nil
 }
 
-func (f *fake) CollectCommitmentsWithConflicts(ctx context.Context, b core.BucketID) (*checkpoint.CommitmentCollection, *checkpoint.ProviderConflict, error) {
+func (f *fake) ObserveConflicts(ctx context.Context, b core.BucketID) (*checkpoint.CommitmentCollection, *checkpoint.ProviderConflict, error) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	f.probes++

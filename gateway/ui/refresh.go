@@ -197,7 +197,7 @@ func (s *Server) probeBucket(ctx context.Context, b core.BucketID, height int64)
 	ctx, cancel := context.WithTimeout(ctx, s.cfg.RefreshTimeout)
 	defer cancel()
 	p := &probe{height: height, health: map[core.AccountID]providers.Health{}}
-	p.coll, p.conflict, p.err = s.src.Probe.CollectCommitmentsWithConflicts(ctx, b)
+	p.coll, p.conflict, p.err = s.src.Probe.ObserveConflicts(ctx, b)
 	ranked, err := s.src.Probe.CheckHealth(ctx, b)
 	if err != nil && p.err == nil {
 		p.err = err

@@ -38,12 +38,14 @@ type BlockSource interface {
 }
 
 // Prober asks a bucket's primaries for their health and their signed
-// commitments, recording the outcomes in the pool's health records
-// (checkpoint.Manager). Collection stops at quorum; the stragglers are
-// reported unreachable or cancelled.
+// commitments, recording the outcomes in the pool's health records, and
+// classifies the disagreeing ones without recording the conflicts
+// (checkpoint.Manager: watching must not change what the manager does).
+// Collection stops at quorum; the stragglers are reported unreachable or
+// cancelled.
 type Prober interface {
 	CheckHealth(ctx context.Context, bucket core.BucketID) ([]providers.Ranked, error)
-	CollectCommitmentsWithConflicts(ctx context.Context, bucket core.BucketID) (*checkpoint.CommitmentCollection, *checkpoint.ProviderConflict, error)
+	ObserveConflicts(ctx context.Context, bucket core.BucketID) (*checkpoint.CommitmentCollection, *checkpoint.ProviderConflict, error)
 }
 
 // CheckpointStatus is what the Checkpoint Manager knows of a bucket
