@@ -19,12 +19,45 @@ func (m *Manager) CollectCommitmentsWithConflicts(ctx context.Context, bucket co
 	return coll, m.analyze(ctx, coll), nil
 }
 
-// analyze classifies each disagreeing provider. For a provider behind the
+// ObserveConflicts is CollectCommitmentsWithConflicts for an observer (the
+// dashboard): the same collection (health is recorded) and the same
+// classification, but the conflicts are not recorded, neither towards
+// auto-challenge's MinConflicts nor in the conflict metrics, so watching a
+// bucket never changes what the manager does about it.
+func (m *Manager) ObserveConflicts(ctx context.Context, bucket core.BucketID) (*CommitmentCollection, *ProviderConflict, error) {
+	coll, err := m.CollectCommitments(ctx, bucket)
+	if err != nil {
+		return nil, nil, err
+	}
+	return coll, m.classify(ctx, coll), nil
+}
+
+// analyze classifies each disagreeing provider (classify) and records the
+// conflicts: metrics, and each proven divergence towards MinConflicts.
+func (m *Manager) analyze(ctx context.Context, coll *CommitmentCollection) *ProviderConflict {
+	pc := m.classify(ctx, coll)
+	if pc == nil {
+		return nil
+	}
+	for _, c := range pc.Conflicts {
+		m.metrics.conflicts.WithLabelValues(c.Kind.String()).Inc()
+		if c.Proven {
+			if err := m.state.update(func(p *persisted) { p.Conflicts[c.Provider]++ }); err != nil {
+				// The divergence still shows in the result; only its count
+				// towards MinConflicts is lost.
+				m.log.Error("recording a divergence in the state file", "bucket", coll.Bucket, "provider", c.Provider.Short(), "err", err)
+			}
+		}
+	}
+	return pc
+}
+
+// classify classifies each disagreeing provider. For a provider behind the
 // majority it asks a majority signer for the proof that the majority's log
 // extends the provider's root; for one ahead, it asks that provider for the
 // proof that its log extends the majority's root. Either proof is verified
 // here; leaf counts alone never decide.
-func (m *Manager) analyze(ctx context.Context, coll *CommitmentCollection) *ProviderConflict {
+func (m *Manager) classify(ctx context.Context, coll *CommitmentCollection) *ProviderConflict {
 	d := coll.decision
 	if d.Majority == nil || len(d.Others) == 0 {
 		if d.Majority == nil || d.Reached {
@@ -50,24 +83,13 @@ func (m *Manager) analyze(ctx context.Context, coll *CommitmentCollection) *Prov
 			conflicts = append(conflicts, quorum.Classify(maj, c, res))
 		}
 	}
-	pc := &ProviderConflict{
+	return &ProviderConflict{
 		MajorityRoot:  maj.MMRRoot,
 		MajorityCount: d.Agreeing(),
 		LeafCount:     maj.LeafCount,
 		Conflicts:     conflicts,
 		Resolution:    quorum.Resolve(d, conflicts, m.cfg.SyncLeavesPerBlock),
 	}
-	for _, c := range conflicts {
-		m.metrics.conflicts.WithLabelValues(c.Kind.String()).Inc()
-		if c.Proven {
-			if err := m.state.update(func(p *persisted) { p.Conflicts[c.Provider]++ }); err != nil {
-				// The divergence still shows in the result; only its count
-				// towards MinConflicts is lost.
-				m.log.Error("recording a divergence in the state file", "bucket", coll.Bucket, "provider", c.Provider.Short(), "err", err)
-			}
-		}
-	}
-	return pc
 }
 
 // checkConsistency asks the given providers, in turn, for a consistency

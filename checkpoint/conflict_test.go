@@ -82,6 +82,40 @@ func TestCorruptProofDoesNotFrameMinority(t *testing.T) {
 	}
 }
 
+// ObserveConflicts classifies as CollectCommitmentsWithConflicts does but
+// records nothing: an observer (the dashboard) probing a divergent provider
+// every few blocks must not bring an auto-challenge closer.
+func TestObserveConflictsRecordsNothing(t *testing.T) {
+	ps := cluster(3, 10)
+	minority := newFakeProvider(9)
+	for w := 0; w < 10; w++ {
+		minority.write([]byte(fmt.Sprintf("own %d", w))) // same count, other leaves: proven divergence
+	}
+	m := newManager(t, newFakeChain(append(ps, minority)...), func() Config { c := testConfig(); c.WaitForAll = true; return c }())
+	recorded := func() (n int) {
+		m.state.read(func(p *persisted) { n = p.Conflicts[minority.key.Account()] })
+		return n
+	}
+	for range 3 {
+		_, pc, err := m.ObserveConflicts(context.Background(), bucket)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if pc == nil || len(pc.Conflicts) != 1 || pc.Conflicts[0].Kind != quorum.DataDivergence || !pc.Conflicts[0].Proven {
+			t.Fatalf("observed %+v, want one proven divergence", pc)
+		}
+	}
+	if n := recorded(); n != 0 {
+		t.Fatalf("observing recorded %d divergences, want 0", n)
+	}
+	if _, _, err := m.CollectCommitmentsWithConflicts(context.Background(), bucket); err != nil {
+		t.Fatal(err)
+	}
+	if n := recorded(); n != 1 {
+		t.Fatalf("collecting with conflicts recorded %d divergences, want 1", n)
+	}
+}
+
 // judgeConsistency on its own: which proofs are evidence.
 func TestJudgeConsistency(t *testing.T) {
 	a := cluster(1, 10)[0]

@@ -56,9 +56,11 @@ func newServeCmd(g *Globals) *cobra.Command {
 	var o ServeOptions
 	cmd := &cobra.Command{
 		Use:   "serve",
-		Short: "Serve the signer's drives over WebDAV and S3, with Prometheus metrics",
+		Short: "Serve the signer's drives over WebDAV and S3, with a dashboard and Prometheus metrics",
 		Long: `Serve every drive of the signer over WebDAV at /dav/<drive>/ (by name or
-id) and the client's Prometheus metrics at /metrics, until SIGINT or SIGTERM.
+id), a live dashboard of its drives, providers, checkpoints and risks at /ui/
+(its JSON under /api/, docs/dashboard.md) and the client's Prometheus metrics
+at /metrics, until SIGINT or SIGTERM.
 Point a file manager, rclone (webdav backend) or any WebDAV client at the
 printed URL. Writes go through the drive client: each file is acknowledged
 once a quorum of providers holds it, and checkpoints follow the drive's commit
@@ -132,6 +134,7 @@ type serveReady struct {
 	Listen  string            `json:"listen"`
 	WebDAV  map[string]string `json:"webdav"` // drive name (or id) -> URL
 	Metrics string            `json:"metrics"`
+	UI      string            `json:"ui"` // the dashboard
 	Auth    bool              `json:"auth"`
 	S3      string            `json:"s3,omitempty"` // the S3 endpoint (path-style), when served
 	S3Auth  bool              `json:"s3_auth,omitempty"`
@@ -161,16 +164,22 @@ func runServe(ctx context.Context, g *Globals, o ServeOptions) error {
 			}
 		}
 	}
+	dash, err := startDashboard(ctx, s, nil)
+	if err != nil {
+		return err
+	}
+	defer dash.Stop()
 	l, err := net.Listen("tcp", o.Listen)
 	if err != nil {
 		return core.E("serve", core.Unavailable, err)
 	}
 	srv := &http.Server{
-		Handler:           serveHandler(o, webdav.NewHandler(s.FS, nil), metrics, reg),
+		Handler:           serveHandler(o, webdav.NewHandler(s.FS, nil), metrics, reg, dash.Mount),
 		ReadHeaderTimeout: o.ReadHeaderTimeout,
 		IdleTimeout:       o.IdleTimeout,
 		MaxHeaderBytes:    o.MaxHeaderBytes,
 	}
+	srv.RegisterOnShutdown(dash.srv.Close) // event streams never go idle by themselves
 	var s3srv *s3Server
 	if o.S3.Listen != "" {
 		if s3srv, err = startS3(g, o, s, metrics, reg); err != nil {
@@ -212,11 +221,15 @@ func runServe(ctx context.Context, g *Globals, o ServeOptions) error {
 	return errors.Join(shutErr, <-s3Done, commitBatched(sctx, g, s, drives))
 }
 
-// serveHandler routes /dav/ to WebDAV and /metrics to Prometheus, behind
-// basic auth when credentials are set.
-func serveHandler(o ServeOptions, dav http.Handler, m *webdav.Metrics, reg *prometheus.Registry) http.Handler {
+// serveHandler routes /dav/ to WebDAV, /metrics to Prometheus and what
+// mount registers (the dashboard's /ui/ and /api/), behind basic auth when
+// credentials are set.
+func serveHandler(o ServeOptions, dav http.Handler, m *webdav.Metrics, reg *prometheus.Registry, mount ...func(*http.ServeMux)) http.Handler {
 	mux := http.NewServeMux()
 	mux.Handle("GET /metrics", promhttp.HandlerFor(reg, promhttp.HandlerOpts{}))
+	for _, f := range mount {
+		f(mux)
+	}
 	dav = m.Wrap("webdav", webdav.ProgressDeadlines(dav, o.BodyIdleTimeout, o.BodyIdleTimeout))
 	// WebDAV paths bypass the mux, which would clean ".." and redirect
 	// instead of refusing them.
@@ -235,7 +248,7 @@ func serveHandler(o ServeOptions, dav http.Handler, m *webdav.Metrics, reg *prom
 
 func printServeReady(g *Globals, o ServeOptions, addr string, s3srv *s3Server, drives []wire.Drive) {
 	base := "http://" + addr
-	r := serveReady{Listen: addr, WebDAV: map[string]string{}, Metrics: base + "/metrics", Auth: o.User != ""}
+	r := serveReady{Listen: addr, WebDAV: map[string]string{}, Metrics: base + "/metrics", UI: dashboardURL(addr), Auth: o.User != ""}
 	if s3srv != nil {
 		r.S3, r.S3Auth = s3srv.url, o.S3.AccessKey != ""
 	}
@@ -259,7 +272,7 @@ func printServeReady(g *Globals, o ServeOptions, addr string, s3srv *s3Server, d
 	if r.S3 != "" {
 		urls = append(urls, "s3", r.S3)
 	}
-	fmt.Fprintf(g.Stdout, "serving webdav %s metrics %s\n", strings.Join(urls, " "), r.Metrics)
+	fmt.Fprintf(g.Stdout, "serving webdav %s metrics %s ui %s\n", strings.Join(urls, " "), r.Metrics, r.UI)
 }
 
 // commitBatched checkpoints the batched drives' pending changes at a stop,

@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"io"
 	"net/http"
 	"strings"
@@ -184,6 +185,19 @@ func TestServe(t *testing.T) {
 	if code, body := do("GET", ready.Metrics, nil, true); code != http.StatusOK || !strings.Contains(body, `cairn_gateway_requests_total{code="201",method="PUT",protocol="webdav"} 1`) {
 		t.Fatalf("metrics: %d\n%s", code, body)
 	}
+	// The dashboard shares the listener and the credentials.
+	if code, _ := do("GET", ready.UI, nil, false); code != http.StatusUnauthorized {
+		t.Fatalf("dashboard without credentials: %d", code)
+	}
+	if code, body := do("GET", ready.UI, nil, true); code != http.StatusOK || !strings.Contains(body, "Cairn dashboard") {
+		t.Fatalf("dashboard %s: %d %.200s", ready.UI, code, body)
+	}
+	poll.Until(t, 30*time.Second, "the drive on /api/drives", func() error {
+		if code, body := do("GET", strings.TrimSuffix(ready.UI, "/ui/")+"/api/drives", nil, true); code != http.StatusOK || !strings.Contains(body, `"name":"web"`) {
+			return fmt.Errorf("%d %s", code, body)
+		}
+		return nil
+	})
 
 	// An upload in flight when the stop comes is finished, not cut.
 	pr, pw := io.Pipe()
