@@ -46,7 +46,7 @@ func benchClient(b *testing.B, n *devnet.Network, transport *faultnet.Transport)
 // three providers, each of which fsyncs it.
 func BenchmarkUpload(b *testing.B) {
 	n := startNet(b)
-	for _, size := range []int{1 << 20, 16 << 20} {
+	for _, size := range []int{1 << 20, 16 << 20, 64 << 20} {
 		b.Run(fmt.Sprintf("put/%dMiB", size>>20), func(b *testing.B) {
 			c := benchClient(b, n, nil)
 			name := benchDrive(b, c)

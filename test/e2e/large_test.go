@@ -33,8 +33,8 @@ func TestLargeFileRoundTrip(t *testing.T) {
 
 	r := n.cairnWithin(t, largeLimit, "put", src, d.ref()+":/big.bin", "--json").ok(t)
 	op := decode[opJSON](t, r)
-	if op.Size != largeSize || op.Chunks != largeSize/(256<<10) {
-		t.Errorf("put: %d bytes in %d chunks, want %d bytes in %d 256 KiB chunks", op.Size, op.Chunks, largeSize, largeSize/(256<<10))
+	if op.Size != largeSize || op.Chunks != largeSize/(1<<20) { // a large file: 1 MiB chunks (drive.Config.LargeChunkSize)
+		t.Errorf("put: %d bytes in %d chunks, want %d bytes in %d 1 MiB chunks", op.Size, op.Chunks, largeSize, largeSize/(1<<20))
 	}
 	t.Logf("put 200 MiB: %s, peak RSS %d MiB", r.took.Round(time.Millisecond), r.maxRSSKiB>>10)
 	if r.maxRSSKiB > maxClientKB {
