@@ -100,6 +100,10 @@ type Write struct {
 	// more. Nil is allowed only when this bucket's log already holds the
 	// blob (HasBlob), as for a retried write; it is then not read.
 	Data io.Reader
+	// Bytes, if not nil, is the blob itself, used instead of Data: a
+	// caller holding the blob in memory saves Append a copy. Append keeps
+	// no reference to it once it returns.
+	Bytes []byte
 	// MaxBytes bounds the sum of the leaf sizes of the log after this write
 	// (the agreement's max bytes). Zero admits only empty blobs.
 	MaxBytes uint64
