@@ -61,6 +61,9 @@ type Config struct {
 	// 8 MiB; at least one chunk is fetched).
 	WriteWindowBytes    int64
 	DownloadWindowBytes int64
+	// WritesPerProvider is how many writes an upload keeps in flight to
+	// one provider (default 2): the provider commits them as one group.
+	WritesPerProvider int
 	// Defaults for CreateDrive.
 	Capacity uint64 // bytes (agreement max bytes)
 	Duration int64  // blocks
@@ -72,13 +75,13 @@ type Config struct {
 // between 200 ms and 1 s, 8 chunks and 8 MiB fetched at once, 3 providers,
 // 1 GiB for 1,000,000 blocks, 1000 units per provider.
 func DefaultConfig() Config {
-	return Config{ChunkSize: 256 << 10, LargeChunkSize: 1 << 20, LargeFileSize: 8 << 20, WriteWindowBytes: 4 << 20, DownloadWindowBytes: 8 << 20, WriteTimeout: 30 * time.Second, ReadTimeout: 30 * time.Second, FirstByteTimeout: 2 * time.Second, WriteWindow: 8, FinishGrace: time.Second, GraceFloor: 200 * time.Millisecond, GraceFraction: 0.25, DownloadWindow: 8, ProviderCount: 3, SubmitImmediate: true,
+	return Config{ChunkSize: 256 << 10, LargeChunkSize: 1 << 20, LargeFileSize: 8 << 20, WriteWindowBytes: 4 << 20, DownloadWindowBytes: 8 << 20, WritesPerProvider: 2, WriteTimeout: 30 * time.Second, ReadTimeout: 30 * time.Second, FirstByteTimeout: 2 * time.Second, WriteWindow: 8, FinishGrace: time.Second, GraceFloor: 200 * time.Millisecond, GraceFraction: 0.25, DownloadWindow: 8, ProviderCount: 3, SubmitImmediate: true,
 		Capacity: 1 << 30, Duration: 1_000_000, Payment: 1_000}
 }
 
 // Validate reports the first unusable setting.
 func (c Config) Validate() error {
-	if c.ChunkSize < 1024 || c.ChunkSize > 1<<20 || c.LargeChunkSize < c.ChunkSize || c.LargeChunkSize > 1<<20 || c.LargeFileSize < 0 || c.WriteWindowBytes < 1 || c.DownloadWindowBytes < 1 || c.WriteWindow < 1 || c.WriteTimeout <= 0 || c.ReadTimeout <= 0 || c.FirstByteTimeout <= 0 || c.ProviderCount < 1 ||
+	if c.ChunkSize < 1024 || c.ChunkSize > 1<<20 || c.LargeChunkSize < c.ChunkSize || c.LargeChunkSize > 1<<20 || c.LargeFileSize < 0 || c.WriteWindowBytes < 1 || c.DownloadWindowBytes < 1 || c.WritesPerProvider < 1 || c.WriteWindow < 1 || c.WriteTimeout <= 0 || c.ReadTimeout <= 0 || c.FirstByteTimeout <= 0 || c.ProviderCount < 1 ||
 		c.DownloadWindow < 1 || c.GraceFloor < 0 || c.FinishGrace < c.GraceFloor || c.GraceFraction < 0 || c.GraceFraction > 10 {
 		return core.Errorf("drive.Config", core.Invalid, "chunk sizes must be 1 KiB..1 MiB (the large one at least the other, from a file size of 0 or more), windows, timeouts and provider count positive, and 0 <= GraceFloor <= FinishGrace with a GraceFraction of 0..10")
 	}

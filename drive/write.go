@@ -215,9 +215,16 @@ func (w *worker) drop(err error) {
 	}
 }
 
+// run sends w's queue to its provider, up to WritesPerProvider writes at
+// once, started in seq order: a provider holds a write that arrives just
+// before its predecessor (store.Options.HoldAhead) and commits the writes
+// in flight as one group, so a window of them shares its syncs.
 func (s *session) run(w *worker) {
 	defer s.wg.Done()
 	defer w.idle.Store(true)
+	var sends sync.WaitGroup
+	defer sends.Wait() // before idle: nothing is left in flight
+	slots := make(chan struct{}, s.c.cfg.WritesPerProvider)
 	for pw := range w.queue {
 		if w.dropped.Load() {
 			pw.settle(false)
@@ -225,43 +232,59 @@ func (s *session) run(w *worker) {
 			w.done(pw)
 			continue
 		}
-		ctx, cancel := context.WithTimeout(s.ctx, s.c.cfg.WriteTimeout)
-		start := time.Now()
-		leaf, err := w.st.Write(ctx, s.bucket, pw.leaf, pw.data)
-		var behind *core.BehindError
-		if errors.As(err, &behind) && behind.LeafCount < pw.leaf.Seq && pw.leaf.Seq-behind.LeafCount <= maxCatchUp {
-			// The provider missed earlier writes (it was down, or an
-			// upload failed after some providers took a blob). Copy the
-			// missing leaves from a provider that has them, then retry.
-			if err = s.catchUp(ctx, w, behind.LeafCount, pw.leaf.Seq); err == nil {
-				leaf, err = w.st.Write(ctx, s.bucket, pw.leaf, pw.data)
-			}
-		}
-		cancel()
-		if err == nil && leaf != pw.leaf.Leaf {
-			err = core.Errorf("drive.write", core.Corrupt, "provider %s stored %+v for %+v", w.p.Account.Short(), leaf, pw.leaf)
-		}
-		if err != nil {
-			if s.ctx.Err() == nil {
-				if failing(err) {
-					// The provider's own failure (not the session's end, nor a
-					// refusal of this request): the pool's record says so, and
-					// later puts skip it.
-					s.c.pool.Record(w.p.Account, time.Since(start), err)
-				}
-				s.c.log.Warn("provider dropped from upload; it will catch up by sync", "bucket", s.bucket, "provider", w.p.Account.Short(), "seq", pw.leaf.Seq, "err", err)
-			}
-			w.drop(err)
-			pw.settle(false)
-			pw.release(true)
-			w.done(pw)
-			continue
-		}
-		s.c.pool.Record(w.p.Account, time.Since(start), nil)
-		pw.settle(true)
-		pw.release(false)
-		w.done(pw)
+		slots <- struct{}{}
+		sends.Add(1)
+		go func() {
+			defer sends.Done()
+			s.send(w, pw)
+			<-slots
+		}()
 	}
+}
+
+// send writes pw to w's provider (catching it up first if it answers
+// that it is behind) and settles pw with the outcome.
+func (s *session) send(w *worker, pw *pendingWrite) {
+	defer w.done(pw)
+	if w.dropped.Load() { // an earlier write failed while this one waited
+		pw.settle(false)
+		pw.release(false)
+		return
+	}
+	ctx, cancel := context.WithTimeout(s.ctx, s.c.cfg.WriteTimeout)
+	defer cancel()
+	start := time.Now()
+	leaf, err := w.st.Write(ctx, s.bucket, pw.leaf, pw.data)
+	var behind *core.BehindError
+	if errors.As(err, &behind) && behind.LeafCount < pw.leaf.Seq && pw.leaf.Seq-behind.LeafCount <= maxCatchUp {
+		// The provider missed earlier writes (it was down, or an
+		// upload failed after some providers took a blob). Copy the
+		// missing leaves from a provider that has them, then retry.
+		if err = s.catchUp(ctx, w, behind.LeafCount, pw.leaf.Seq); err == nil {
+			leaf, err = w.st.Write(ctx, s.bucket, pw.leaf, pw.data)
+		}
+	}
+	if err == nil && leaf != pw.leaf.Leaf {
+		err = core.Errorf("drive.write", core.Corrupt, "provider %s stored %+v for %+v", w.p.Account.Short(), leaf, pw.leaf)
+	}
+	if err != nil {
+		if s.ctx.Err() == nil && !w.dropped.Load() {
+			if failing(err) {
+				// The provider's own failure (not the session's end, nor a
+				// refusal of this request): the pool's record says so, and
+				// later puts skip it.
+				s.c.pool.Record(w.p.Account, time.Since(start), err)
+			}
+			s.c.log.Warn("provider dropped from upload; it will catch up by sync", "bucket", s.bucket, "provider", w.p.Account.Short(), "seq", pw.leaf.Seq, "err", err)
+		}
+		w.drop(err)
+		pw.settle(false)
+		pw.release(true)
+		return
+	}
+	s.c.pool.Record(w.p.Account, time.Since(start), nil)
+	pw.settle(true)
+	pw.release(false)
 }
 
 // maxCatchUp bounds how many missing leaves an upload copies to a lagging

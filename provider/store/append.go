@@ -30,13 +30,7 @@ func (d *db) Append(b core.BucketID, w Write) (Appended, error) {
 		return Appended{}, err
 	}
 	l := d.log(b, true)
-	l.wmu.Lock()
-	res, g, first, err := d.stage(l, w)
-	lead := first && !l.busy
-	if lead {
-		l.busy = true
-	}
-	l.wmu.Unlock()
+	res, g, first, lead, err := d.stageHeld(l, w) // hold.go
 	if err != nil || g == nil {
 		return res, err
 	}
@@ -255,6 +249,7 @@ func (d *db) stageLeaf(g *group, l *bucketLog, st State, sl core.SignedLeaf) (St
 	g.ns = ns
 	l.staged = append(l.staged, stagedLeaf{leaf: lf, root: root, g: g})
 	l.tent = ns
+	l.wake()
 	return ns, nil
 }
 

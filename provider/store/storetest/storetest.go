@@ -411,7 +411,7 @@ func testBytes(t *testing.T, s store.Store) {
 	}
 	buf := bytes.Clone(data)
 	w := Write(0, data)
-	w.Data, w.Bytes = errReader{errors.New("Data read though Bytes was set")}, buf
+	w.Data, w.Bytes = errReader{errors.New("read Data though Bytes was set")}, buf
 	must[store.Appended](t)(s.Append(b, w))
 	clear(buf)
 	wantBlob(t, s, b, data)
