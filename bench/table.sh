@@ -68,7 +68,7 @@ pid() { jq -r ".providers[$1].pid" "$tmp/net/devnet.json"; }
 stored() {
 	for p in "$@"; do
 		curl -s "$(jq -r ".providers[$p].url" "$tmp/net/devnet.json")/health" | jq '[.buckets[]?.bytes] | add // 0'
-	done | awk '{ s += $1 } END { print s + 0 }'
+	done | awk '{ s += $1 } END { printf "%.0f\n", s }'
 }
 
 raw="$out/table.txt"
@@ -146,7 +146,7 @@ status=0
 refused=$(since "$t0")
 after=$(stored 0 1 2)
 row "$size_mib MiB put over quota: time to refusal (s)" "$refused" "" "" "milliseconds"
-row "  its exit status; bytes the providers stored" "$status; $((after - before))" "" "" "10; 0"
+row "  its exit status; bytes the providers stored" "$status; $(calc "$after - $before" | sed 's/\.00$//')" "" "" "10; 0"
 rm -f "$tmp/big.bin"
 
 # --- the chain: checkpoints/s against the batched verify ceiling.
