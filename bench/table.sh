@@ -105,6 +105,7 @@ kill -CONT "$(pid 3)"
 hung=$(median <"$tmp/hung.txt")
 row "same, 1 of 5 hung (SIGSTOP) (s, median)" "$hung" "$healthy" "$(calc "$hung / $healthy")" "<= 1.2"
 row "  its first put + commit (s)" "$(head -1 "$tmp/hung.txt")" "$healthy" "$(calc "$(head -1 "$tmp/hung.txt") / $healthy")" ""
+echo "#   each put + commit with one hung, in order (s): $(tr '\n' ' ' <"$tmp/hung.txt")" | tee -a "$raw"
 
 kill -KILL "$(pid 4)"
 dead=$(small dead | median)
