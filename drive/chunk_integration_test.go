@@ -5,6 +5,10 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"net/http"
+	"path"
+	"strconv"
+	"strings"
 	"testing"
 	"time"
 
@@ -99,5 +103,50 @@ func TestASlowerHealthyProviderIsNotDroppedAsTooSlow(t *testing.T) {
 		if _, w := ft.Requests(hostOf(p.URL)); uint64(w) != res.Writes {
 			t.Errorf("provider %d (delayed: %v) got %d writes of the put's %d", i, i == 1, w, res.Writes)
 		}
+	}
+}
+
+// A write that overtakes the one before it by more than the provider holds
+// it (here every write at an even seq reaches one provider 600 ms late,
+// past its 250 ms hold) is answered "behind"; the upload sends it again
+// once the write before it has ended instead of copying leaves to the
+// provider from the others, and the provider still gets every write. The
+// assertion is on requests: no blob is read from any provider.
+func TestAWriteOvertakingItsPredecessorIsSentAgainAfterIt(t *testing.T) {
+	n := startNet(t)
+	ft := faultnet.New(nil, 5)
+	c := newClient(t, n, clientOpts{transport: ft, cfg: func(c *drive.Config) { c.GraceFloor, c.FinishGrace = time.Minute, time.Minute }})
+	ctx := context.Background()
+	if _, err := c.CreateDrive(ctx, drive.CreateDriveOptions{Name: "d", Strategy: wire.CommitStrategy{Kind: wire.StrategyManual}}); err != nil {
+		t.Fatal(err)
+	}
+	evenSeq := func(r *http.Request) bool {
+		seq, err := strconv.ParseUint(path.Base(r.URL.Path), 10, 64)
+		return writes(r) && err == nil && seq%2 == 0
+	}
+	reads := func(r *http.Request) bool { return strings.Contains(r.URL.Path, "/blobs/") }
+	ps := n.Manifest().Providers
+	for i, p := range ps {
+		f := faultnet.Fault{Match: reads} // counts blob reads
+		if i == 1 {
+			f = faultnet.Fault{Match: evenSeq, Delay: 600 * time.Millisecond}
+		}
+		ft.Set(hostOf(p.URL), f)
+	}
+	res, err := c.UploadFile(ctx, "d", "/f", bytes.NewReader(randomBytes(7, 4*64<<10)), drive.UploadOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i, p := range ps {
+		if _, hit := ft.Requests(hostOf(p.URL)); i != 1 && hit != 0 {
+			t.Errorf("provider %d served %d blob reads: the late provider was caught up by copying", i, hit)
+		}
+	}
+	ft.Set(hostOf(ps[1].URL), faultnet.Fault{Match: writes}) // counts writes, delays none
+	if _, err := c.UploadFile(ctx, "d", "/g", bytes.NewReader(randomBytes(8, 100)), drive.UploadOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	if _, w := ft.Requests(hostOf(ps[1].URL)); w == 0 {
+		t.Fatalf("the provider that was late is out of the uploads (%d writes of the first put)", res.Writes)
 	}
 }

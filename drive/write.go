@@ -225,6 +225,8 @@ func (s *session) run(w *worker) {
 	var sends sync.WaitGroup
 	defer sends.Wait() // before idle: nothing is left in flight
 	slots := make(chan struct{}, s.c.cfg.WritesPerProvider)
+	prev := make(chan struct{}) // closed when the send before ends
+	close(prev)
 	for pw := range w.queue {
 		if w.dropped.Load() {
 			pw.settle(false)
@@ -234,17 +236,24 @@ func (s *session) run(w *worker) {
 		}
 		slots <- struct{}{}
 		sends.Add(1)
-		go func() {
+		mine := make(chan struct{})
+		go func(prev <-chan struct{}) {
 			defer sends.Done()
-			s.send(w, pw)
+			defer close(mine)
+			s.send(w, pw, prev)
 			<-slots
-		}()
+		}(prev)
+		prev = mine
 	}
 }
 
 // send writes pw to w's provider (catching it up first if it answers
-// that it is behind) and settles pw with the outcome.
-func (s *session) send(w *worker, pw *pendingWrite) {
+// that it is behind) and settles pw with the outcome. prev is closed once
+// the send of the write before it has ended: a provider that answers
+// "behind" may only have been missing that one, still in flight (an older
+// provider holds no early write; a newer one holds it only so long), so
+// the write is tried once more after it before the provider is caught up.
+func (s *session) send(w *worker, pw *pendingWrite, prev <-chan struct{}) {
 	defer w.done(pw)
 	if w.dropped.Load() { // an earlier write failed while this one waited
 		pw.settle(false)
@@ -256,6 +265,13 @@ func (s *session) send(w *worker, pw *pendingWrite) {
 	start := time.Now()
 	leaf, err := w.st.Write(ctx, s.bucket, pw.leaf, pw.data)
 	var behind *core.BehindError
+	if errors.As(err, &behind) && behind.LeafCount < pw.leaf.Seq && !closed(prev) {
+		select {
+		case <-prev:
+			leaf, err = w.st.Write(ctx, s.bucket, pw.leaf, pw.data)
+		case <-ctx.Done():
+		}
+	}
 	if errors.As(err, &behind) && behind.LeafCount < pw.leaf.Seq && pw.leaf.Seq-behind.LeafCount <= maxCatchUp {
 		// The provider missed earlier writes (it was down, or an
 		// upload failed after some providers took a blob). Copy the
@@ -285,6 +301,15 @@ func (s *session) send(w *worker, pw *pendingWrite) {
 	s.c.pool.Record(w.p.Account, time.Since(start), nil)
 	pw.settle(true)
 	pw.release(false)
+}
+
+func closed(c <-chan struct{}) bool {
+	select {
+	case <-c:
+		return true
+	default:
+		return false
+	}
 }
 
 // maxCatchUp bounds how many missing leaves an upload copies to a lagging
