@@ -54,25 +54,40 @@ type Config struct {
 	// on this machine write one drive in turn (writers.go); "" takes
 	// turns within this process only.
 	LockDir string
+	// LargeChunkSize is the chunk size of files of LargeFileSize bytes or
+	// more (defaults 1 MiB and 8 MiB): fewer, larger requests (chunk.go).
+	LargeChunkSize int
+	LargeFileSize  int64
+	// WriteWindowBytes bounds in bytes what WriteWindow bounds in chunks
+	// (default 4 MiB): the writes in flight, and those queued for each
+	// provider. An upload's memory is about twice it, whatever the chunk
+	// size. DownloadWindowBytes does the same for DownloadWindow (default
+	// 8 MiB; at least one chunk is fetched).
+	WriteWindowBytes    int64
+	DownloadWindowBytes int64
+	// WritesPerProvider is how many writes an upload keeps in flight to
+	// one provider (default 2): the provider commits them as one group.
+	WritesPerProvider int
 	// Defaults for CreateDrive.
 	Capacity uint64 // bytes (agreement max bytes)
 	Duration int64  // blocks
 	Payment  uint64 // per provider
 }
 
-// DefaultConfig: 256 KiB chunks, 30 s writes, 8 chunks in flight, a
-// grace of a quarter of the quorum's time between 200 ms and 1 s, 8 chunks
-// fetched at once, 3 providers, 1 GiB for 1,000,000 blocks, 1000 units per provider.
+// DefaultConfig: 256 KiB chunks (1 MiB from 8 MiB files on), 30 s writes,
+// 8 chunks and 4 MiB in flight, a grace of a quarter of the quorum's time
+// between 200 ms and 1 s, 8 chunks and 8 MiB fetched at once, 3 providers,
+// 1 GiB for 1,000,000 blocks, 1000 units per provider.
 func DefaultConfig() Config {
-	return Config{ChunkSize: 256 << 10, WriteTimeout: 30 * time.Second, ReadTimeout: 30 * time.Second, FirstByteTimeout: 2 * time.Second, WriteWindow: 8, FinishGrace: time.Second, GraceFloor: 200 * time.Millisecond, GraceFraction: 0.25, DownloadWindow: 8, ProviderCount: 3, SubmitImmediate: true,
+	return Config{ChunkSize: 256 << 10, LargeChunkSize: 1 << 20, LargeFileSize: 8 << 20, WriteWindowBytes: 4 << 20, DownloadWindowBytes: 8 << 20, WritesPerProvider: 2, WriteTimeout: 30 * time.Second, ReadTimeout: 30 * time.Second, FirstByteTimeout: 2 * time.Second, WriteWindow: 8, FinishGrace: time.Second, GraceFloor: 200 * time.Millisecond, GraceFraction: 0.25, DownloadWindow: 8, ProviderCount: 3, SubmitImmediate: true,
 		Capacity: 1 << 30, Duration: 1_000_000, Payment: 1_000}
 }
 
 // Validate reports the first unusable setting.
 func (c Config) Validate() error {
-	if c.ChunkSize < 1024 || c.ChunkSize > 1<<20 || c.WriteWindow < 1 || c.WriteTimeout <= 0 || c.ReadTimeout <= 0 || c.FirstByteTimeout <= 0 || c.ProviderCount < 1 ||
+	if c.ChunkSize < 1024 || c.ChunkSize > 1<<20 || c.LargeChunkSize < c.ChunkSize || c.LargeChunkSize > 1<<20 || c.LargeFileSize < 0 || c.WriteWindowBytes < 1 || c.DownloadWindowBytes < 1 || c.WritesPerProvider < 1 || c.WriteWindow < 1 || c.WriteTimeout <= 0 || c.ReadTimeout <= 0 || c.FirstByteTimeout <= 0 || c.ProviderCount < 1 ||
 		c.DownloadWindow < 1 || c.GraceFloor < 0 || c.FinishGrace < c.GraceFloor || c.GraceFraction < 0 || c.GraceFraction > 10 {
-		return core.Errorf("drive.Config", core.Invalid, "chunk size must be 1 KiB..1 MiB, windows, timeouts and provider count positive, and 0 <= GraceFloor <= FinishGrace with a GraceFraction of 0..10")
+		return core.Errorf("drive.Config", core.Invalid, "chunk sizes must be 1 KiB..1 MiB (the large one at least the other, from a file size of 0 or more), windows, timeouts and provider count positive, and 0 <= GraceFloor <= FinishGrace with a GraceFraction of 0..10")
 	}
 	return nil
 }

@@ -8,13 +8,19 @@ import (
 	"github.com/cairn-storage/cairn/core"
 )
 
-// download writes the chunks to w in order, fetching up to DownloadWindow
-// of them at once, spread over the bucket's providers in good health.
-// Each chunk is verified against its CID before it reaches w, and a
-// provider that is slow, hung or corrupt is passed over for the next one
-// (fetchBlob). Memory is bounded by the window: at most DownloadWindow
-// chunks are held, fetched or waiting for their turn, whatever the size
-// of the file. It returns the bytes written.
+// maxChunk bounds a chunk a manifest may list: no provider stores a blob
+// larger (provider.MaxBlobLimit is below it), and a download allocates a
+// chunk's buffer before its bytes arrive.
+const maxChunk = 4 << 20
+
+// download writes the chunks to w in order, fetching several at once,
+// spread over the bucket's providers in good health: up to DownloadWindow
+// chunks and DownloadWindowBytes bytes (at least one chunk) are fetched or
+// waiting for their turn. Each chunk is verified against its CID before it
+// reaches w, and a provider that is slow, hung or corrupt is passed over for
+// the next one (fetchBlob). Memory is bounded by the window, whatever the
+// size of the file: chunk buffers are reused once written. It returns the
+// bytes written.
 func (c *Client) download(ctx context.Context, bucket core.BucketID, chunks []ChunkRef, w io.Writer) (uint64, error) {
 	ctx, cancel := context.WithCancel(ctx)
 	var wg sync.WaitGroup
@@ -24,21 +30,29 @@ func (c *Client) download(ctx context.Context, bucket core.BucketID, chunks []Ch
 		b   []byte
 		err error
 	}
-	window := c.cfg.DownloadWindow
+	pool := newBufPool(c.cfg.DownloadWindowBytes)
 	slots := make([]chan result, len(chunks))
 	start := func(i int) {
 		ch := make(chan result, 1) // never blocks: the fetch never outlives its send
 		slots[i] = ch
+		buf := pool.get(int(chunks[i].Size)) // at most maxChunk (decodeManifest)
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			b, err := c.fetchBlob(ctx, bucket, chunks[i].CID, int64(chunks[i].Size), i)
+			b, err := c.fetchBlob(ctx, bucket, chunks[i].CID, int64(len(buf)), i, buf)
 			ch <- result{b, err}
 		}()
 	}
-	for i := range min(window, len(chunks)) {
-		start(i)
+	next, held := 0, int64(0) // next chunk to start; bytes of those started and not written
+	fill := func(written int) {
+		for next < len(chunks) && next-written < c.cfg.DownloadWindow &&
+			(next == written || held+int64(chunks[next].Size) <= c.cfg.DownloadWindowBytes) {
+			start(next)
+			held += int64(chunks[next].Size)
+			next++
+		}
 	}
+	fill(0)
 	var n uint64
 	for i, ch := range chunks {
 		r := <-slots[i]
@@ -48,21 +62,18 @@ func (c *Client) download(ctx context.Context, bucket core.BucketID, chunks []Ch
 			// answering in time: with several chunks in flight a busy
 			// provider may start late. One more pass, alone, in the order
 			// the records now give.
-			r.b, r.err = c.fetchBlob(ctx, bucket, ch.CID, int64(ch.Size), i)
+			r.b, r.err = c.fetchBlob(ctx, bucket, ch.CID, int64(ch.Size), i, make([]byte, ch.Size))
 		}
 		if r.err != nil {
 			return n, r.err // cancel stops the fetches still running
-		}
-		if uint64(len(r.b)) != ch.Size {
-			return n, core.Errorf("drive.read", core.Corrupt, "chunk %d is %d bytes, the manifest says %d", i, len(r.b), ch.Size)
-		}
-		if next := i + window; next < len(chunks) {
-			start(next)
 		}
 		if _, err := w.Write(r.b); err != nil {
 			return n, core.E("drive.read", core.Internal, err)
 		}
 		n += ch.Size
+		pool.put(r.b) // read synchronously, by fetchFrom alone: free now
+		held -= int64(ch.Size)
+		fill(i + 1)
 	}
 	return n, nil
 }

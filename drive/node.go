@@ -123,6 +123,9 @@ func decodeManifest(b []byte) (*FileManifest, error) {
 		if _, err := ParseCID(c.CID); err != nil {
 			return nil, core.Errorf("drive.decodeManifest", core.Corrupt, "chunk %d: %v", i, err)
 		}
+		if c.Size > maxChunk {
+			return nil, core.Errorf("drive.decodeManifest", core.Corrupt, "chunk %d is %d bytes, over the largest a provider stores (%d)", i, c.Size, maxChunk)
+		}
 		sum += c.Size
 	}
 	if sum != m.Size {

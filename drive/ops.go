@@ -113,7 +113,8 @@ func (c *Client) UploadFile(ctx context.Context, ref, p string, r io.Reader, o U
 			return perr(op, JoinPath(elems), ErrIsDir, "")
 		}
 		s.progress = o.Progress
-		if size := sizeOf(r, o.Size); size >= 0 {
+		size := sizeOf(r, o.Size)
+		if size >= 0 {
 			// Refused here, nothing is sent: the chunks, the manifest and
 			// at least the directories on the path must fit.
 			// Orphans of a failed upload of the same file need no room.
@@ -126,23 +127,8 @@ func (c *Client) UploadFile(ctx context.Context, ref, p string, r io.Reader, o U
 		if m.MIME == "" {
 			m.MIME = mime.TypeByExtension(path.Ext(name))
 		}
-		for {
-			buf := make([]byte, c.cfg.ChunkSize)
-			n, rerr := io.ReadFull(r, buf)
-			if n > 0 {
-				leaf, err := s.put(buf[:n])
-				if err != nil {
-					return err
-				}
-				m.Chunks = append(m.Chunks, ChunkRef{CID: CIDOf(leaf.ContentHash, true), Size: uint64(n)})
-				m.Size += uint64(n)
-			}
-			if rerr == io.EOF || rerr == io.ErrUnexpectedEOF {
-				break
-			}
-			if rerr != nil {
-				return core.E(op, core.Invalid, rerr)
-			}
+		if err := s.putChunks(c.newChunker(r, size, s.bufs), m); err != nil {
+			return err
 		}
 		b, err := encodeNode(m)
 		if err != nil {

@@ -3,7 +3,7 @@ package drive
 import (
 	"bytes"
 	"context"
-	"crypto/sha256"
+	"errors"
 	"io"
 	"time"
 
@@ -54,7 +54,7 @@ func (c *Client) readBlob(ctx context.Context, bucket core.BucketID, id string) 
 // or one node, so memory stays bounded) and reaches w only once verified,
 // so a lying provider never corrupts the output.
 func (c *Client) fetch(ctx context.Context, bucket core.BucketID, id string, limit int64, w io.Writer) error {
-	b, err := c.fetchBlob(ctx, bucket, id, limit, 0)
+	b, err := c.fetchBlob(ctx, bucket, id, limit, 0, nil)
 	if err != nil {
 		return err
 	}
@@ -68,7 +68,9 @@ func (c *Client) fetch(ctx context.Context, bucket core.BucketID, id string, lim
 // download does not wait for that provider again. spread rotates the
 // order among the providers in good health (healthy, or not yet known),
 // so the chunks of a download in flight at once go to several of them.
-func (c *Client) fetchBlob(ctx context.Context, bucket core.BucketID, id string, limit int64, spread int) ([]byte, error) {
+// With dst, the blob is exactly len(dst) bytes, read into dst; without,
+// at most limit bytes, into a new buffer.
+func (c *Client) fetchBlob(ctx context.Context, bucket core.BucketID, id string, limit int64, spread int, dst []byte) ([]byte, error) {
 	const op = "drive.read"
 	want, err := ParseCID(id)
 	if err != nil {
@@ -91,7 +93,6 @@ func (c *Client) fetchBlob(ctx context.Context, bucket core.BucketID, id string,
 		copy(ps, rotated)
 	}
 	var last error = core.Errorf(op, core.Unavailable, "bucket %s has no provider", bucket)
-	var buf bytes.Buffer
 	for _, p := range ps {
 		if p.URL == "" {
 			continue
@@ -101,12 +102,11 @@ func (c *Client) fetchBlob(ctx context.Context, bucket core.BucketID, id string,
 			last = err
 			continue
 		}
-		buf.Reset()
 		start := time.Now()
-		err = c.fetchFrom(ctx, st, bucket, want, id, limit, &buf)
+		b, err := c.fetchFrom(ctx, st, bucket, want, id, limit, dst)
 		if err == nil {
 			c.pool.Record(p.Account, time.Since(start), nil)
-			return buf.Bytes(), nil
+			return b, nil
 		}
 		if ctx.Err() != nil {
 			return nil, core.E(op, core.Unavailable, ctx.Err())
@@ -118,10 +118,13 @@ func (c *Client) fetchBlob(ctx context.Context, bucket core.BucketID, id string,
 	return nil, core.E(op, core.KindOf(last), last)
 }
 
-// fetchFrom reads one blob from one provider into buf, verifying it. The
+// fetchFrom reads one blob from one provider, into dst if set (exactly
+// len(dst) bytes), else into a new buffer (at most limit bytes). The
 // provider must start answering within FirstByteTimeout (a hung provider
-// costs that, not ReadTimeout) and finish within ReadTimeout.
-func (c *Client) fetchFrom(ctx context.Context, st Storage, bucket core.BucketID, want core.H256, id string, limit int64, buf *bytes.Buffer) error {
+// costs that, not ReadTimeout) and finish within ReadTimeout. Storage.Blob
+// verifies the bytes against want (one hash per byte); fetchFrom checks the
+// length.
+func (c *Client) fetchFrom(ctx context.Context, st Storage, bucket core.BucketID, want core.H256, id string, limit int64, dst []byte) ([]byte, error) {
 	const op = "drive.read"
 	ctx, cancel := context.WithTimeout(ctx, c.cfg.ReadTimeout)
 	defer cancel()
@@ -133,24 +136,46 @@ func (c *Client) fetchFrom(ctx context.Context, st Storage, bucket core.BucketID
 		if err == nil {
 			rc.Close()
 		}
-		return core.Errorf(op, core.Unavailable, "no answer within %s", c.cfg.FirstByteTimeout)
+		return nil, core.Errorf(op, core.Unavailable, "no answer within %s", c.cfg.FirstByteTimeout)
 	}
 	if err != nil {
-		return err
+		return nil, err
 	}
 	defer rc.Close()
-	h := sha256.New()
-	n, err := io.Copy(io.MultiWriter(buf, h), io.LimitReader(rc, limit+1))
-	if err != nil {
-		return core.E(op, core.Unavailable, err)
+	if dst == nil {
+		var buf bytes.Buffer
+		n, err := io.Copy(&buf, io.LimitReader(rc, limit+1))
+		if err != nil {
+			return nil, readError(op, err)
+		}
+		if n > limit {
+			return nil, core.Errorf(op, core.Corrupt, "blob %s larger than %d bytes", id, limit)
+		}
+		return buf.Bytes(), nil
 	}
-	if n > limit {
-		return core.Errorf(op, core.Corrupt, "blob %s larger than %d bytes", id, limit)
+	if _, err := io.ReadFull(rc, dst); err != nil {
+		if errors.Is(err, io.ErrUnexpectedEOF) || errors.Is(err, io.EOF) {
+			return nil, core.Errorf(op, core.Corrupt, "blob %s is shorter than the %d bytes the manifest says", id, len(dst))
+		}
+		return nil, readError(op, err)
 	}
-	if core.H256(h.Sum(nil)) != want {
-		return core.Errorf(op, core.Corrupt, "served bytes do not match %s", id)
+	// The end of the stream is where the reader checks the hash.
+	var extra [1]byte
+	if n, err := io.ReadFull(rc, extra[:]); n > 0 {
+		return nil, core.Errorf(op, core.Corrupt, "blob %s is longer than the %d bytes the manifest says", id, len(dst))
+	} else if !errors.Is(err, io.EOF) {
+		return nil, readError(op, err)
 	}
-	return nil
+	return dst, nil
+}
+
+// readError keeps the kind of a reader's error (Corrupt when the bytes did
+// not match their hash); others are the transport's: Unavailable.
+func readError(op string, err error) error {
+	if k := core.KindOf(err); k != core.Other {
+		return core.E(op, k, err)
+	}
+	return core.E(op, core.Unavailable, err)
 }
 
 func (c *Client) loadDir(ctx context.Context, bucket core.BucketID, id string) (*DirectoryNode, error) {

@@ -23,7 +23,9 @@ type Storage interface {
 	// the provider holds it durably. A repeated write of the same blob at
 	// the same seq succeeds again.
 	Write(ctx context.Context, bucket core.BucketID, leaf core.SignedLeaf, data []byte) (core.Leaf, error)
-	// Blob streams a blob by its SHA-256.
+	// Blob streams a blob by its SHA-256. The reader verifies the bytes:
+	// where they do not hash to hash, it ends with an error of kind Corrupt
+	// instead of io.EOF (the drive checks only the length).
 	Blob(ctx context.Context, bucket core.BucketID, hash core.H256) (io.ReadCloser, error)
 	// Leaves lists up to limit leaves of the log from seq from on.
 	Leaves(ctx context.Context, bucket core.BucketID, from uint64, limit int) ([]core.SignedLeaf, error)
@@ -71,6 +73,7 @@ type session struct {
 	workers  []*worker
 	next     uint64
 	inflight []*pendingWrite
+	inBytes  int64 // bytes of inflight
 	wg       sync.WaitGroup
 	written  uint64 // bytes acknowledged
 	progress func(uint64)
@@ -80,6 +83,7 @@ type session struct {
 	orphans  *orphans  // blobs a failed upload left, reused while the content is the same
 	puts     uint64    // blobs queued (reused orphans included)
 	skipped  bool      // a provider was left out as unresponsive
+	bufs     *bufPool  // chunk bodies, reused once every provider took them
 }
 
 type worker struct {
@@ -87,8 +91,19 @@ type worker struct {
 	st      Storage
 	queue   chan *pendingWrite
 	dropped atomic.Bool
-	err     atomic.Value // error that dropped it
-	idle    atomic.Bool  // its queue is closed and empty: it has nothing left to write
+	err     atomic.Value  // error that dropped it
+	idle    atomic.Bool   // its queue is closed and empty: it has nothing left to write
+	queued  atomic.Int64  // bytes handed to it and not yet done with
+	room    chan struct{} // a note that it finished a write (enqueue waits on it)
+}
+
+// done says the worker is through with pw, however it ended.
+func (w *worker) done(pw *pendingWrite) {
+	w.queued.Add(-int64(len(pw.data)))
+	select {
+	case w.room <- struct{}{}:
+	default:
+	}
 }
 
 type pendingWrite struct {
@@ -100,6 +115,27 @@ type pendingWrite struct {
 	once  sync.Once
 	need  int32
 	total int32
+	// pool, if set, takes data back once no worker holds it (release).
+	pool    *bufPool
+	holders atomic.Int32 // workers that have not released data yet
+	tainted atomic.Bool  // a send failed: its transport may still read data
+}
+
+// release is called once by each worker (or for it, when it was dropped
+// before the write reached it) when it is done with w's data; sent says
+// a request carrying it failed. The last one hands data back to the pool,
+// unless a request failed: an HTTP transport may go on reading a body
+// after an error, so that buffer is left to the collector.
+func (w *pendingWrite) release(failedSend bool) {
+	if failedSend {
+		w.tainted.Store(true)
+	}
+	if w.holders.Add(-1) != 0 || w.pool == nil {
+		return
+	}
+	if !w.tainted.Load() {
+		w.pool.put(w.data)
+	}
 }
 
 func (w *pendingWrite) settle(ok bool) {
@@ -149,13 +185,13 @@ func (c *Client) newSession(ctx context.Context, bucket core.BucketID) (*session
 	}
 	sctx, cancel := context.WithCancel(ctx)
 	s := &session{c: c, bucket: bucket, ctx: sctx, cancel: cancel, next: next, chainID: chainID,
-		required: required, room: room, started: time.Now(), orphans: orph}
+		required: required, room: room, started: time.Now(), orphans: orph, bufs: newBufPool(2 * c.cfg.WriteWindowBytes)}
 	// A provider the pool knows to be unresponsive gets no writes at all,
 	// and no wait. It catches up by replica sync once it answers again.
 	_, skip := c.responsive(ps, required)
 	s.skipped = len(skip) > 0
 	for _, p := range ps {
-		w := &worker{p: p, queue: make(chan *pendingWrite, c.cfg.WriteWindow)}
+		w := &worker{p: p, queue: make(chan *pendingWrite, c.cfg.WriteWindow), room: make(chan struct{}, 1)}
 		if slices.ContainsFunc(skip, func(q providers.Info) bool { return q.Account == p.Account }) {
 			h, _ := c.pool.Health(p.Account)
 			w.drop(core.Errorf(op, core.Unavailable, "provider %s skipped: %d failures in a row (%s)", p.Account.Short(), h.ConsecutiveFailures, h.LastError))
@@ -179,46 +215,100 @@ func (w *worker) drop(err error) {
 	}
 }
 
+// run sends w's queue to its provider, up to WritesPerProvider writes at
+// once, started in seq order: a provider holds a write that arrives just
+// before its predecessor (store.Options.HoldAhead) and commits the writes
+// in flight as one group, so a window of them shares its syncs.
 func (s *session) run(w *worker) {
 	defer s.wg.Done()
 	defer w.idle.Store(true)
+	var sends sync.WaitGroup
+	defer sends.Wait() // before idle: nothing is left in flight
+	slots := make(chan struct{}, s.c.cfg.WritesPerProvider)
+	prev := make(chan struct{}) // closed when the send before ends
+	close(prev)
 	for pw := range w.queue {
 		if w.dropped.Load() {
 			pw.settle(false)
+			pw.release(false)
+			w.done(pw)
 			continue
 		}
-		ctx, cancel := context.WithTimeout(s.ctx, s.c.cfg.WriteTimeout)
-		start := time.Now()
-		leaf, err := w.st.Write(ctx, s.bucket, pw.leaf, pw.data)
-		var behind *core.BehindError
-		if errors.As(err, &behind) && behind.LeafCount < pw.leaf.Seq && pw.leaf.Seq-behind.LeafCount <= maxCatchUp {
-			// The provider missed earlier writes (it was down, or an
-			// upload failed after some providers took a blob). Copy the
-			// missing leaves from a provider that has them, then retry.
-			if err = s.catchUp(ctx, w, behind.LeafCount, pw.leaf.Seq); err == nil {
-				leaf, err = w.st.Write(ctx, s.bucket, pw.leaf, pw.data)
+		slots <- struct{}{}
+		sends.Add(1)
+		mine := make(chan struct{})
+		go func(prev <-chan struct{}) {
+			defer sends.Done()
+			defer close(mine)
+			s.send(w, pw, prev)
+			<-slots
+		}(prev)
+		prev = mine
+	}
+}
+
+// send writes pw to w's provider (catching it up first if it answers
+// that it is behind) and settles pw with the outcome. prev is closed once
+// the send of the write before it has ended: a provider that answers
+// "behind" may only have been missing that one, still in flight (an older
+// provider holds no early write; a newer one holds it only so long), so
+// the write is tried once more after it before the provider is caught up.
+func (s *session) send(w *worker, pw *pendingWrite, prev <-chan struct{}) {
+	defer w.done(pw)
+	if w.dropped.Load() { // an earlier write failed while this one waited
+		pw.settle(false)
+		pw.release(false)
+		return
+	}
+	ctx, cancel := context.WithTimeout(s.ctx, s.c.cfg.WriteTimeout)
+	defer cancel()
+	start := time.Now()
+	leaf, err := w.st.Write(ctx, s.bucket, pw.leaf, pw.data)
+	var behind *core.BehindError
+	if errors.As(err, &behind) && behind.LeafCount < pw.leaf.Seq && !closed(prev) {
+		select {
+		case <-prev:
+			leaf, err = w.st.Write(ctx, s.bucket, pw.leaf, pw.data)
+		case <-ctx.Done():
+		}
+	}
+	if errors.As(err, &behind) && behind.LeafCount < pw.leaf.Seq && pw.leaf.Seq-behind.LeafCount <= maxCatchUp {
+		// The provider missed earlier writes (it was down, or an
+		// upload failed after some providers took a blob). Copy the
+		// missing leaves from a provider that has them, then retry.
+		if err = s.catchUp(ctx, w, behind.LeafCount, pw.leaf.Seq); err == nil {
+			leaf, err = w.st.Write(ctx, s.bucket, pw.leaf, pw.data)
+		}
+	}
+	if err == nil && leaf != pw.leaf.Leaf {
+		err = core.Errorf("drive.write", core.Corrupt, "provider %s stored %+v for %+v", w.p.Account.Short(), leaf, pw.leaf)
+	}
+	if err != nil {
+		if s.ctx.Err() == nil && !w.dropped.Load() {
+			if failing(err) {
+				// The provider's own failure (not the session's end, nor a
+				// refusal of this request): the pool's record says so, and
+				// later puts skip it.
+				s.c.pool.Record(w.p.Account, time.Since(start), err)
 			}
+			s.c.log.Warn("provider dropped from upload; it will catch up by sync", "bucket", s.bucket, "provider", w.p.Account.Short(), "seq", pw.leaf.Seq, "err", err)
 		}
-		cancel()
-		if err == nil && leaf != pw.leaf.Leaf {
-			err = core.Errorf("drive.write", core.Corrupt, "provider %s stored %+v for %+v", w.p.Account.Short(), leaf, pw.leaf)
-		}
-		if err != nil {
-			if s.ctx.Err() == nil {
-				if failing(err) {
-					// The provider's own failure (not the session's end, nor a
-					// refusal of this request): the pool's record says so, and
-					// later puts skip it.
-					s.c.pool.Record(w.p.Account, time.Since(start), err)
-				}
-				s.c.log.Warn("provider dropped from upload; it will catch up by sync", "bucket", s.bucket, "provider", w.p.Account.Short(), "seq", pw.leaf.Seq, "err", err)
-			}
-			w.drop(err)
-			pw.settle(false)
-			continue
-		}
-		s.c.pool.Record(w.p.Account, time.Since(start), nil)
-		pw.settle(true)
+		w.drop(err)
+		pw.settle(false)
+		pw.release(true)
+		return
+	}
+	s.c.pool.Record(w.p.Account, time.Since(start), nil)
+	pw.settle(true)
+	pw.release(false)
+}
+
+func closed(c <-chan struct{}) bool {
+	select {
+	case <-c:
+		return true
+	default:
+		return false
 	}
 }
 
@@ -320,8 +410,32 @@ func (s *session) noQuorum(why string) error {
 
 // put queues one blob and returns its leaf. It waits for the oldest
 // write once the window is full.
-func (s *session) put(data []byte) (core.Leaf, error) {
-	for len(s.inflight) >= s.c.cfg.WriteWindow {
+func (s *session) put(data []byte) (core.Leaf, error) { return s.putOwned(data, nil) }
+
+// putChunks writes the chunks k cuts from a file and lists them in m.
+func (s *session) putChunks(k *chunker, m *FileManifest) error {
+	for {
+		buf, err := k.next()
+		if err == io.EOF {
+			return nil
+		}
+		if err != nil {
+			return core.E("drive.UploadFile", core.Invalid, err)
+		}
+		leaf, err := s.putOwned(buf, s.bufs)
+		if err != nil {
+			s.bufs.put(buf) // refused before any provider got it
+			return err
+		}
+		m.Chunks = append(m.Chunks, ChunkRef{CID: CIDOf(leaf.ContentHash, true), Size: leaf.Size})
+		m.Size += leaf.Size
+	}
+}
+
+// putOwned is put of a buffer of pool, given back once every provider is
+// done with it (pool nil: the collector's).
+func (s *session) putOwned(data []byte, pool *bufPool) (core.Leaf, error) {
+	for len(s.inflight) >= s.c.cfg.WriteWindow || (len(s.inflight) > 0 && s.inBytes+int64(len(data)) > s.c.cfg.WriteWindowBytes) {
 		if err := s.settleOldest(); err != nil {
 			return core.Leaf{}, err
 		}
@@ -341,23 +455,50 @@ func (s *session) put(data []byte) (core.Leaf, error) {
 	if err != nil {
 		return core.Leaf{}, core.E("drive.write", core.KindOf(err), err)
 	}
-	pw := &pendingWrite{leaf: sl,
+	pw := &pendingWrite{leaf: sl, pool: pool,
 		data: data, done: make(chan struct{}), need: int32(s.required), total: int32(len(s.workers))}
+	pw.holders.Store(pw.total)
 	s.next++
 	for _, w := range s.workers {
-		if w.dropped.Load() {
+		if w.dropped.Load() || !s.enqueue(w, pw) {
 			pw.settle(false)
-			continue
-		}
-		select {
-		case w.queue <- pw:
-		default: // its queue is full: it is too slow to keep up; sync will fill it in
-			w.drop(core.Errorf("drive.write", core.Unavailable, "provider too slow: %d writes queued", cap(w.queue)))
-			pw.settle(false)
+			pw.release(false)
 		}
 	}
 	s.inflight = append(s.inflight, pw)
+	s.inBytes += int64(len(data))
 	return pw.leaf.Leaf, nil
+}
+
+// enqueue hands pw to w's worker. A provider whose queue is full (a
+// window of writes, or of bytes) is behind the others by a whole window:
+// it is waited for, up to the grace (a healthy provider a little slower
+// than the rest is not dropped for a moment's lag), then dropped as too
+// slow, to catch up by sync.
+func (s *session) enqueue(w *worker, pw *pendingWrite) bool {
+	size := int64(len(pw.data))
+	var timeout <-chan time.Time
+	for {
+		if q := w.queued.Load(); len(w.queue) < cap(w.queue) && (q == 0 || q+size <= s.c.cfg.WriteWindowBytes) {
+			w.queued.Add(size)
+			w.queue <- pw // only this goroutine sends: there is room
+			return true
+		}
+		if timeout == nil {
+			t := time.NewTimer(s.c.cfg.grace(time.Since(s.started)))
+			defer t.Stop()
+			timeout = t.C
+		}
+		select {
+		case <-w.room:
+		case <-timeout:
+			w.drop(core.Errorf("drive.write", core.Unavailable, "provider too slow: a window of writes still queued after the grace"))
+			return false
+		case <-s.ctx.Done():
+			w.drop(core.E("drive.write", core.Unavailable, s.ctx.Err()))
+			return false
+		}
+	}
 }
 
 func (s *session) settleOldest() error {
@@ -371,6 +512,7 @@ func (s *session) settleOldest() error {
 		return s.noQuorum(fmt.Sprintf("write %d", pw.leaf.Seq))
 	}
 	s.inflight = s.inflight[1:]
+	s.inBytes -= int64(len(pw.data))
 	s.written += pw.leaf.Size
 	if s.progress != nil {
 		s.progress(s.written)

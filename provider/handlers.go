@@ -1,7 +1,6 @@
 package provider
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
@@ -414,13 +413,15 @@ func (s *Server) handleWrite(w http.ResponseWriter, r *http.Request) error {
 	// Read the body before the store takes the bucket's write lock, so a
 	// slow sender holds up only itself (until BodyTimeout, set by
 	// instrument); it is at most MaxBlobSize bytes.
-	data, err := readFull(op, http.MaxBytesReader(w, r.Body, int64(sw.Size)), sw.Size)
+	buf := s.body(sw.Size)
+	defer s.bodies.Put(buf)
+	data, err := readFull(op, http.MaxBytesReader(w, r.Body, int64(sw.Size)), (*buf)[:sw.Size])
 	if err != nil {
 		return err
 	}
 	res, err := s.st.Append(sw.Bucket, store.Write{
 		Leaf:     leaf,
-		Data:     bytes.NewReader(data),
+		Bytes:    data, // no copy: the store holds no reference once it returns
 		MaxBytes: a.MaxBytes,
 		Nonce:    &store.Nonce{Writer: sw.Writer, Value: sw.Nonce, Expiry: sw.Expiry},
 	})
@@ -516,9 +517,20 @@ func mayRead(bi bucketInfo, a core.AccountID) bool {
 	return ag != nil && ag.Active
 }
 
-// readFull reads exactly size bytes (size is bounded by the caller).
-func readFull(op string, r io.Reader, size uint64) ([]byte, error) {
-	data := make([]byte, size)
+// body returns a buffer of at least size bytes (size is at most
+// MaxBlobSize, checked by the caller) for a write's body, from s.bodies;
+// the caller puts it back.
+func (s *Server) body(size uint64) *[]byte {
+	if b, ok := s.bodies.Get().(*[]byte); ok && uint64(cap(*b)) >= size {
+		return b
+	}
+	b := make([]byte, max(size, s.cfg.MaxBlobSize))
+	return &b
+}
+
+// readFull fills data from r.
+func readFull(op string, r io.Reader, data []byte) ([]byte, error) {
+	size := len(data)
 	if _, err := io.ReadFull(r, data); err != nil {
 		if errors.Is(err, io.ErrUnexpectedEOF) || errors.Is(err, io.EOF) {
 			return nil, core.Errorf(op, core.Invalid, "body ended after fewer than %d bytes", size)

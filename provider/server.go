@@ -34,6 +34,9 @@ type Server struct {
 	now   func() time.Time
 	m     *metrics
 	mux   *http.ServeMux
+	// bodies holds write bodies' buffers (*[]byte) for reuse: the store
+	// keeps no reference to a blob once Append returns.
+	bodies sync.Pool
 
 	commitMu sync.Mutex
 	commits  map[core.BucketID]core.SignedCommitment // last signed, reused while the log is unchanged

@@ -1,7 +1,6 @@
 package provider
 
 import (
-	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -387,12 +386,12 @@ func (s *Server) pullLeaf(ctx context.Context, b core.BucketID, p peerCommitment
 		if err != nil {
 			return err
 		}
-		data, err := readFull(op, io.LimitReader(rc, int64(lf.Size)), lf.Size)
+		data, err := readFull(op, io.LimitReader(rc, int64(lf.Size)), make([]byte, lf.Size))
 		rc.Close()
 		if err != nil {
 			return err
 		}
-		w.Data = bytes.NewReader(data) // the store checks the hash
+		w.Bytes = data // the store checks the hash
 	}
 	_, err = s.st.Append(b, w)
 	return err

@@ -31,8 +31,8 @@ func newPutCmd(g *Globals) *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "put LOCAL DRIVE:/path",
 		Short: "Upload a local file (or - for standard input) into a drive",
-		Long: `Upload a file into a drive. The file streams in 256 KiB chunks to every
-primary provider of the drive at once and is acknowledged once a quorum holds
+		Long: `Upload a file into a drive. The file streams in 256 KiB chunks (1 MiB
+chunks for files of 8 MiB or more) to every primary provider of the drive at once and is acknowledged once a quorum holds
 every chunk durably; parent directories are created. With the immediate
 strategy the checkpoint follows at once; batched and manual drives record the
 change as pending (see 'cairn commit').` + exitStatusHelp,

@@ -30,13 +30,7 @@ func (d *db) Append(b core.BucketID, w Write) (Appended, error) {
 		return Appended{}, err
 	}
 	l := d.log(b, true)
-	l.wmu.Lock()
-	res, g, first, err := d.stage(l, w)
-	lead := first && !l.busy
-	if lead {
-		l.busy = true
-	}
-	l.wmu.Unlock()
+	res, g, first, lead, err := d.stageHeld(l, w) // hold.go
 	if err != nil || g == nil {
 		return res, err
 	}
@@ -78,7 +72,7 @@ func (d *db) stage(l *bucketLog, w Write) (res Appended, g *group, first bool, e
 	if first {
 		g = newGroup()
 	}
-	wrote, err := d.stageBlob(g, l, w.Data, lf)
+	wrote, err := d.stageBlob(g, l, w, lf)
 	if err != nil {
 		return Appended{}, nil, false, err
 	}
@@ -192,7 +186,7 @@ func checkQuota(st State, size, maxBytes uint64) error {
 // its own bucket's log and then read it through this one. Bytes another
 // bucket already stored are not written twice. It reports whether it
 // wrote bytes.
-func (d *db) stageBlob(g *group, l *bucketLog, data io.Reader, lf core.Leaf) (bool, error) {
+func (d *db) stageBlob(g *group, l *bucketLog, w Write, lf core.Leaf) (bool, error) {
 	const op = "store.Append"
 	h := lf.ContentHash
 	if l.stagedBlobs[h] > 0 {
@@ -205,10 +199,10 @@ func (d *db) stageBlob(g *group, l *bucketLog, data io.Reader, lf core.Leaf) (bo
 	if inBucket {
 		return false, nil
 	}
-	if data == nil {
+	if w.Data == nil && w.Bytes == nil {
 		return false, core.Errorf(op, core.Invalid, "no data for blob %s, which bucket %s does not hold", h, l.id)
 	}
-	blob, err := readBlob(data, lf)
+	blob, err := readBlob(w, lf)
 	if err != nil {
 		return false, core.E(op, core.KindOf(err), err)
 	}
@@ -255,15 +249,23 @@ func (d *db) stageLeaf(g *group, l *bucketLog, st State, sl core.SignedLeaf) (St
 	g.ns = ns
 	l.staged = append(l.staged, stagedLeaf{leaf: lf, root: root, g: g})
 	l.tent = ns
+	l.wake()
 	return ns, nil
 }
 
-// readBlob reads exactly lf.Size bytes and checks their hash. lf.Size is
-// within Options.MaxBlobSize (checkWrite).
-func readBlob(r io.Reader, lf core.Leaf) ([]byte, error) {
+// readBlob reads exactly lf.Size bytes, from w.Bytes if set (no copy)
+// else from w.Data, and checks their hash. lf.Size is within
+// Options.MaxBlobSize (checkWrite).
+func readBlob(w Write, lf core.Leaf) ([]byte, error) {
 	const op = "store.readBlob"
+	if w.Bytes != nil {
+		if uint64(len(w.Bytes)) != lf.Size {
+			return nil, core.Errorf(op, core.Invalid, "blob is %d bytes, not its size %d", len(w.Bytes), lf.Size)
+		}
+		return checkHash(w.Bytes, lf)
+	}
 	data := make([]byte, lf.Size)
-	if _, err := io.ReadFull(r, data); err != nil {
+	if _, err := io.ReadFull(w.Data, data); err != nil {
 		if errors.Is(err, io.ErrUnexpectedEOF) || errors.Is(err, io.EOF) {
 			return nil, core.Errorf(op, core.Invalid, "blob is shorter than its size %d", lf.Size)
 		}
@@ -272,8 +274,12 @@ func readBlob(r io.Reader, lf core.Leaf) ([]byte, error) {
 		}
 		return nil, core.E(op, core.Invalid, fmt.Errorf("reading blob: %w", err))
 	}
+	return checkHash(data, lf)
+}
+
+func checkHash(data []byte, lf core.Leaf) ([]byte, error) {
 	if sum := core.H256(sha256.Sum256(data)); sum != lf.ContentHash {
-		return nil, core.Errorf(op, core.Corrupt, "blob hashes to %s, not %s", sum, lf.ContentHash)
+		return nil, core.Errorf("store.readBlob", core.Corrupt, "blob hashes to %s, not %s", sum, lf.ContentHash)
 	}
 	return data, nil
 }

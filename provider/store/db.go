@@ -55,6 +55,7 @@ type bucketLog struct {
 	stagedBlobs  map[core.H256]int   // blobs staged for this bucket, with their count
 	open         *group              // the group new appends join; nil if none
 	busy         bool                // a group is being committed
+	moved        chan struct{}       // closed when the next seq moves (hold.go); nil if none waits
 }
 
 // emptyRoot is the root of an MMR with no leaves.

@@ -114,6 +114,7 @@ func (d *db) fail(l *bucketLog, g *group, err error) {
 		}
 	}
 	l.open, l.staged, l.busy = nil, nil, false
+	l.wake()
 	l.nodes.discard()
 	if m, rerr := mmr.New(l.nodes); rerr != nil {
 		l.err = fmt.Errorf("reopening the log after a failed commit: %w", rerr)

@@ -32,7 +32,9 @@ type Store interface {
 	// returns the answer of the first append with Existing set: retries
 	// (with a fresh nonce) are safe. If it holds a different leaf: kind
 	// Conflict. If w.Leaf.Seq is
-	// past the next seq: kind Conflict with a *core.BehindError in the chain. A
+	// past the next seq (after waiting up to Options.HoldFor for the appends
+	// before it, when it is at most Options.HoldAhead past): kind Conflict
+	// with a *core.BehindError in the chain. A
 	// log that would pass w.MaxBytes: kind Invalid with a *QuotaError. Data
 	// that does not hash to w.Leaf.ContentHash: kind Corrupt.
 	Append(bucket core.BucketID, w Write) (Appended, error)
@@ -100,6 +102,10 @@ type Write struct {
 	// more. Nil is allowed only when this bucket's log already holds the
 	// blob (HasBlob), as for a retried write; it is then not read.
 	Data io.Reader
+	// Bytes, if not nil, is the blob itself, used instead of Data: a
+	// caller holding the blob in memory saves Append a copy. Append keeps
+	// no reference to it once it returns.
+	Bytes []byte
 	// MaxBytes bounds the sum of the leaf sizes of the log after this write
 	// (the agreement's max bytes). Zero admits only empty blobs.
 	MaxBytes uint64
@@ -171,6 +177,13 @@ type Options struct {
 	// NoSync commits appends without fsync. Benchmarks only: an append is
 	// then not durable when Append returns.
 	NoSync bool
+	// HoldAhead and HoldFor: an append at most HoldAhead seqs past the
+	// log's next one waits up to HoldFor for the appends before it to be
+	// staged before it is refused as behind (defaults 8 and 250 ms; a
+	// negative HoldAhead holds none). A client so keeps several writes in
+	// flight, and they commit as one group (hold.go).
+	HoldAhead int
+	HoldFor   time.Duration
 }
 
 // DefaultMaxBlobSize is Options.MaxBlobSize's default.
@@ -179,6 +192,12 @@ const DefaultMaxBlobSize = 64 << 20
 func (o Options) withDefaults() Options {
 	if o.MaxBlobSize == 0 {
 		o.MaxBlobSize = DefaultMaxBlobSize
+	}
+	if o.HoldAhead == 0 {
+		o.HoldAhead = 8
+	}
+	if o.HoldFor == 0 {
+		o.HoldFor = 250 * time.Millisecond
 	}
 	return o
 }

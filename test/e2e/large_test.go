@@ -6,10 +6,12 @@ import (
 	"bufio"
 	"crypto/sha256"
 	"encoding/hex"
+	"fmt"
 	"io"
 	"math/rand/v2"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 	"time"
 )
@@ -22,7 +24,8 @@ const (
 
 // TestLargeFileRoundTrip puts a 200 MiB file and gets it back through
 // the CLI: the bytes come back the same, and neither client process ever
-// holds more than 100 MiB, because both stream.
+// holds more than 100 MiB, because both stream. The same put into a drive
+// without room for it is refused before any byte is sent (issue 10).
 func TestLargeFileRoundTrip(t *testing.T) {
 	t.Parallel()
 	n := startNetwork(t)
@@ -33,8 +36,8 @@ func TestLargeFileRoundTrip(t *testing.T) {
 
 	r := n.cairnWithin(t, largeLimit, "put", src, d.ref()+":/big.bin", "--json").ok(t)
 	op := decode[opJSON](t, r)
-	if op.Size != largeSize || op.Chunks != largeSize/(256<<10) {
-		t.Errorf("put: %d bytes in %d chunks, want %d bytes in %d 256 KiB chunks", op.Size, op.Chunks, largeSize, largeSize/(256<<10))
+	if op.Size != largeSize || op.Chunks != largeSize/(1<<20) { // a large file: 1 MiB chunks (drive.Config.LargeChunkSize)
+		t.Errorf("put: %d bytes in %d chunks, want %d bytes in %d 1 MiB chunks", op.Size, op.Chunks, largeSize, largeSize/(1<<20))
 	}
 	t.Logf("put 200 MiB: %s, peak RSS %d MiB", r.took.Round(time.Millisecond), r.maxRSSKiB>>10)
 	if r.maxRSSKiB > maxClientKB {
@@ -59,6 +62,20 @@ func TestLargeFileRoundTrip(t *testing.T) {
 	}
 	if es, _ := os.ReadDir(dir); len(es) != 2 {
 		t.Errorf("after get, %s holds %d entries, want big.bin and back.bin only (no partial file)", dir, len(es))
+	}
+
+	// The same file into a drive whose quota is the file's size (the
+	// manifest does not fit): refused with the quota's exit status before
+	// any byte is sent, so no provider's log of that bucket holds a leaf.
+	full := decode[driveJSON](t, n.cairn(t, "drive", "create", "--name", "full", "--strategy", "manual", "--capacity", fmt.Sprint(largeSize), "--json").ok(t))
+	r = n.cairn(t, "put", src, full.ref()+":/big.bin", "--json").exit(t, 10)
+	if e := r.errorJSON(t); e.Error.Kind != "invalid" || !strings.Contains(e.Error.Message, "quota") {
+		t.Errorf("over-quota put: %+v, want kind invalid about the quota", e.Error)
+	}
+	for _, p := range n.m.Providers {
+		if c := n.commitment(t, p, full.Bucket); c.Commitment.LeafCount != 0 {
+			t.Errorf("after a refused over-quota put, %s holds %d leaves of bucket %d, want none", p.Name, c.Commitment.LeafCount, full.Bucket)
+		}
 	}
 }
 

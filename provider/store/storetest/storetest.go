@@ -80,6 +80,7 @@ func Run(t *testing.T, h Harness) {
 	t.Run("Nonces", func(t *testing.T) { testNonces(t, open(t)) })
 	t.Run("Quota", func(t *testing.T) { testQuota(t, open(t)) })
 	t.Run("BadData", func(t *testing.T) { testBadData(t, open(t)) })
+	t.Run("Bytes", func(t *testing.T) { testBytes(t, open(t)) })
 	t.Run("Dedup", func(t *testing.T) { testDedup(t, open(t)) })
 	t.Run("BlobReads", func(t *testing.T) { testBlobReads(t, open(t)) })
 	t.Run("Concurrent", func(t *testing.T) { testConcurrent(t, open(t)) })
@@ -391,6 +392,29 @@ func testBadData(t *testing.T, s store.Store) {
 	w.Leaf.Size = store.DefaultMaxBlobSize + 1
 	_, err = s.Append(b, w)
 	wantKind(t, err, core.Invalid)
+}
+
+// testBytes: a blob given as Write.Bytes is checked as one given as Data
+// (wrong bytes: Corrupt; wrong length: Invalid), and once appended the
+// store holds its own copy: the caller may reuse the buffer.
+func testBytes(t *testing.T, s store.Store) {
+	const b = core.BucketID(7)
+	data := Blob(5, 1000)
+	for _, tc := range []struct {
+		bytes []byte
+		kind  core.Kind
+	}{{Blob(6, 1000), core.Corrupt}, {data[:999], core.Invalid}, {append(bytes.Clone(data), 0), core.Invalid}} {
+		w := Write(0, data)
+		w.Data, w.Bytes = nil, tc.bytes
+		_, err := s.Append(b, w)
+		wantKind(t, err, tc.kind)
+	}
+	buf := bytes.Clone(data)
+	w := Write(0, data)
+	w.Data, w.Bytes = errReader{errors.New("read Data though Bytes was set")}, buf
+	must[store.Appended](t)(s.Append(b, w))
+	clear(buf)
+	wantBlob(t, s, b, data)
 }
 
 type errReader struct{ err error }
