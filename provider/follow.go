@@ -59,6 +59,17 @@ func (f follow[T]) run(ctx context.Context, log *slog.Logger) {
 			}
 			f.hint(ctx, h)
 		case <-ticks:
+			if hints != nil { // a stream that ended as the tick came is seen now, not an interval later
+				select {
+				case h, ok := <-hints:
+					if !ok {
+						hints = nil
+					} else {
+						f.hint(ctx, h)
+					}
+				default:
+				}
+			}
 			if hints == nil {
 				subscribe()
 			}
