@@ -119,6 +119,15 @@ collect:
 	cancel()
 	wg.Wait()
 	close(answers)
+	m.settle(coll, answers, probes, probing, graceOver, &valid)
+	return valid
+}
+
+// settle absorbs what came in after gather stopped: the stragglers early
+// quorum cancelled (each a miss once the grace ran out on it) and the
+// probes that answered meanwhile; a probe still out is not waited for and
+// is listed as cancelled.
+func (m *Manager) settle(coll *CommitmentCollection, answers <-chan answer, probes <-chan answer, probing int, graceOver bool, valid *[]core.SignedCommitment) {
 	for a := range answers { // stragglers cancelled by early quorum
 		if a.cancelled {
 			coll.Cancelled = append(coll.Cancelled, a.p.Account)
@@ -127,21 +136,21 @@ collect:
 			}
 			continue
 		}
-		m.absorb(coll, a, &valid)
+		m.absorb(coll, a, valid)
 	}
 drain:
 	for probing > 0 { // probes that answered meanwhile count; the others are not waited for
 		select {
 		case a := <-probes:
 			probing--
-			m.absorb(coll, a, &valid)
+			m.absorb(coll, a, valid)
 		default:
 			break drain
 		}
 	}
 	if probing > 0 {
 		answered := map[core.AccountID]bool{}
-		for _, c := range valid {
+		for _, c := range *valid {
 			answered[c.Provider] = true
 		}
 		for _, a := range coll.Unreachable {
@@ -156,7 +165,6 @@ drain:
 			}
 		}
 	}
-	return valid
 }
 
 // suspects are the providers the pool knows do not answer, unless the
