@@ -145,24 +145,9 @@ func runServe(ctx context.Context, g *Globals, o ServeOptions) error {
 		return err
 	}
 	reg := prometheus.NewRegistry()
-	s, err := g.openStack(ctx, nil, reg)
+	s, metrics, drives, err := openServe(ctx, g, reg)
 	if err != nil {
 		return err
-	}
-	metrics, err := webdav.NewMetrics(reg)
-	if err != nil {
-		return core.E("serve", core.Internal, err)
-	}
-	drives, err := s.FS.ListDrives(ctx)
-	if err != nil {
-		return err
-	}
-	for _, d := range drives {
-		if d.Strategy.Kind == wire.StrategyBatched {
-			if err := s.enableAutoCheckpoints(ctx, d.ID.String(), s.Chain, 0); err != nil {
-				return err
-			}
-		}
 	}
 	dash, err := startDashboard(ctx, s, nil)
 	if err != nil {
@@ -219,6 +204,31 @@ func runServe(ctx context.Context, g *Globals, o ServeOptions) error {
 		return errors.Join(serveErr, <-s3Done)
 	}
 	return errors.Join(shutErr, <-s3Done, commitBatched(sctx, g, s, drives))
+}
+
+// openServe builds the client stack and the WebDAV metrics on reg, lists
+// the signer's drives and starts the checkpoint loop of each batched one.
+func openServe(ctx context.Context, g *Globals, reg *prometheus.Registry) (*clientStack, *webdav.Metrics, []wire.Drive, error) {
+	s, err := g.openStack(ctx, nil, reg)
+	if err != nil {
+		return nil, nil, nil, err
+	}
+	metrics, err := webdav.NewMetrics(reg)
+	if err != nil {
+		return nil, nil, nil, core.E("serve", core.Internal, err)
+	}
+	drives, err := s.FS.ListDrives(ctx)
+	if err != nil {
+		return nil, nil, nil, err
+	}
+	for _, d := range drives {
+		if d.Strategy.Kind == wire.StrategyBatched {
+			if err := s.enableAutoCheckpoints(ctx, d.ID.String(), s.Chain, 0); err != nil {
+				return nil, nil, nil, err
+			}
+		}
+	}
+	return s, metrics, drives, nil
 }
 
 // serveHandler routes /dav/ to WebDAV, /metrics to Prometheus and what
