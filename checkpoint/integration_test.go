@@ -6,18 +6,16 @@ import (
 	"errors"
 	"fmt"
 	"math/rand/v2"
-	"os"
 	"path/filepath"
 	"slices"
 	"testing"
 	"time"
 
-	"go.uber.org/goleak"
-
 	"github.com/cairn-storage/cairn/chain/wire"
 	"github.com/cairn-storage/cairn/checkpoint"
 	"github.com/cairn-storage/cairn/checkpoint/quorum"
 	"github.com/cairn-storage/cairn/core"
+	"github.com/cairn-storage/cairn/devnet/devnettest"
 	"github.com/cairn-storage/cairn/drive"
 )
 
@@ -25,35 +23,7 @@ import (
 // collectors, loops or retries, not a provider's, not a client's. The unit
 // tests (package checkpoint) and these share the one test binary, so this
 // is the package's only TestMain.
-//
-// CometBFT v0.38 leaks three goroutines per node even after a clean
-// Node.Stop, and they are ignored by top function, nothing else:
-// Node.OnStop never stops its ABCI connections (proxyApp), so
-// multiAppConn.killTMOnClientError waits forever; and the consensus WAL's
-// Group.Close closes the head file but not its AutoFile, whose SIGHUP
-// listener and close ticker stay. goleveldb's mpoolDrain returns 1 s after
-// its DB closes, longer than goleak retries, so the check polls for up to
-// 5 s instead of ignoring it.
-func TestMain(m *testing.M) {
-	code := m.Run()
-	if code == 0 {
-		ignore := []goleak.Option{
-			goleak.IgnoreTopFunction("github.com/cometbft/cometbft/proxy.(*multiAppConn).killTMOnClientError"),
-			goleak.IgnoreTopFunction("github.com/cometbft/cometbft/libs/autofile.OpenAutoFile.func1"),
-			goleak.IgnoreTopFunction("github.com/cometbft/cometbft/libs/autofile.(*AutoFile).closeFileRoutine"),
-		}
-		err := goleak.Find(ignore...)
-		for deadline := time.Now().Add(5 * time.Second); err != nil && time.Now().Before(deadline); {
-			time.Sleep(100 * time.Millisecond)
-			err = goleak.Find(ignore...)
-		}
-		if err != nil {
-			fmt.Fprintf(os.Stderr, "goleak: goroutines left after the tests: %v\n", err)
-			code = 1
-		}
-	}
-	os.Exit(code)
-}
+func TestMain(m *testing.M) { devnettest.Main(m) }
 
 // TestIntegrationAllAgree: three healthy providers sign; the checkpoint
 // lands with the drive root; the next one after more writes extends it

@@ -124,6 +124,9 @@ type member struct {
 	entry ProviderEntry
 	key   core.PrivateKey
 	run   runner // nil while stopped
+	// freshPort: the port was picked free for this run and is not
+	// registered yet, so another may replace it.
+	freshPort bool
 }
 
 // runner is a running provider, in-process or a child process.
@@ -217,16 +220,29 @@ func (n *Network) prepare(i int, prev *Manifest) (*member, error) {
 	if prev != nil && i < len(prev.Providers) && prev.Providers[i].Account == key.Account() {
 		e.Listen = prev.Providers[i].Listen
 	}
-	if e.Listen == "" {
-		port, err := chainnode.FreePort("127.0.0.1")
-		if err != nil {
-			return nil, err
-		}
-		e.Listen = "127.0.0.1:" + strconv.Itoa(port)
+	m := &member{entry: e, key: key}
+	if e.Listen != "" {
+		m.listenOn(e.Listen)
+		return m, nil
 	}
-	e.URL = "http://" + e.Listen
-	e.Endpoint = "/ip4/127.0.0.1/tcp/" + e.Listen[len("127.0.0.1:"):] + "/http"
-	return &member{entry: e, key: key}, nil
+	return m, m.pickPort()
+}
+
+// pickPort gives m a free loopback port.
+func (m *member) pickPort() error {
+	port, err := chainnode.FreePort("127.0.0.1")
+	if err != nil {
+		return err
+	}
+	m.listenOn("127.0.0.1:" + strconv.Itoa(port))
+	m.freshPort = true
+	return nil
+}
+
+func (m *member) listenOn(addr string) {
+	m.entry.Listen = addr
+	m.entry.URL = "http://" + addr
+	m.entry.Endpoint = "/ip4/127.0.0.1/tcp/" + addr[len("127.0.0.1:"):] + "/http"
 }
 
 // StartProvider starts provider i (again) and makes sure it is registered
@@ -239,16 +255,19 @@ func (n *Network) StartProvider(ctx context.Context, i int) error {
 	if running {
 		return nil
 	}
-	var r runner
-	var err error
-	if n.cfg.Processes {
-		r, err = n.startProcess(ctx, m)
-	} else {
-		r, err = n.startInProcess(ctx, m)
+	r, err := n.startRunner(ctx, m)
+	// A port FreePort found free may be taken by another process before
+	// the provider binds it: one that never came up on a port picked for
+	// this run, not registered yet, gets another.
+	for try := 1; err != nil && m.freshPort && try < 4 && ctx.Err() == nil; try++ {
+		if err = m.pickPort(); err == nil {
+			r, err = n.startRunner(ctx, m)
+		}
 	}
 	if err != nil {
 		return fmt.Errorf("provider %s: %w", m.entry.Name, err)
 	}
+	m.freshPort = false
 	n.mu.Lock()
 	m.run = r
 	m.entry.PID = r.PID()
@@ -263,6 +282,13 @@ func (n *Network) StartProvider(ctx context.Context, i int) error {
 // devTerms are the terms devnet providers publish: free and open, so a dev
 // network's drives are made in one command.
 func devTerms() wire.ProviderTerms { return wire.ProviderTerms{Accepting: true} }
+
+func (n *Network) startRunner(ctx context.Context, m *member) (runner, error) {
+	if n.cfg.Processes {
+		return n.startProcess(ctx, m)
+	}
+	return n.startInProcess(ctx, m)
+}
 
 // register funds the provider's account from the faucet and registers it,
 // or updates its endpoint if it is registered elsewhere.

@@ -1,37 +1,11 @@
 package ui
 
 import (
-	"fmt"
-	"net/http"
-	"os"
 	"testing"
-	"time"
 
-	"go.uber.org/goleak"
+	"github.com/cairn-storage/cairn/devnet/devnettest"
 )
 
-// TestMain checks that no goroutine outlives the tests: Run's probe loop
-// and every event stream end. CometBFT's own leftovers (the integration
-// test runs a validator) are ignored as checkpoint's TestMain explains;
-// idle client connections are closed first.
-func TestMain(m *testing.M) {
-	code := m.Run()
-	if code == 0 {
-		http.DefaultClient.CloseIdleConnections()
-		ignore := []goleak.Option{
-			goleak.IgnoreTopFunction("github.com/cometbft/cometbft/proxy.(*multiAppConn).killTMOnClientError"),
-			goleak.IgnoreTopFunction("github.com/cometbft/cometbft/libs/autofile.OpenAutoFile.func1"),
-			goleak.IgnoreTopFunction("github.com/cometbft/cometbft/libs/autofile.(*AutoFile).closeFileRoutine"),
-		}
-		err := goleak.Find(ignore...)
-		for deadline := time.Now().Add(5 * time.Second); err != nil && time.Now().Before(deadline); {
-			time.Sleep(100 * time.Millisecond) // goleveldb's pool drains 1 s after its DB closes
-			err = goleak.Find(ignore...)
-		}
-		if err != nil {
-			fmt.Fprintf(os.Stderr, "goleak: goroutines left after the tests: %v\n", err)
-			code = 1
-		}
-	}
-	os.Exit(code)
-}
+// TestMain checks that no goroutine outlives the tests: Run's probe loop and every event
+// stream end.
+func TestMain(m *testing.M) { devnettest.Main(m) }
