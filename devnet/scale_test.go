@@ -29,6 +29,7 @@ import (
 	"github.com/cairn-storage/cairn/chainnode"
 	"github.com/cairn-storage/cairn/checkpoint"
 	"github.com/cairn-storage/cairn/core"
+	"github.com/cairn-storage/cairn/devnet"
 	"github.com/cairn-storage/cairn/drive"
 	"github.com/cairn-storage/cairn/providerclient"
 	"github.com/cairn-storage/cairn/providers"
@@ -50,22 +51,12 @@ type procStat struct {
 
 func readProc(pid int) (procStat, error) {
 	var s procStat
-	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/status", pid))
+	m, err := devnet.ReadProcMemory(pid)
 	if err != nil {
 		return s, err
 	}
-	for _, l := range strings.Split(string(b), "\n") {
-		f := strings.Fields(l)
-		if len(f) >= 2 && (f[0] == "VmRSS:" || f[0] == "VmHWM:") {
-			v, _ := strconv.ParseInt(f[1], 10, 64)
-			if f[0] == "VmRSS:" {
-				s.rssKiB = v
-			} else {
-				s.hwmKiB = v
-			}
-		}
-	}
-	b, err = os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
+	s.rssKiB, s.hwmKiB = m.RSS, m.Peak
+	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
 	if err != nil {
 		return s, err
 	}

@@ -90,3 +90,14 @@ func DriveClient(t testing.TB, n *devnet.Network, o ClientOptions) (*drive.Clien
 	}
 	return c, mgr
 }
+
+// PeakKiB is the peak resident set so far (VmHWM) of the live process
+// pid, in KiB; it fails the test if it cannot be read.
+func PeakKiB(t testing.TB, pid int) int64 {
+	t.Helper()
+	m, err := devnet.ReadProcMemory(pid)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return m.Peak
+}

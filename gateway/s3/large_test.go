@@ -9,14 +9,11 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"flag"
-	"fmt"
 	"io"
 	"math/rand/v2"
 	"os"
 	"os/exec"
 	"path/filepath"
-	"strconv"
-	"strings"
 	"syscall"
 	"testing"
 	"time"
@@ -93,7 +90,7 @@ func TestS3LargeMultipart(t *testing.T) {
 		t.Fatal(err)
 	}
 	put := time.Since(start)
-	putRSS := vmHWM(t, serve.Process.Pid)
+	putRSS := devnettest.PeakKiB(t, serve.Process.Pid)
 
 	start = time.Now()
 	res, err := cl.GetObject(ctx, &awss3.GetObjectInput{Bucket: aws.String("large"), Key: aws.String("big.bin")})
@@ -107,7 +104,7 @@ func TestS3LargeMultipart(t *testing.T) {
 		t.Fatalf("read back %d bytes (want %d), same bytes %v, %v", got, *largeSize, hex.EncodeToString(back.Sum(nil)) == hex.EncodeToString(src.Sum(nil)), err)
 	}
 	get := time.Since(start)
-	rss := vmHWM(t, serve.Process.Pid)
+	rss := devnettest.PeakKiB(t, serve.Process.Pid)
 	mib := float64(*largeSize) / (1 << 20)
 	t.Logf("s3 multipart put %.0f MiB: %s (%.1f MiB/s), serve peak RSS %d MiB", mib, put.Round(time.Millisecond), mib/put.Seconds(), putRSS>>10)
 	t.Logf("s3 get %.0f MiB: %s (%.1f MiB/s), serve peak RSS %d MiB", mib, get.Round(time.Millisecond), mib/get.Seconds(), rss>>10)
@@ -117,24 +114,4 @@ func TestS3LargeMultipart(t *testing.T) {
 	if es, _ := os.ReadDir(filepath.Join(dir, "parts")); len(es) != 1 {
 		t.Errorf("the parts area holds %d entries after the upload, want only the process's own (empty) directory", len(es))
 	}
-}
-
-// vmHWM reads a process's peak resident set (KiB) from /proc.
-func vmHWM(t *testing.T, pid int) int64 {
-	t.Helper()
-	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/status", pid))
-	if err != nil {
-		t.Fatal(err)
-	}
-	for _, line := range strings.Split(string(b), "\n") {
-		if f := strings.Fields(line); len(f) >= 2 && f[0] == "VmHWM:" {
-			v, err := strconv.ParseInt(f[1], 10, 64)
-			if err != nil {
-				t.Fatal(err)
-			}
-			return v
-		}
-	}
-	t.Fatal("no VmHWM in /proc status")
-	return 0
 }

@@ -12,7 +12,6 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
-	"strconv"
 	"strings"
 	"sync"
 	"syscall"
@@ -317,14 +316,8 @@ func sampleHWM(pid int, done <-chan struct{}) int64 {
 	t := time.NewTicker(5 * time.Millisecond)
 	defer t.Stop()
 	for {
-		if b, err := os.ReadFile(fmt.Sprintf("/proc/%d/status", pid)); err == nil {
-			for _, line := range strings.Split(string(b), "\n") {
-				if f := strings.Fields(line); len(f) >= 2 && f[0] == "VmHWM:" {
-					if v, err := strconv.ParseInt(f[1], 10, 64); err == nil && v > peak {
-						peak = v
-					}
-				}
-			}
+		if m, err := devnet.ReadProcMemory(pid); err == nil && m.Peak > peak {
+			peak = m.Peak
 		}
 		select {
 		case <-done:

@@ -8,11 +8,12 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
-	"strconv"
 	"strings"
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/cairn-storage/cairn/devnet/devnettest"
 )
 
 // long runs the long variants: a 1 GiB copy through the mount.
@@ -164,7 +165,7 @@ func TestMountLargeCopy(t *testing.T) {
 	start = time.Now()
 	sh(t, "cp", filepath.Join(dir, "big.bin"), back)
 	out := time.Since(start)
-	hwm := vmHWM(t, m.cmd.Process.Pid)
+	hwm := devnettest.PeakKiB(t, m.cmd.Process.Pid)
 	t.Logf("cp of %d MiB into the mount: %s (%.1f MiB/s); out of it: %s (%.1f MiB/s); mount process peak RSS (VmHWM) %d MiB",
 		size>>20, in.Round(time.Millisecond), float64(size>>20)/in.Seconds(), out.Round(time.Millisecond), float64(size>>20)/out.Seconds(), hwm>>10)
 	if got := sha256File(t, back); got != sum {
@@ -173,26 +174,6 @@ func TestMountLargeCopy(t *testing.T) {
 	if hwm > maxMountKB {
 		t.Errorf("the mount process peaked at %d MiB RSS copying %d MiB, want at most %d MiB", hwm>>10, size>>20, maxMountKB>>10)
 	}
-}
-
-// vmHWM is a live process's peak resident set so far, KiB.
-func vmHWM(t *testing.T, pid int) int64 {
-	t.Helper()
-	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/status", pid))
-	if err != nil {
-		t.Fatal(err)
-	}
-	for _, line := range strings.Split(string(b), "\n") {
-		if f := strings.Fields(line); len(f) >= 2 && f[0] == "VmHWM:" {
-			v, err := strconv.ParseInt(f[1], 10, 64)
-			if err != nil {
-				t.Fatal(err)
-			}
-			return v
-		}
-	}
-	t.Fatalf("no VmHWM in /proc/%d/status", pid)
-	return 0
 }
 
 // TestMountStops: `cairn mount` unmounts however it is told to stop, and
