@@ -3,7 +3,6 @@ package cli
 import (
 	"bytes"
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -14,7 +13,7 @@ import (
 	"time"
 
 	"github.com/cairn-storage/cairn/chain/wire"
-	"github.com/cairn-storage/cairn/devnet"
+	"github.com/cairn-storage/cairn/devnet/devnettest"
 	"github.com/cairn-storage/cairn/drive"
 	"github.com/cairn-storage/cairn/internal/poll"
 )
@@ -113,11 +112,7 @@ func (l *lines) Write(p []byte) (int, error) {
 func TestServe(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	defer cancel()
-	n, err := devnet.Start(ctx, devnet.Config{Dir: t.TempDir(), Providers: 3, RPCListen: "127.0.0.1:0", TimeoutCommit: 50 * time.Millisecond})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { n.Stop() })
+	n := devnettest.Start(t, 3)
 	home := t.TempDir()
 	setup, err := newClientStack(ctx, clientOptions{Chain: n.ChainURL(), Signer: "alice", Home: t.TempDir()})
 	if err != nil {
@@ -129,28 +124,11 @@ func TestServe(t *testing.T) {
 		t.Fatal(err)
 	}
 
-	out := &lines{c: make(chan string, 16)}
-	g := &Globals{Chain: n.ChainURL(), Signer: "alice", Home: home, JSON: true, Stdout: out, Stderr: io.Discard}
+	g := &Globals{Chain: n.ChainURL(), Signer: "alice", Home: home, JSON: true, Stderr: io.Discard}
 	o := validServe()
 	o.User, o.Password = "u", "secret"
 	o.ShutdownTimeout = time.Minute
-	sctx, stop := context.WithCancel(ctx)
-	done := make(chan error, 1)
-	go func() {
-		done <- runServe(sctx, g, o)
-		for _, c := range g.closers {
-			c()
-		}
-	}()
-	var ready serveReady
-	select {
-	case line := <-out.c:
-		if err := json.Unmarshal([]byte(line), &ready); err != nil {
-			t.Fatalf("ready line %q: %v", line, err)
-		}
-	case err := <-done:
-		t.Fatalf("serve ended before it was ready: %v", err)
-	}
+	ready, stop, done := startServe(t, ctx, g, o)
 	url := ready.WebDAV["web"]
 	if !strings.HasSuffix(url, "/dav/web/") || !ready.Auth {
 		t.Fatalf("ready: %+v", ready)
