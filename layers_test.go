@@ -37,9 +37,9 @@ var layers = map[string][]string{
 	"providers":          {"providerclient", "provider/wire", "chainclient", "chain/wire", "core"},
 	"checkpoint":         {"backoff", "checkpoint/quorum", "providers", "providerclient", "provider/wire", "chainclient", "chain/wire", "mmr", "core"},
 	"drive":              {"checkpoint", "providers", "backoff", "providerclient", "provider/wire", "chainclient", "chain/wire", "mmr", "core"},
-	"gateway/webdav":     {"drive", "checkpoint", "providers", "core", "chain/wire"},
+	"gateway/webdav":     {"drive", "checkpoint", "providers", "internal/httpconn", "core", "chain/wire"},
 	"gateway/mount":      {"drive", "core"},
-	"gateway/s3":         {"drive", "core", "chain/wire"},
+	"gateway/s3":         {"drive", "internal/httpconn", "core", "chain/wire"},
 	// The dashboard writes its errors with provider/wire's one Kind <-> HTTP
 	// status table rather than a table of its own.
 	"gateway/ui":        {"checkpoint", "providers", "core", "chain/wire", "provider/wire"},

@@ -17,6 +17,7 @@ import (
 
 	chainwire "github.com/cairn-storage/cairn/chain/wire"
 	"github.com/cairn-storage/cairn/core"
+	"github.com/cairn-storage/cairn/internal/httpconn"
 	"github.com/cairn-storage/cairn/provider/store"
 	"github.com/cairn-storage/cairn/provider/wire"
 )
@@ -54,29 +55,6 @@ func (s *Server) routes() {
 // ServeHTTP serves the provider API.
 func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) { s.mux.ServeHTTP(w, r) }
 
-// statusWriter remembers the status written.
-type statusWriter struct {
-	http.ResponseWriter
-	status int
-}
-
-func (w *statusWriter) WriteHeader(code int) {
-	if w.status == 0 {
-		w.status = code
-	}
-	w.ResponseWriter.WriteHeader(code)
-}
-
-// Unwrap lets http.ResponseController reach the connection (deadlines).
-func (w *statusWriter) Unwrap() http.ResponseWriter { return w.ResponseWriter }
-
-func (w *statusWriter) Write(b []byte) (int, error) {
-	if w.status == 0 {
-		w.status = http.StatusOK
-	}
-	return w.ResponseWriter.Write(b)
-}
-
 // instrument checks the method, bounds the request by deadline (its
 // context, and the connection's read and write deadlines), turns errors
 // and panics into JSON answers, and records the request in the metrics.
@@ -86,7 +64,7 @@ func (s *Server) instrument(route string, methods []string, deadline time.Durati
 		ctx, cancel := context.WithTimeout(r.Context(), deadline)
 		defer cancel()
 		r = r.WithContext(ctx)
-		sw := &statusWriter{ResponseWriter: w}
+		sw := httpconn.NewStatusWriter(w)
 		rc := http.NewResponseController(sw)
 		// Errors mean a writer without deadlines (a test recorder).
 		_ = rc.SetReadDeadline(start.Add(deadline))
@@ -97,11 +75,11 @@ func (s *Server) instrument(route string, methods []string, deadline time.Durati
 					panic(p)
 				}
 				s.log.Error("handler panic", "route", route, "panic", p, "stack", string(debug.Stack()))
-				if sw.status == 0 {
+				if !sw.Started() {
 					wire.WriteError(sw, core.Errorf("provider."+route, core.Internal, "internal error"))
 				}
 			}
-			s.m.requests.WithLabelValues(route, strconv.Itoa(sw.status)).Inc()
+			s.m.requests.WithLabelValues(route, strconv.Itoa(sw.Status())).Inc()
 			s.m.latency.WithLabelValues(route).Observe(time.Since(start).Seconds())
 		}()
 		if methods != nil && !allowed(r.Method, methods) {
@@ -110,7 +88,7 @@ func (s *Server) instrument(route string, methods []string, deadline time.Durati
 			return
 		}
 		if err := h(sw, r); err != nil {
-			if sw.status != 0 {
+			if sw.Started() {
 				s.log.Debug("error after the answer began", "route", route, "err", err)
 				return
 			}

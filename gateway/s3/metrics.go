@@ -5,6 +5,7 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/cairn-storage/cairn/internal/httpconn"
 	"github.com/prometheus/client_golang/prometheus"
 )
 
@@ -26,9 +27,9 @@ func NewMetrics(reg prometheus.Registerer) (*Metrics, error) {
 
 func (m *Metrics) wrap(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		sw := &statusWriter{ResponseWriter: w, code: http.StatusOK}
+		sw := httpconn.NewStatusWriter(w)
 		next.ServeHTTP(sw, r)
-		m.ops.WithLabelValues(Operation(r), strconv.Itoa(sw.code)).Inc()
+		m.ops.WithLabelValues(Operation(r), strconv.Itoa(sw.Status())).Inc()
 	})
 }
 
@@ -124,18 +125,3 @@ func objectOperation(r *http.Request, has func(string) bool) string {
 	}
 	return "other"
 }
-
-type statusWriter struct {
-	http.ResponseWriter
-	code        int
-	wroteHeader bool
-}
-
-func (s *statusWriter) WriteHeader(code int) {
-	if !s.wroteHeader {
-		s.code, s.wroteHeader = code, true
-	}
-	s.ResponseWriter.WriteHeader(code)
-}
-
-func (s *statusWriter) Unwrap() http.ResponseWriter { return s.ResponseWriter }

@@ -5,6 +5,7 @@ import (
 	"strconv"
 	"time"
 
+	"github.com/cairn-storage/cairn/internal/httpconn"
 	"github.com/prometheus/client_golang/prometheus"
 )
 
@@ -45,10 +46,10 @@ func (m *Metrics) Wrap(protocol string, next http.Handler) http.Handler {
 		g := m.inFlight.WithLabelValues(protocol)
 		g.Inc()
 		defer g.Dec()
-		sw := &statusWriter{ResponseWriter: w, code: http.StatusOK}
+		sw := httpconn.NewStatusWriter(w)
 		next.ServeHTTP(sw, r)
 		method := knownMethod(r.Method)
-		m.requests.WithLabelValues(protocol, method, strconv.Itoa(sw.code)).Inc()
+		m.requests.WithLabelValues(protocol, method, strconv.Itoa(sw.Status())).Inc()
 		m.duration.WithLabelValues(protocol, method).Observe(time.Since(start).Seconds())
 	})
 }
@@ -61,18 +62,3 @@ func knownMethod(m string) string {
 	}
 	return "other"
 }
-
-type statusWriter struct {
-	http.ResponseWriter
-	code        int
-	wroteHeader bool
-}
-
-func (s *statusWriter) WriteHeader(code int) {
-	if !s.wroteHeader {
-		s.code, s.wroteHeader = code, true
-	}
-	s.ResponseWriter.WriteHeader(code)
-}
-
-func (s *statusWriter) Unwrap() http.ResponseWriter { return s.ResponseWriter }
