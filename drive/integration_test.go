@@ -6,7 +6,6 @@ import (
 	"crypto/sha256"
 	"errors"
 	"io"
-	"math/rand/v2"
 	"net/http"
 	"strings"
 	"testing"
@@ -52,14 +51,7 @@ func newClientWithManager(t testing.TB, n *devnet.Network, o clientOpts) (*drive
 	return devnettest.DriveClient(t, n, devnettest.ClientOptions{Signer: o.signer, Transport: o.transport, Config: o.cfg})
 }
 
-func randomBytes(seed uint64, n int) []byte {
-	r := rand.New(rand.NewPCG(seed, seed))
-	b := make([]byte, n)
-	for i := range b {
-		b[i] = byte(r.Uint32())
-	}
-	return b
-}
+var randomBytes = devnettest.RandomBytes
 
 func download(t *testing.T, c *drive.Client, drive, p string) []byte {
 	t.Helper()

@@ -6,6 +6,7 @@ package devnettest
 
 import (
 	"context"
+	"math/rand/v2"
 	"net/http"
 	"testing"
 	"time"
@@ -100,4 +101,15 @@ func PeakKiB(t testing.TB, pid int) int64 {
 		t.Fatal(err)
 	}
 	return m.Peak
+}
+
+// RandomBytes is n bytes of a seeded pseudo-random stream: file contents
+// a test can make again from the seed.
+func RandomBytes(seed uint64, n int) []byte {
+	r := rand.New(rand.NewPCG(seed, seed))
+	b := make([]byte, n)
+	for i := range b {
+		b[i] = byte(r.Uint32())
+	}
+	return b
 }

@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"errors"
 	"io"
-	"math/rand/v2"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -35,14 +34,7 @@ func needFUSE(t *testing.T) {
 	t.Skipf("FUSE is not usable here: %v", err)
 }
 
-func randomBytes(seed uint64, n int) []byte {
-	r := rand.New(rand.NewPCG(seed, seed))
-	b := make([]byte, n)
-	for i := range b {
-		b[i] = byte(r.Uint32())
-	}
-	return b
-}
+var randomBytes = devnettest.RandomBytes
 
 // mounted mounts a new manual drive of a fresh network and returns the
 // client, the drive's name and the folder; it unmounts when the test ends.

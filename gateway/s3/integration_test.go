@@ -7,7 +7,6 @@ import (
 	"encoding/hex"
 	"errors"
 	"io"
-	"math/rand/v2"
 	"net/http/httptest"
 	"slices"
 	"strings"
@@ -33,14 +32,7 @@ const (
 	secretKey = "a secret of the test"
 )
 
-func randomBytes(seed uint64, n int) []byte {
-	r := rand.New(rand.NewPCG(seed, seed))
-	b := make([]byte, n)
-	for i := range b {
-		b[i] = byte(r.Uint32())
-	}
-	return b
-}
+var randomBytes = devnettest.RandomBytes
 
 func md5hex(b []byte) string {
 	s := md5.Sum(b)
