@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"net/http"
@@ -151,5 +152,60 @@ func checkOwnCall(t *testing.T, call string, me core.AccountID, d wire.Drive) {
 	}
 	if !ok {
 		t.Fatalf("chain query %q is not about bob's account, drive %s or bucket %s", path, d.ID, d.Bucket)
+	}
+}
+
+// Resolving a drive by name lists the signer's drives once; later
+// resolutions read the one drive, and a name whose drive was deleted is
+// listed again and not found (never the deleted drive).
+func TestResolveDriveByNameListsOnce(t *testing.T) {
+	n := startNet(t)
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	calls := &chainCalls{}
+	cc, err := chainclient.New(n.Manifest().ChainRPC, chainclient.WithHTTPClient(&http.Client{Transport: calls}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { cc.Close() })
+	c, _ := devnettest.DriveClient(t, n, devnettest.ClientOptions{Chain: cc})
+	made := map[string]core.DriveID{}
+	for _, name := range []string{"x", "y", "z"} {
+		d, err := c.CreateDrive(ctx, drive.CreateDriveOptions{Name: name})
+		if err != nil {
+			t.Fatal(err)
+		}
+		made[name] = d.ID
+	}
+	listings := func() int {
+		k := 0
+		for _, call := range calls.take() {
+			if strings.HasPrefix(call, "abci_query /drives?") {
+				k++
+			}
+		}
+		return k
+	}
+	calls.take()
+	for i := 0; i < 5; i++ {
+		for _, name := range []string{"x", "y", "z"} {
+			d, err := c.ResolveDrive(ctx, name)
+			if err != nil || d.ID != made[name] {
+				t.Fatalf("resolve %q: %v %v, want drive %s", name, d.ID, err, made[name])
+			}
+		}
+	}
+	if k := listings(); k > 1 {
+		t.Fatalf("15 resolutions of 3 names listed the drives %d times, want at most once", k)
+	}
+	if err := c.DeleteDrive(ctx, "y"); err != nil {
+		t.Fatal(err)
+	}
+	calls.take()
+	if d, err := c.ResolveDrive(ctx, "y"); !errors.Is(err, core.NotFound) {
+		t.Fatalf("deleted drive resolved: %+v %v", d, err)
+	}
+	if k := listings(); k != 1 {
+		t.Fatalf("a name whose drive went away listed %d times, want once", k)
 	}
 }
