@@ -209,21 +209,26 @@ func (c *Client) query(ctx context.Context, op, path string, out any) error {
 }
 
 // BlockHash returns the hash of the block at height h (the block a
-// committed transaction's result names).
+// committed transaction's result names). It reads the block's header
+// only: the whole block would carry every account's transactions.
 func (c *Client) BlockHash(ctx context.Context, h int64) (core.H256, error) {
 	const op = "chainclient.BlockHash"
-	var res *ctypes.ResultBlock
+	var res *ctypes.ResultHeader
 	err := c.call(ctx, func(ctx context.Context, rpc *cmthttp.HTTP) (err error) {
-		res, err = rpc.Block(ctx, &h)
+		res, err = rpc.Header(ctx, &h)
 		return err
 	})
 	if err != nil {
 		return core.H256{}, unavailable(op, err)
 	}
 	var out core.H256
-	if len(res.BlockID.Hash) != len(out) {
-		return out, core.Errorf(op, core.Internal, "block %d has a %d-byte hash", h, len(res.BlockID.Hash))
+	if res == nil || res.Header == nil {
+		return out, core.Errorf(op, core.Internal, "no header for block %d", h)
 	}
-	copy(out[:], res.BlockID.Hash)
+	hash := res.Header.Hash()
+	if len(hash) != len(out) {
+		return out, core.Errorf(op, core.Internal, "block %d has a %d-byte hash", h, len(hash))
+	}
+	copy(out[:], hash)
 	return out, nil
 }

@@ -163,20 +163,28 @@ func (c *Client) broadcast(ctx context.Context, op string, s *signerState, k cor
 	}
 }
 
-// tracker matches committed blocks against the transactions Submit is
-// waiting for. One goroutine runs while any wait; it polls the node's
-// height and reads each new block and its results.
+// tracker finds the committed transactions Submit is waiting for. One
+// goroutine runs while any wait; it polls the node's height and, when the
+// height moved, asks the node's transaction index for each waiting hash
+// (the indexed `tx` route), so a client's cost of waiting grows with its
+// own pending transactions, never with the other accounts' transactions in
+// the blocks (it used to read every block and all its results).
 type tracker struct {
 	mu      sync.Mutex
 	waiters map[core.H256]*waiter
 	running bool
-	last    int64 // the last height scanned
+	last    int64 // the last height looked at
 }
 
 type waiter struct {
 	hash  core.H256
 	since int64 // tracker height when registered
 	ch    chan waitResult
+	// checked is the height at which the index last did not have the
+	// transaction; lagging says it gets one more look at that height (the
+	// node indexes a block just after it commits it).
+	checked int64
+	lagging bool
 }
 
 type waitResult struct {
@@ -246,19 +254,13 @@ func (t *tracker) run(c *Client) {
 			t.mu.Unlock()
 			return
 		}
-		last := t.last
 		t.mu.Unlock()
 
-		// The application's committed height, not the block store's: a
-		// block is stored (and its results served) before the app commits
-		// it, and Submit promises that queries see the transaction.
+		// A transaction is delivered only once the application's
+		// committed height reaches its block (not the block store's,
+		// which runs ahead), since Submit promises that queries see it.
 		if h, err := c.appHeight(ctx); err == nil {
-			for next := last + 1; next <= h; next++ {
-				if err := t.scan(ctx, c, next); err != nil {
-					c.log.Debug("scan block", "height", next, "err", err)
-					break
-				}
-			}
+			t.look(ctx, c, h)
 		}
 		select {
 		case <-c.done:
@@ -275,31 +277,40 @@ func (t *tracker) run(c *Client) {
 	}
 }
 
-// scan reads block h and its results and delivers what its waiters wait for.
-func (t *tracker) scan(ctx context.Context, c *Client, h int64) error {
-	b, r, err := c.blockAndResults(ctx, h, false)
-	if err != nil {
-		return err
-	}
-	var results []*abci.ExecTxResult
-	if len(b.Block.Txs) > 0 {
-		if len(r.TxsResults) != len(b.Block.Txs) {
-			return errors.New("block results do not match the block's transactions")
+// look asks the index for each waiter not yet looked up at height h (and
+// once more for one that was not there yet), delivers what committed at
+// or below h, and gives up on waiters older than the wait limit.
+func (t *tracker) look(ctx context.Context, c *Client, h int64) {
+	t.mu.Lock()
+	var due []*waiter
+	for _, w := range t.waiters {
+		if w.checked < h || w.lagging {
+			due = append(due, w)
 		}
-		results = r.TxsResults
+	}
+	t.mu.Unlock()
+	for _, w := range due {
+		res, err := c.txByHash(ctx, w.hash)
+		t.mu.Lock()
+		if t.waiters[w.hash] != w {
+			t.mu.Unlock()
+			continue
+		}
+		switch {
+		case err == nil && res.Height <= h:
+			delete(t.waiters, w.hash)
+			w.ch <- waitResult{res: res}
+		case err == nil || core.KindOf(err) == core.NotFound:
+			w.lagging = w.checked < h // one more look at this height
+			w.checked = h
+		default:
+			c.log.Debug("looking up tx", "hash", w.hash, "err", err)
+		}
+		t.mu.Unlock()
 	}
 	t.mu.Lock()
 	defer t.mu.Unlock()
-	for i, tx := range b.Block.Txs {
-		hash := wire.TxHash(tx)
-		w := t.waiters[hash]
-		if w == nil {
-			continue
-		}
-		delete(t.waiters, hash)
-		w.ch <- waitResult{res: txResult(hash, h, results[i])}
-	}
-	t.last = h
+	t.last = max(t.last, h)
 	for hash, w := range t.waiters {
 		if h-w.since > c.opts.maxWaitBlocks {
 			delete(t.waiters, hash)
@@ -307,7 +318,35 @@ func (t *tracker) scan(ctx context.Context, c *Client, h int64) error {
 				"tx %s not committed within %d blocks (it may have been dropped from the mempool)", hash, c.opts.maxWaitBlocks)}
 		}
 	}
-	return nil
+}
+
+// isNotIndexed reports the node's answer that it has no such transaction
+// (CometBFT gives no code for it, so its message is matched, here only).
+func isNotIndexed(err error) bool {
+	var rpcErr *rpctypes.RPCError
+	return errors.As(err, &rpcErr) && strings.Contains(rpcErr.Message+" "+rpcErr.Data, "not found")
+}
+
+// txByHash reads one committed transaction and its result from the node's
+// transaction index (NotFound while it is not there).
+func (c *Client) txByHash(ctx context.Context, hash core.H256) (*wire.TxResult, error) {
+	const op = "chainclient.txByHash"
+	var res *ctypes.ResultTx
+	err := c.call(ctx, func(ctx context.Context, rpc *cmthttp.HTTP) (err error) {
+		res, err = rpc.Tx(ctx, hash[:], false)
+		if isNotIndexed(err) {
+			res = nil
+			return nil // an answer, not a failure of this node
+		}
+		return err
+	})
+	if err != nil {
+		return nil, unavailable(op, err)
+	}
+	if res == nil || wire.TxHash(res.Tx) != hash {
+		return nil, core.Errorf(op, core.NotFound, "tx %s is not in the index", hash)
+	}
+	return txResult(hash, res.Height, &res.TxResult), nil
 }
 
 func txResult(hash core.H256, height int64, r *abci.ExecTxResult) *wire.TxResult {

@@ -149,7 +149,7 @@ func (m *Manager) ChallengeProvider(ctx context.Context, bucket core.BucketID, p
 			deadline = ch.Deadline
 		}
 	}
-	serr := m.state.update(func(p *persisted) {
+	serr := m.state.updateGlobal(func(p *persisted) {
 		delete(p.Conflicts, provider)
 		if id != 0 {
 			p.Challenges[id] = openChallenge{Bucket: bucket, Provider: provider, Deadline: deadline}
@@ -217,7 +217,7 @@ func (m *Manager) ResolveExpiredChallenges(ctx context.Context) error {
 	}
 	var errs []error
 	forget := func(id core.ChallengeID) {
-		if err := m.state.update(func(p *persisted) { delete(p.Challenges, id) }); err != nil {
+		if err := m.state.updateGlobal(func(p *persisted) { delete(p.Challenges, id) }); err != nil {
 			m.log.Error("closed challenge not removed from the state file", "challenge", id, "err", err)
 			errs = append(errs, core.E(op, core.KindOf(err), fmt.Errorf("challenge %s is closed but still recorded: %w", id, err)))
 		}

@@ -42,7 +42,7 @@ func (m *Manager) analyze(ctx context.Context, coll *CommitmentCollection) *Prov
 	for _, c := range pc.Conflicts {
 		m.metrics.conflicts.WithLabelValues(c.Kind.String()).Inc()
 		if c.Proven {
-			if err := m.state.update(func(p *persisted) { p.Conflicts[c.Provider]++ }); err != nil {
+			if err := m.state.updateGlobal(func(p *persisted) { p.Conflicts[c.Provider]++ }); err != nil {
 				// The divergence still shows in the result; only its count
 				// towards MinConflicts is lost.
 				m.log.Error("recording a divergence in the state file", "bucket", coll.Bucket, "provider", c.Provider.Short(), "err", err)

@@ -60,7 +60,7 @@ func (m *Manager) reportEquivocation(ctx context.Context, bucket core.BucketID, 
 	m.log.Warn("writer equivocation reported", "bucket", bucket, "seq", a.Seq, "writer", a.Writer.Short(), "provider", provider.Short())
 	m.events.emit(Event{Kind: EventEquivocation, Bucket: bucket, Time: m.clock.Now(), Provider: provider, Leaf: a.Seq,
 		Reason: "writer " + a.Writer.Short() + " signed two leaves at one seq"})
-	return m.state.update(func(p *persisted) {
+	return m.state.updateGlobal(func(p *persisted) {
 		p.Equivocations = append(p.Equivocations, rec)
 		delete(p.Conflicts, provider)
 	})

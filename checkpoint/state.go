@@ -1,13 +1,15 @@
 package checkpoint
 
 import (
+	"bytes"
 	"encoding/json"
+	"fmt"
+	"io"
 	"os"
 	"path/filepath"
 	"sort"
 	"sync"
 	"syscall"
-	"time"
 
 	"github.com/cairn-storage/cairn/core"
 )
@@ -20,7 +22,8 @@ type PendingRoot struct {
 	Leaf    core.Leaf    `json:"leaf"`
 }
 
-// persisted is the state file's content (version 1).
+// persisted is the state in memory, and the content of a version-1 state
+// file (one JSON document, read once to migrate it to the journal).
 type persisted struct {
 	Version     int                                `json:"version"`
 	Dirty       map[core.BucketID]uint64           `json:"dirty"` // bucket -> change generation
@@ -38,34 +41,28 @@ type openChallenge struct {
 	Deadline int64          `json:"deadline"`
 }
 
-// stateStore keeps persisted in memory and, when path is set, on disk
-// after every change (temp file, fsync, rename: a crash leaves the old or
-// the new file, never a torn one).
+// stateStore keeps persisted in memory and, when path is set, on disk in
+// the journal of journal.go: an update appends the changed key's line and
+// fsyncs it, so its cost does not grow with the number of buckets; a
+// crash leaves every complete line (a torn last one is ignored).
 //
 // Several cairn processes of one account share the file (a long-running
-// `checkpoint watch` and a `put` in another terminal): every update is a
-// read-modify-write under an exclusive flock on PATH.lock that first
-// reloads the file if another process changed it, and reads reload it too,
-// so no process works from, or writes back, a stale copy.
+// `checkpoint watch` and a `put` in another terminal): every update runs
+// under an exclusive flock on PATH.lock and first applies what other
+// processes appended since (or reads the file again if one compacted it),
+// and reads catch up the same way, so no process works from, or writes
+// back, a stale copy. A version-1 file (one JSON document) is read once
+// and rewritten as a journal.
 type stateStore struct {
 	mu   sync.Mutex
 	path string
-	s    persisted
-	seen fileStamp // the file as last read or written by us
-}
-
-type fileStamp struct {
-	mod  time.Time
-	size int64
-	ino  uint64
-}
-
-func stampOf(fi os.FileInfo) fileStamp {
-	st := fileStamp{mod: fi.ModTime(), size: fi.Size()}
-	if sys, ok := fi.Sys().(*syscall.Stat_t); ok {
-		st.ino = sys.Ino
-	}
-	return st
+	j    *journal
+	s    *persisted // &j.p
+	ino  uint64     // the file whose lines j holds
+	off  int64      // bytes of it applied (complete lines only)
+	// legacy: j was read from a version-1 file, to be rewritten as a
+	// journal by the next update.
+	legacy bool
 }
 
 func newState() persisted {
@@ -80,38 +77,92 @@ func newState() persisted {
 }
 
 func openState(path string) (*stateStore, error) {
-	st := &stateStore{path: path, s: newState()}
+	st := &stateStore{path: path}
+	st.reset(newJournal())
 	if path == "" {
 		return st, nil
 	}
 	if err := st.reload(true); err != nil {
 		return nil, err
 	}
+	if st.legacy { // migrate now, so the old format is read once
+		if err := st.update(nil, func(*persisted) {}); err != nil {
+			return nil, err
+		}
+	}
 	return st, nil
 }
 
-// reload reads the file if it changed since we last saw it (always, with
-// force). A missing file is an empty state. Callers hold st.mu.
+func (st *stateStore) reset(j *journal) {
+	st.j, st.s = j, &j.p
+}
+
+// reload applies what was appended to the file since we last read it, or
+// reads it whole if it was replaced (compacted, migrated) or with force.
+// A missing file is an empty state. Callers hold st.mu.
 func (st *stateStore) reload(force bool) error {
 	const op = "checkpoint.state"
-	fi, err := os.Stat(st.path)
+	f, err := os.Open(st.path)
 	if os.IsNotExist(err) {
+		st.ino = 0 // the next update writes the file afresh
 		return nil
 	}
 	if err != nil {
 		return core.E(op, core.Internal, err)
 	}
-	stamp := stampOf(fi)
-	if !force && stamp == st.seen {
-		return nil
-	}
-	b, err := os.ReadFile(st.path)
+	defer f.Close()
+	fi, err := f.Stat()
 	if err != nil {
 		return core.E(op, core.Internal, err)
 	}
+	ino := inodeOf(fi)
+	if !force && ino == st.ino && fi.Size() >= st.off {
+		if fi.Size() == st.off {
+			return nil
+		}
+		tail := make([]byte, fi.Size()-st.off) // the file's own size, not a claim
+		if _, err := f.ReadAt(tail, st.off); err != nil {
+			return core.E(op, core.Internal, err)
+		}
+		n, err := st.j.apply(tail)
+		st.off += int64(n)
+		if err != nil {
+			return core.Errorf(op, core.Corrupt, "%s: %v", filepath.Base(st.path), err)
+		}
+		return nil
+	}
+	data, err := io.ReadAll(f)
+	if err != nil {
+		return core.E(op, core.Internal, err)
+	}
+	return st.load(data, ino)
+}
+
+// load replaces the state with the file's content data.
+func (st *stateStore) load(data []byte, ino uint64) error {
+	const op = "checkpoint.state"
+	j, n, err := decodeJournal(data)
+	legacy := false
+	if err != nil && !bytes.HasPrefix(data, []byte(journalHeader)) {
+		j, err = decodeV1(data)
+		n, legacy = len(data), true
+	}
+	if err != nil {
+		return core.Errorf(op, core.Corrupt, "%s is not a checkpoint state file: %v", filepath.Base(st.path), err)
+	}
+	st.reset(j)
+	st.ino, st.off, st.legacy = ino, int64(n), legacy
+	return nil
+}
+
+// decodeV1 reads a version-1 state file (one JSON document).
+func decodeV1(data []byte) (*journal, error) {
 	var p persisted
-	if err := json.Unmarshal(b, &p); err != nil || p.Version != 1 {
-		return core.Errorf(op, core.Corrupt, "%s is not a checkpoint state file (version 1): %v", filepath.Base(st.path), err)
+	if err := json.Unmarshal(data, &p); err != nil {
+		return nil, err
+	}
+	if p.Version != 1 {
+		return nil, fmt.Errorf("version %d, want 1", p.Version)
 	}
 	fresh := newState()
 	if p.Dirty == nil {
@@ -129,8 +180,14 @@ func (st *stateStore) reload(force bool) error {
 	if p.Challenges == nil {
 		p.Challenges = fresh.Challenges
 	}
-	st.s, st.seen = p, stamp
-	return nil
+	return fromPersisted(p)
+}
+
+func inodeOf(fi os.FileInfo) uint64 {
+	if sys, ok := fi.Sys().(*syscall.Stat_t); ok {
+		return sys.Ino
+	}
+	return 0
 }
 
 // lockFile takes the exclusive cross-process lock; the returned function
@@ -153,14 +210,27 @@ func (st *stateStore) lockFile() (func(), error) {
 	}, nil
 }
 
-// update runs f on the current state and persists the result, atomically
-// with respect to other processes sharing the file.
-func (st *stateStore) update(f func(*persisted)) error {
+// updateBucket runs f on the current state and persists bucket's part of
+// the result (f must change nothing else).
+func (st *stateStore) updateBucket(bucket core.BucketID, f func(*persisted)) error {
+	return st.update(&bucket, f)
+}
+
+// updateGlobal runs f on the current state and persists its global part
+// (conflicts, challenges, equivocations; f must change no bucket).
+func (st *stateStore) updateGlobal(f func(*persisted)) error {
+	return st.update(nil, f)
+}
+
+// update runs f and persists the line of one key (bucket, or the global
+// part when nil), atomically with respect to other processes sharing the
+// file.
+func (st *stateStore) update(bucket *core.BucketID, f func(*persisted)) error {
 	const op = "checkpoint.state"
 	st.mu.Lock()
 	defer st.mu.Unlock()
 	if st.path == "" {
-		f(&st.s)
+		f(st.s)
 		return nil
 	}
 	unlock, err := st.lockFile()
@@ -171,29 +241,69 @@ func (st *stateStore) update(f func(*persisted)) error {
 	if err := st.reload(false); err != nil {
 		return err
 	}
-	f(&st.s)
-	b, err := json.MarshalIndent(&st.s, "", "  ")
+	f(st.s)
+	line, err := st.j.recordLine(st.s, bucket)
 	if err != nil {
 		return core.E(op, core.Internal, err)
 	}
-	if err := core.WriteFileAtomic(st.path, b, 0o600); err != nil {
-		return core.E(op, core.Internal, err)
+	if st.legacy || st.ino == 0 || st.j.needsCompaction(st.off+int64(len(line))) {
+		err = st.rewrite()
+	} else if line != nil {
+		err = st.appendLine(line)
 	}
-	if fi, err := os.Stat(st.path); err == nil {
-		st.seen = stampOf(fi)
+	if err != nil {
+		return core.E(op, core.Internal, err)
 	}
 	return nil
 }
 
-// read runs f on the current state, reloading it first if another process
-// changed the file. A file that became unreadable keeps the last good copy.
+// appendLine appends one line and fsyncs it, first cutting off a torn
+// line a crashed writer left (we hold the lock: no writer is running).
+func (st *stateStore) appendLine(line []byte) error {
+	f, err := os.OpenFile(st.path, os.O_WRONLY, 0o600)
+	if err != nil {
+		return err
+	}
+	if err := f.Truncate(st.off); err != nil {
+		f.Close()
+		return err
+	}
+	if _, err := f.WriteAt(line, st.off); err != nil {
+		f.Close()
+		return err
+	}
+	if err := f.Sync(); err != nil {
+		f.Close()
+		return err
+	}
+	st.off += int64(len(line))
+	return f.Close()
+}
+
+// rewrite replaces the file with the live lines (temp file, fsync,
+// rename): compaction, migration and the file's first write.
+func (st *stateStore) rewrite() error {
+	data := st.j.snapshot()
+	if err := core.WriteFileAtomic(st.path, data, 0o600); err != nil {
+		return err
+	}
+	fi, err := os.Stat(st.path)
+	if err != nil {
+		return err
+	}
+	st.ino, st.off, st.legacy = inodeOf(fi), int64(len(data)), false
+	return nil
+}
+
+// read runs f on the current state, catching up first with what other
+// processes wrote. A file that became unreadable keeps the last good copy.
 func (st *stateStore) read(f func(*persisted)) {
 	st.mu.Lock()
 	defer st.mu.Unlock()
 	if st.path != "" {
 		_ = st.reload(false)
 	}
-	f(&st.s)
+	f(st.s)
 }
 
 func (st *stateStore) dirtyBuckets() []core.BucketID {

@@ -14,7 +14,7 @@ import (
 // MarkDirty records that the bucket has changes a checkpoint should cover.
 // It persists, so a restarted client still owes the checkpoint.
 func (m *Manager) MarkDirty(bucket core.BucketID) error {
-	return m.state.update(func(p *persisted) { p.Dirty[bucket]++ })
+	return m.state.updateBucket(bucket, func(p *persisted) { p.Dirty[bucket]++ })
 }
 
 // IsDirty reports whether the bucket has changes not yet checkpointed.
@@ -30,7 +30,7 @@ func (m *Manager) DirtyBuckets() []core.BucketID { return m.state.dirtyBuckets()
 // SetPendingRoot records the drive root that the next checkpoint of bucket
 // covering leaf.Seq must carry on chain, and marks the bucket dirty.
 func (m *Manager) SetPendingRoot(bucket core.BucketID, pr PendingRoot) error {
-	return m.state.update(func(p *persisted) {
+	return m.state.updateBucket(bucket, func(p *persisted) {
 		p.PendingRoot[bucket] = pr
 		p.Dirty[bucket]++
 	})
@@ -78,7 +78,7 @@ func (m *Manager) SubmitCheckpoint(ctx context.Context, bucket core.BucketID) *R
 	m.metrics.results.WithLabelValues(res.Kind.String()).Inc()
 	m.metrics.latency.WithLabelValues(res.Kind.String()).Observe(res.Duration.Seconds())
 
-	err := m.state.update(func(p *persisted) {
+	err := m.state.updateBucket(bucket, func(p *persisted) {
 		p.LastResult[bucket] = res
 		if res.Kind != Submitted {
 			return

@@ -108,6 +108,7 @@ type Client struct {
 	nodes   map[string][]byte               // immutable blobs by CID, bounded
 	writers map[core.BucketID]chan struct{} // one writer of a bucket at a time in this process (writers.go)
 	stores  map[string]Storage
+	names   driveNames // drive name -> id, from the last listing (names.go)
 }
 
 // New builds a client that finds the buckets' providers, and keeps their
@@ -233,10 +234,14 @@ func (c *Client) ListDrives(ctx context.Context) ([]wire.Drive, error) {
 		return nil, core.E("drive.ListDrives", core.KindOf(err), err)
 	}
 	sort.Slice(ds, func(i, j int) bool { return ds[i].ID < ds[j].ID })
+	c.names.learn(ds)
 	return ds, nil
 }
 
 // ResolveDrive finds a drive by decimal id or by name (the signer's drives).
+// A name is looked up by the id it had at the last listing, checked
+// against the drive's record, so only the first resolution, or one of a
+// name whose drive went away, lists all the signer's drives.
 func (c *Client) ResolveDrive(ctx context.Context, ref string) (wire.Drive, error) {
 	const op = "drive.ResolveDrive"
 	if id, err := core.ParseDriveID(ref); err == nil {
@@ -245,6 +250,16 @@ func (c *Client) ResolveDrive(ctx context.Context, ref string) (wire.Drive, erro
 			return d, core.E(op, core.KindOf(err), err)
 		}
 		return d, nil
+	}
+	if id, ok := c.names.lookup(ref); ok {
+		d, err := c.chain.Drive(ctx, id)
+		switch {
+		case err == nil && d.Owner == c.signer.Account() && d.Name == ref:
+			return d, nil
+		case err != nil && core.KindOf(err) != core.NotFound:
+			return d, core.E(op, core.KindOf(err), err)
+		}
+		c.names.forget(ref) // deleted, or not this drive any more: list
 	}
 	ds, err := c.ListDrives(ctx)
 	if err != nil {

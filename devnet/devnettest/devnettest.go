@@ -11,6 +11,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/cairn-storage/cairn/chainclient"
 	"github.com/cairn-storage/cairn/checkpoint"
 	"github.com/cairn-storage/cairn/core"
 	"github.com/cairn-storage/cairn/devnet"
@@ -44,6 +45,9 @@ type ClientOptions struct {
 	Transport http.RoundTripper // for the storage API (uploads, downloads); nil is the default
 	Config    func(*drive.Config)
 	StateFile string // the manager's state file; "" is a fresh one
+	// Chain is the chain client (e.g. one whose transport counts
+	// requests); nil is the network's own.
+	Chain *chainclient.Client
 }
 
 // DriveClient wires a provider pool, a Checkpoint Manager and a drive
@@ -61,6 +65,9 @@ func DriveClient(t testing.TB, n *devnet.Network, o ClientOptions) (*drive.Clien
 		t.Fatalf("devnettest: no dev account %q", o.Signer)
 	}
 	cc := n.Chain()
+	if o.Chain != nil {
+		cc = o.Chain
+	}
 	ccfg := checkpoint.DefaultConfig()
 	ccfg.ProviderTimeout = 5 * time.Second
 	ccfg.RetryDelay = 20 * time.Millisecond

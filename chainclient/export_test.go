@@ -1,0 +1,4 @@
+package chainclient
+
+// TxByHash exposes txByHash to the external tests.
+var TxByHash = (*Client).txByHash
