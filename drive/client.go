@@ -108,6 +108,7 @@ type Client struct {
 	nodes   map[string][]byte               // immutable blobs by CID, bounded
 	writers map[core.BucketID]chan struct{} // one writer of a bucket at a time in this process (writers.go)
 	stores  map[string]Storage
+	probes  sync.WaitGroup // background probes of unresponsive providers (seq.go)
 }
 
 // New builds a client that finds the buckets' providers, and keeps their

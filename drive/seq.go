@@ -2,7 +2,9 @@ package drive
 
 import (
 	"context"
+	"errors"
 	"fmt"
+	"syscall"
 	"time"
 
 	"github.com/cairn-storage/cairn/backoff"
@@ -28,15 +30,29 @@ func (c *Client) seqFor(ctx context.Context, bucket core.BucketID) (uint64, uint
 // seqRetry is the back-off of one commitment request.
 var seqRetry = backoff.Policy{Retries: 2, Initial: 200 * time.Millisecond}
 
-// highestCommitted asks every primary of the bucket for its signed
-// commitment at once and returns the highest start_seq + leaf_count among
-// the answers signed with the key the chain registers for that provider,
-// about this bucket and chain, with the room the bucket has left. Once the
-// threshold of valid answers is in, the others get the grace (a fraction
-// of the time that took), never more. Each answer feeds the provider's
-// health record, so for a provider the record says is unresponsive this
-// request is the bounded probe that puts it back once it answers: the
-// session that follows then writes to it again.
+// highestCommitted asks the bucket's primaries for their signed
+// commitments at once and returns the highest start_seq + leaf_count among
+// the first `required` answers signed with the key the chain registers
+// for that provider, about this bucket and chain, with the room the
+// bucket has left. It returns as soon as the threshold of valid answers
+// is in: it never waits for the others.
+//
+// Returning at the threshold cannot hand out a seq a quorum already used.
+// A blob counts as written (and a checkpoint as signed) only once
+// `required` of the same primaries hold it, and any two sets of
+// `required` of them share a provider (required > total/2, see
+// providers.Required), so among the answers taken at least one holds
+// every blob a quorum acknowledged: the seq returned is at least the
+// highest leaf count a quorum can attest. What a minority holds past it
+// (a failed upload's orphans) is guarded where it is written: a provider
+// refuses a write at a seq it already holds (Exists, or "behind" for a
+// gap) and the session only counts a write a quorum took, and the
+// writer lock (writers.go) lets one writer of the bucket at a time ask.
+//
+// A provider the pool's record says is unresponsive is not asked here:
+// it gets one bounded probe in the background (probe), which does not
+// hold the put and, once it answers, puts it back into the writes that
+// follow. Each answer feeds the provider's health record.
 func (c *Client) highestCommitted(ctx context.Context, bucket core.BucketID) (uint64, uint64, error) {
 	const op = "drive.write"
 	all, required, err := c.pool.Threshold(ctx, bucket)
@@ -51,74 +67,89 @@ func (c *Client) highestCommitted(ctx context.Context, bucket core.BucketID) (ui
 	if err != nil {
 		return 0, 0, err
 	}
+	ask, skip := c.responsive(all, required)
+	for _, p := range skip {
+		c.probe(ctx, p, bucket, chainID)
+	}
 	qctx, cancel := context.WithCancel(ctx)
-	defer cancel()
+	defer cancel() // the answers not needed are cut short
 	type answer struct {
 		p    providers.Info
 		n    uint64
 		used uint64
 		err  error
 	}
-	_, skipped := c.responsive(all, required)
-	probing := len(skipped) > 0
-	start := time.Now()
-	answers := make(chan answer, len(all)) // never blocks: no goroutine outlives its send
-	for _, p := range all {
+	answers := make(chan answer, len(ask)) // never blocks: no goroutine outlives its send
+	for _, p := range ask {
 		go func() {
 			n, used, err := c.committedCount(qctx, p, bucket, chainID)
 			answers <- answer{p, n, used, err}
 		}()
 	}
-	var grace <-chan time.Time
 	var high uint64
 	var rooms []uint64
-	valid := 0
 	var last error = core.Errorf(op, core.Unavailable, "bucket %s has no primary", bucket)
-	for pending := len(all); pending > 0; {
+	for pending := len(ask); pending > 0 && len(rooms) < required; pending-- {
+		var a answer
 		select {
-		case a := <-answers:
-			pending--
-			if a.err != nil {
-				last = a.err
-				continue
-			}
-			valid++
-			high = max(high, a.n)
-			room := uint64(unknownRoom)
-			if limit, ok := limits[a.p.Account]; ok {
-				room = roomOf(limit, a.used)
-			}
-			rooms = append(rooms, room)
-			if valid >= required && grace == nil {
-				g := c.cfg.grace(time.Since(start))
-				if probing {
-					// A provider skipped as unresponsive may have just come
-					// back: its answer, which puts it back into the writes
-					// that follow, gets at least probeWait.
-					g = max(g, min(probeWait, c.cfg.FinishGrace))
-				}
-				grace = time.After(g)
-			}
-		case <-grace:
-			pending = 0
+		case a = <-answers:
 		case <-ctx.Done():
 			return 0, 0, core.E(op, core.Unavailable, ctx.Err())
 		}
+		if a.err != nil {
+			last = a.err
+			continue
+		}
+		high = max(high, a.n)
+		room := uint64(unknownRoom)
+		if limit, ok := limits[a.p.Account]; ok {
+			room = roomOf(limit, a.used)
+		}
+		rooms = append(rooms, room)
 	}
-	if valid == 0 {
+	if len(rooms) == 0 {
 		return 0, 0, core.Errorf(op, core.Unavailable, "no provider of bucket %s answered: %v", bucket, last)
 	}
 	return high, quorumRoom(rooms, required), nil
 }
 
-// probeWait is the least time the next-seq request waits, past the
-// threshold, while a provider the pool's record calls unresponsive is
-// being probed: enough for one that just came back to answer.
-const probeWait = 100 * time.Millisecond
+// probe sends one commitment request, bounded by FirstByteTimeout, to a
+// provider the pool's record says is unresponsive, and records the
+// outcome: one answer puts it back. It runs in the background, past the
+// request that started it (the put does not wait for it); WaitProbes
+// waits for it.
+func (c *Client) probe(ctx context.Context, p providers.Info, bucket core.BucketID, chainID string) {
+	if p.URL == "" {
+		return
+	}
+	st, err := c.storage(p.URL)
+	if err != nil {
+		return
+	}
+	c.probes.Add(1)
+	go func() {
+		defer c.probes.Done()
+		pctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), c.cfg.FirstByteTimeout)
+		defer cancel()
+		start := time.Now()
+		sc, err := st.Commitment(pctx, bucket)
+		if err == nil {
+			err = checkCommitment(sc, p, bucket, chainID)
+		} else if core.KindOf(err) == core.Other {
+			err = core.E("drive.probe", core.Unavailable, err)
+		}
+		c.pool.Record(p.Account, time.Since(start), err)
+	}()
+}
+
+// WaitProbes waits until the background probes of unresponsive providers
+// have ended and recorded their outcomes (each within FirstByteTimeout).
+func (c *Client) WaitProbes() { c.probes.Wait() }
 
 // committedCount asks one provider for its signed commitment (retrying
-// while it is unavailable) and checks it: from whom we asked, about what we
-// asked, signed with the key the chain has for that provider.
+// while it is unavailable, but not a refused connection: nothing listens
+// there, and it counts at once) and checks it: from whom we asked, about
+// what we asked, signed with the key the chain has for that provider.
 //
 // It also returns the bytes the provider says the bucket's log holds
 // (unsigned, so advisory: the provider enforces its quota itself; an
@@ -133,6 +164,7 @@ func (c *Client) committedCount(ctx context.Context, p providers.Info, bucket co
 		return 0, 0, core.E(op, core.Unavailable, err)
 	}
 	var sc core.SignedCommitment
+	var refused error
 	err = backoff.Retry(ctx, seqRetry, nil, func(int) error {
 		actx, cancel := context.WithTimeout(ctx, c.cfg.ReadTimeout)
 		defer cancel()
@@ -147,8 +179,15 @@ func (c *Client) committedCount(ctx context.Context, p providers.Info, bucket co
 			err = core.E(op, core.Unavailable, err)
 		}
 		c.pool.Record(p.Account, time.Since(start), err)
+		if errors.Is(err, syscall.ECONNREFUSED) {
+			refused = err
+			return nil // not retried: ends the loop, reported below
+		}
 		return err
 	})
+	if err == nil {
+		err = refused
+	}
 	if err != nil {
 		return 0, 0, err
 	}

@@ -93,6 +93,7 @@ type worker struct {
 	dropped atomic.Bool
 	err     atomic.Value  // error that dropped it
 	idle    atomic.Bool   // its queue is closed and empty: it has nothing left to write
+	acked   atomic.Int32  // writes it took in this session
 	queued  atomic.Int64  // bytes handed to it and not yet done with
 	room    chan struct{} // a note that it finished a write (enqueue waits on it)
 }
@@ -299,6 +300,7 @@ func (s *session) send(w *worker, pw *pendingWrite, prev <-chan struct{}) {
 		return
 	}
 	s.c.pool.Record(w.p.Account, time.Since(start), nil)
+	w.acked.Add(1)
 	pw.settle(true)
 	pw.release(false)
 }
@@ -528,7 +530,7 @@ func (s *session) finish() error {
 		err = s.settleOldest()
 	}
 	if err == nil {
-		s.drain(s.c.cfg.grace(time.Since(s.started)))
+		s.drain(time.Since(s.started))
 	} else {
 		s.close()
 	}
@@ -551,12 +553,21 @@ func (s *session) finish() error {
 	return nil
 }
 
-// drain lets providers still working through their queue finish, for up
-// to grace, so a provider a little slower than the quorum stays in step
-// instead of needing a sync; then it stops the rest. A provider cut off
+// drain lets providers still working through their queue finish, so a
+// provider a little slower than the quorum stays in step instead of
+// needing a sync; then it stops the rest. It waits the grace
+// (Config.grace of the time the quorum took) while one of them has taken
+// a write in this session: it is alive, just behind. If none has, it
+// waits only the fraction of that time, without the floor: a provider
+// hung since before the put has answered nothing, and it must not cost
+// every put the floor while the record learns it. A provider cut off
 // counts one failure in the pool's record: after a few, puts skip it.
-func (s *session) drain(grace time.Duration) {
+func (s *session) drain(quorumTook time.Duration) {
+	grace := s.c.cfg.fractionGrace(quorumTook)
 	for _, w := range s.workers {
+		if w.queued.Load() > 0 && !w.dropped.Load() && w.acked.Load() > 0 {
+			grace = s.c.cfg.grace(quorumTook)
+		}
 		close(w.queue)
 	}
 	done := make(chan struct{})
