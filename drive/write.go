@@ -94,6 +94,10 @@ type worker struct {
 	err     atomic.Value  // error that dropped it
 	idle    atomic.Bool   // its queue is closed and empty: it has nothing left to write
 	acked   atomic.Int32  // writes it took in this session
+	// ctx is the session's, cancelled alone when drain cuts this
+	// provider off.
+	ctx    context.Context
+	cancel context.CancelFunc
 	queued  atomic.Int64  // bytes handed to it and not yet done with
 	room    chan struct{} // a note that it finished a write (enqueue waits on it)
 }
@@ -193,6 +197,7 @@ func (c *Client) newSession(ctx context.Context, bucket core.BucketID) (*session
 	s.skipped = len(skip) > 0
 	for _, p := range ps {
 		w := &worker{p: p, queue: make(chan *pendingWrite, c.cfg.WriteWindow), room: make(chan struct{}, 1)}
+		w.ctx, w.cancel = context.WithCancel(sctx)
 		if slices.ContainsFunc(skip, func(q providers.Info) bool { return q.Account == p.Account }) {
 			h, _ := c.pool.Health(p.Account)
 			w.drop(core.Errorf(op, core.Unavailable, "provider %s skipped: %d failures in a row (%s)", p.Account.Short(), h.ConsecutiveFailures, h.LastError))
@@ -261,7 +266,7 @@ func (s *session) send(w *worker, pw *pendingWrite, prev <-chan struct{}) {
 		pw.release(false)
 		return
 	}
-	ctx, cancel := context.WithTimeout(s.ctx, s.c.cfg.WriteTimeout)
+	ctx, cancel := context.WithTimeout(w.ctx, s.c.cfg.WriteTimeout)
 	defer cancel()
 	start := time.Now()
 	leaf, err := w.st.Write(ctx, s.bucket, pw.leaf, pw.data)
@@ -285,7 +290,7 @@ func (s *session) send(w *worker, pw *pendingWrite, prev <-chan struct{}) {
 		err = core.Errorf("drive.write", core.Corrupt, "provider %s stored %+v for %+v", w.p.Account.Short(), leaf, pw.leaf)
 	}
 	if err != nil {
-		if s.ctx.Err() == nil && !w.dropped.Load() {
+		if w.ctx.Err() == nil && !w.dropped.Load() {
 			if failing(err) {
 				// The provider's own failure (not the session's end, nor a
 				// refusal of this request): the pool's record says so, and
@@ -555,19 +560,15 @@ func (s *session) finish() error {
 
 // drain lets providers still working through their queue finish, so a
 // provider a little slower than the quorum stays in step instead of
-// needing a sync; then it stops the rest. It waits the grace
-// (Config.grace of the time the quorum took) while one of them has taken
-// a write in this session: it is alive, just behind. If none has, it
-// waits only the fraction of that time, without the floor: a provider
-// hung since before the put has answered nothing, and it must not cost
-// every put the floor while the record learns it. A provider cut off
-// counts one failure in the pool's record: after a few, puts skip it.
+// needing a sync; then it stops the rest. A provider that has taken a
+// write in this session is alive, just behind: it gets the grace
+// (Config.grace of the time the quorum took). One that has taken none
+// gets only the fraction of that time, without the floor: a provider hung
+// since before the put answers nothing, and must not cost every put the
+// floor while the record learns it is hung. A provider cut off counts one
+// failure in the pool's record: after a few, puts skip it.
 func (s *session) drain(quorumTook time.Duration) {
-	grace := s.c.cfg.fractionGrace(quorumTook)
 	for _, w := range s.workers {
-		if w.queued.Load() > 0 && !w.dropped.Load() && w.acked.Load() > 0 {
-			grace = s.c.cfg.grace(quorumTook)
-		}
 		close(w.queue)
 	}
 	done := make(chan struct{})
@@ -575,16 +576,32 @@ func (s *session) drain(quorumTook time.Duration) {
 		s.wg.Wait()
 		close(done)
 	}()
+	short, long := s.c.cfg.fractionGrace(quorumTook), s.c.cfg.grace(quorumTook)
+	cutOff := make([]bool, len(s.workers))
+	cut := func(unprovenOnly bool, waited time.Duration) {
+		for i, w := range s.workers {
+			if w.idle.Load() || cutOff[i] || (unprovenOnly && w.acked.Load() > 0) {
+				continue // done, or alive and given the longer grace
+			}
+			// hung or slow, whether or not it was dropped for it
+			s.c.pool.Record(w.p.Account, waited, core.Errorf("drive.write", core.Unavailable, "still writing %s after the quorum", waited))
+			cutOff[i] = true
+			w.cancel()
+		}
+	}
+	t := time.NewTimer(short)
+	defer t.Stop()
 	select {
 	case <-done:
-	case <-time.After(grace):
-		for _, w := range s.workers {
-			if !w.idle.Load() { // hung or slow, whether or not it was dropped for it
-				s.c.pool.Record(w.p.Account, grace, core.Errorf("drive.write", core.Unavailable, "still writing %s after the quorum", grace))
-			}
+	case <-t.C:
+		cut(true, short)
+		t.Reset(long - short)
+		select {
+		case <-done:
+		case <-t.C:
+			cut(false, long)
+			<-done
 		}
-		s.cancel()
-		<-done
 	}
 	s.cancel()
 }
