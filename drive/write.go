@@ -91,15 +91,15 @@ type worker struct {
 	st      Storage
 	queue   chan *pendingWrite
 	dropped atomic.Bool
-	err     atomic.Value  // error that dropped it
-	idle    atomic.Bool   // its queue is closed and empty: it has nothing left to write
-	acked   atomic.Int32  // writes it took in this session
+	err     atomic.Value // error that dropped it
+	idle    atomic.Bool  // its queue is closed and empty: it has nothing left to write
+	acked   atomic.Int32 // writes it took in this session
 	// ctx is the session's, cancelled alone when drain cuts this
 	// provider off.
 	ctx    context.Context
 	cancel context.CancelFunc
-	queued  atomic.Int64  // bytes handed to it and not yet done with
-	room    chan struct{} // a note that it finished a write (enqueue waits on it)
+	queued atomic.Int64  // bytes handed to it and not yet done with
+	room   chan struct{} // a note that it finished a write (enqueue waits on it)
 }
 
 // done says the worker is through with pw, however it ended.
