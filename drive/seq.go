@@ -49,10 +49,13 @@ var seqRetry = backoff.Policy{Retries: 2, Initial: 200 * time.Millisecond}
 // gap) and the session only counts a write a quorum took, and the
 // writer lock (writers.go) lets one writer of the bucket at a time ask.
 //
-// A provider the pool's record says is unresponsive is not asked here:
-// it gets one bounded probe in the background (probe), which does not
-// hold the put and, once it answers, puts it back into the writes that
-// follow. Each answer feeds the provider's health record.
+// A provider the pool's record says is unresponsive is not asked in full
+// here: it gets one probe (probe), bounded by FirstByteTimeout and run in
+// the background, whose answer counts if it comes before the threshold is
+// in (the record may be stale: the others may not reach the threshold
+// without it), and which the search does not wait for once the threshold
+// is in. Its answer puts the provider back into the writes that follow.
+// Each answer feeds the provider's health record.
 func (c *Client) highestCommitted(ctx context.Context, bucket core.BucketID) (uint64, uint64, error) {
 	const op = "drive.write"
 	all, required, err := c.pool.Threshold(ctx, bucket)
@@ -68,29 +71,24 @@ func (c *Client) highestCommitted(ctx context.Context, bucket core.BucketID) (ui
 		return 0, 0, err
 	}
 	ask, skip := c.responsive(all, required)
-	for _, p := range skip {
-		c.probe(ctx, p, bucket, chainID)
-	}
 	qctx, cancel := context.WithCancel(ctx)
 	defer cancel() // the answers not needed are cut short
-	type answer struct {
-		p    providers.Info
-		n    uint64
-		used uint64
-		err  error
-	}
-	answers := make(chan answer, len(ask)) // never blocks: no goroutine outlives its send
+	// Never blocks: no goroutine, asked or probe, outlives its send.
+	answers := make(chan seqAnswer, len(ask)+len(skip))
 	for _, p := range ask {
 		go func() {
-			n, used, err := c.committedCount(qctx, p, bucket, chainID)
-			answers <- answer{p, n, used, err}
+			n, used, err := c.committedCount(qctx, p, bucket, chainID, seqRetry, c.cfg.ReadTimeout)
+			answers <- seqAnswer{p, n, used, err}
 		}()
+	}
+	for _, p := range skip {
+		c.probe(ctx, p, bucket, chainID, answers)
 	}
 	var high uint64
 	var rooms []uint64
 	var last error = core.Errorf(op, core.Unavailable, "bucket %s has no primary", bucket)
-	for pending := len(ask); pending > 0 && len(rooms) < required; pending-- {
-		var a answer
+	for pending := len(ask) + len(skip); pending > 0 && len(rooms) < required; pending-- {
+		var a seqAnswer
 		select {
 		case a = <-answers:
 		case <-ctx.Done():
@@ -113,48 +111,44 @@ func (c *Client) highestCommitted(ctx context.Context, bucket core.BucketID) (ui
 	return high, quorumRoom(rooms, required), nil
 }
 
-// probe sends one commitment request, bounded by FirstByteTimeout, to a
-// provider the pool's record says is unresponsive, and records the
-// outcome: one answer puts it back. It runs in the background, past the
-// request that started it (the put does not wait for it); WaitProbes
-// waits for it.
-func (c *Client) probe(ctx context.Context, p providers.Info, bucket core.BucketID, chainID string) {
-	if p.URL == "" {
-		return
-	}
-	st, err := c.storage(p.URL)
-	if err != nil {
-		return
-	}
+// seqAnswer is one provider's answer to the next-seq search.
+type seqAnswer struct {
+	p    providers.Info
+	n    uint64 // start_seq + leaf_count
+	used uint64 // bytes of the bucket it holds
+	err  error
+}
+
+// probe sends one commitment request, bounded by FirstByteTimeout and not
+// retried, to a provider the pool's record says is unresponsive, records
+// the outcome (one answer puts it back) and delivers the answer on to,
+// which must have room for it. It runs in the background, past the
+// search that started it (a put does not wait for it); WaitProbes waits
+// for it.
+func (c *Client) probe(ctx context.Context, p providers.Info, bucket core.BucketID, chainID string, to chan<- seqAnswer) {
 	c.probes.Add(1)
 	go func() {
 		defer c.probes.Done()
-		pctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), c.cfg.FirstByteTimeout)
-		defer cancel()
-		start := time.Now()
-		sc, err := st.Commitment(pctx, bucket)
-		if err == nil {
-			err = checkCommitment(sc, p, bucket, chainID)
-		} else if core.KindOf(err) == core.Other {
-			err = core.E("drive.probe", core.Unavailable, err)
-		}
-		c.pool.Record(p.Account, time.Since(start), err)
+		n, used, err := c.committedCount(context.WithoutCancel(ctx), p, bucket, chainID, backoff.Policy{}, c.cfg.FirstByteTimeout)
+		to <- seqAnswer{p, n, used, err}
 	}()
 }
 
 // WaitProbes waits until the background probes of unresponsive providers
-// have ended and recorded their outcomes (each within FirstByteTimeout).
+// have ended and recorded their outcomes (each within twice
+// FirstByteTimeout: the commitment, then the bucket's usage).
 func (c *Client) WaitProbes() { c.probes.Wait() }
 
-// committedCount asks one provider for its signed commitment (retrying
-// while it is unavailable, but not a refused connection: nothing listens
-// there, and it counts at once) and checks it: from whom we asked, about
+// committedCount asks one provider for its signed commitment, each
+// attempt bounded by timeout (retrying by policy while it is unavailable,
+// but not a refused connection: nothing listens there, and it counts at
+// once) and checks it: from whom we asked, about
 // what we asked, signed with the key the chain has for that provider.
 //
 // It also returns the bytes the provider says the bucket's log holds
 // (unsigned, so advisory: the provider enforces its quota itself; an
 // answer it cannot give counts as nothing used).
-func (c *Client) committedCount(ctx context.Context, p providers.Info, bucket core.BucketID, chainID string) (uint64, uint64, error) {
+func (c *Client) committedCount(ctx context.Context, p providers.Info, bucket core.BucketID, chainID string, policy backoff.Policy, timeout time.Duration) (uint64, uint64, error) {
 	const op = "drive.commitment"
 	if p.URL == "" {
 		return 0, 0, core.Errorf(op, core.Unavailable, "provider %s has no usable endpoint (%q)", p.Account.Short(), p.Endpoint)
@@ -165,8 +159,8 @@ func (c *Client) committedCount(ctx context.Context, p providers.Info, bucket co
 	}
 	var sc core.SignedCommitment
 	var refused error
-	err = backoff.Retry(ctx, seqRetry, nil, func(int) error {
-		actx, cancel := context.WithTimeout(ctx, c.cfg.ReadTimeout)
+	err = backoff.Retry(ctx, policy, nil, func(int) error {
+		actx, cancel := context.WithTimeout(ctx, timeout)
 		defer cancel()
 		start := time.Now()
 		sc, err = st.Commitment(actx, bucket)

@@ -144,6 +144,9 @@ func TestNextSeq(t *testing.T) {
 		// probe does (held until the search returned), and its answer
 		// clears its record.
 		{"known unresponsive: probed, not waited for", []answer{{count: 4}, {count: 4}, {count: 9, unresponsive: true, hung: true, calls: 1}}, 4, 0},
+		// A stale record: the others cannot reach the threshold without
+		// the probed provider (one is hung), so its probe's answer counts.
+		{"a stale record: the probe's answer counts", []answer{{count: 4}, {count: 4, hung: true}, {count: 9, unresponsive: true, calls: 1}}, 9, 0},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			var ch seqChain
