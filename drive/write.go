@@ -565,8 +565,9 @@ func (s *session) finish() error {
 // (Config.grace of the time the quorum took). One that has taken none
 // gets only the fraction of that time, without the floor: a provider hung
 // since before the put answers nothing, and must not cost every put the
-// floor while the record learns it is hung. A provider cut off counts one
-// failure in the pool's record: after a few, puts skip it.
+// floor while the record learns it is hung. A provider cut off after the
+// grace counts one failure in the pool's record, one cut off after the
+// fraction one miss: after a few of either in a row, puts skip it.
 func (s *session) drain(quorumTook time.Duration) {
 	for _, w := range s.workers {
 		close(w.queue)
@@ -583,8 +584,15 @@ func (s *session) drain(quorumTook time.Duration) {
 			if w.idle.Load() || cutOff[i] || (unprovenOnly && w.acked.Load() > 0) {
 				continue // done, or alive and given the longer grace
 			}
-			// hung or slow, whether or not it was dropped for it
-			s.c.pool.Record(w.p.Account, waited, core.Errorf("drive.write", core.Unavailable, "still writing %s after the quorum", waited))
+			if unprovenOnly {
+				// Maybe hung, maybe only slow to start on a busy machine:
+				// a miss, not a failure (its status stays), but a few in
+				// a row make it unresponsive (providers.Health), as the
+				// Checkpoint Manager counts a straggler.
+				s.c.pool.Miss(w.p.Account)
+			} else { // hung or slow, whether or not it was dropped for it
+				s.c.pool.Record(w.p.Account, waited, core.Errorf("drive.write", core.Unavailable, "still writing %s after the quorum", waited))
+			}
 			cutOff[i] = true
 			w.cancel()
 		}
