@@ -64,10 +64,10 @@ done
 export CAIRN_CHAIN="$(jq -r .chain_rpc "$tmp/net/devnet.json")"
 account() { jq -r ".providers[$1].account" "$tmp/net/devnet.json"; }
 pid() { jq -r ".providers[$1].pid" "$tmp/net/devnet.json"; }
-# stored: the bytes the given providers hold, over all buckets
+# stored: the bytes the given providers hold, over all buckets (/health counts them)
 stored() {
 	for p in "$@"; do
-		curl -s "$(jq -r ".providers[$p].url" "$tmp/net/devnet.json")/health" | jq '[.buckets[]?.bytes] | add // 0'
+		curl -s "$(jq -r ".providers[$p].url" "$tmp/net/devnet.json")/health" | jq '.bytes // 0'
 	done | awk '{ s += $1 } END { printf "%.0f\n", s }'
 }
 

@@ -108,7 +108,8 @@ type Client struct {
 	nodes   map[string][]byte               // immutable blobs by CID, bounded
 	writers map[core.BucketID]chan struct{} // one writer of a bucket at a time in this process (writers.go)
 	stores  map[string]Storage
-	names   driveNames // drive name -> id, from the last listing (names.go)
+	names   driveNames     // drive name -> id, from the last listing (names.go)
+	probes  sync.WaitGroup // background probes of unresponsive providers (seq.go)
 }
 
 // New builds a client that finds the buckets' providers, and keeps their

@@ -17,13 +17,21 @@ func (c Config) grace(quorumTook time.Duration) time.Duration {
 	return min(max(g, c.GraceFloor), c.FinishGrace)
 }
 
+// fractionGrace is the grace without its floor: GraceFraction of the time
+// the quorum took, at most FinishGrace. It is what a provider that has
+// answered nothing yet is given (see session.drain).
+func (c Config) fractionGrace(quorumTook time.Duration) time.Duration {
+	return min(time.Duration(float64(quorumTook)*c.GraceFraction), c.FinishGrace)
+}
+
 // unresponsive reports whether the pool's health record says a provider
-// is not answering: unreachable, or failing its last requests. Such a
+// is not answering: unreachable, failing its last requests, or missing
+// the wait for stragglers (providers.Health.Unresponsive). Such a
 // provider is given no writes and not waited for; it catches up by
 // replica sync, and the record clears as soon as it answers anyone using
 // the pool (the Checkpoint Manager asks every primary at each checkpoint).
 func unresponsive(h providers.Health) bool {
-	return h.Status() == providers.StatusUnreachable || h.ConsecutiveFailures >= failingAfter
+	return h.Unresponsive() || h.ConsecutiveFailures >= failingAfter
 }
 
 // failingAfter is how many failures in a row make a provider unresponsive

@@ -53,14 +53,11 @@ func (s *httpStorage) Blob(ctx context.Context, bucket core.BucketID, hash core.
 }
 
 func (s *httpStorage) Used(ctx context.Context, bucket core.BucketID) (uint64, error) {
-	h, err := s.c.Status(ctx)
+	// GET /usage: one bucket's figures, a signed read (a provider's
+	// /health names none of its buckets).
+	u, err := s.c.Usage(ctx, bucket)
 	if err != nil {
 		return 0, err
 	}
-	for _, b := range h.Buckets {
-		if b.Bucket == bucket {
-			return b.Bytes, nil
-		}
-	}
-	return 0, nil // no log yet
+	return u.Bytes, nil
 }

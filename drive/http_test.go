@@ -2,6 +2,7 @@ package drive
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"net/http"
 	"net/http/httptest"
@@ -51,5 +52,37 @@ func TestHTTPStorageBehind(t *testing.T) {
 				t.Fatalf("leaf count %d, want %d", behind.LeafCount, tc.wantCount)
 			}
 		})
+	}
+}
+
+// TestHTTPStorageUsedAsksOneBucket checks that the quota check learns a
+// bucket's bytes from GET /usage, as a signed read, and never reads the
+// provider's /health (which names no bucket).
+func TestHTTPStorageUsedAsksOneBucket(t *testing.T) {
+	var paths []string
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		paths = append(paths, r.URL.Path)
+		if r.URL.Path != wire.PathUsage || r.Header.Get(wire.HeaderSignature) == "" || r.URL.Query().Get("bucket_id") != "7" {
+			wire.WriteError(w, core.Errorf("test", core.NotFound, "unexpected %s", r.URL))
+			return
+		}
+		w.Header().Set("Content-Type", "application/json")
+		_ = json.NewEncoder(w).Encode(wire.Usage{Bucket: 7, LeafCount: 3, Bytes: 1234})
+	}))
+	defer srv.Close()
+	key, err := core.GenerateKey(nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	st, err := HTTPStorage(key, "cairn-test")(srv.URL)
+	if err != nil {
+		t.Fatal(err)
+	}
+	used, err := st.Used(context.Background(), 7)
+	if err != nil || used != 1234 {
+		t.Fatalf("used %d, %v; want 1234", used, err)
+	}
+	if len(paths) != 1 || paths[0] != wire.PathUsage {
+		t.Fatalf("requests %v, want one %s", paths, wire.PathUsage)
 	}
 }

@@ -5,6 +5,7 @@ import (
 	"context"
 	"crypto/sha256"
 	"errors"
+	"fmt"
 	"io"
 	"net/http"
 	"strings"
@@ -421,5 +422,48 @@ func TestDownloadSkipsAProviderServingWrongBytes(t *testing.T) {
 	// must have been served and passed over.
 	if exercised < len(ps)-1 {
 		t.Fatalf("a corrupt blob was served in %d of %d runs, want at least %d", exercised, len(ps), len(ps)-1)
+	}
+}
+
+// TestPutSkipsAProviderKnownUnresponsive checks that once the pool's
+// record says a provider is unresponsive (here: hung through three puts,
+// each cutting it off), a put sends it nothing but the one background
+// probe of the next-seq search: no write, no commitment request it waits
+// for.
+func TestPutSkipsAProviderKnownUnresponsive(t *testing.T) {
+	n := startNet(t)
+	ht := faultnet.New(nil, 1)
+	c := newClient(t, n, clientOpts{transport: ht, cfg: func(c *drive.Config) {
+		c.WriteTimeout, c.ReadTimeout, c.FirstByteTimeout = time.Hour, time.Hour, 200*time.Millisecond
+	}})
+	ctx := context.Background()
+	if _, err := c.CreateDrive(ctx, drive.CreateDriveOptions{Name: "d", Strategy: wire.CommitStrategy{Kind: wire.StrategyManual}}); err != nil {
+		t.Fatal(err)
+	}
+	hung := hostOf(n.Manifest().Providers[1].URL)
+	ht.Set(hung, faultnet.Fault{Hang: true})
+	put := func(i int) {
+		t.Helper()
+		if _, err := c.UploadFile(ctx, "d", fmt.Sprintf("/f%d", i), bytes.NewReader(randomBytes(uint64(i), 1000)), drive.UploadOptions{}); err != nil {
+			t.Fatalf("put %d with one provider hung: %v", i, err)
+		}
+		c.WaitProbes()
+	}
+	for i := range 3 { // each cuts the hung provider off: a failure on its record
+		put(i)
+	}
+	// The next seq is cached from the last put that wrote to every
+	// provider: no search, and nothing to the hung provider.
+	before, _ := ht.Requests(hung)
+	put(3)
+	after, _ := ht.Requests(hung)
+	if after != before {
+		t.Fatalf("a put sent the provider known unresponsive %d requests, want none", after-before)
+	}
+	// A put that skipped a provider does not cache the seq, so the next
+	// one searches, and probes the skipped provider in the background.
+	put(4)
+	if last, _ := ht.Requests(hung); last-after != 1 {
+		t.Fatalf("the put after sent the provider known unresponsive %d requests, want 1 (the background probe)", last-after)
 	}
 }

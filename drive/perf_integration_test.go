@@ -92,16 +92,16 @@ func TestPutNeverWritesToAProviderKnownUnresponsive(t *testing.T) {
 		}
 	}
 	// Each put leaves the hung provider behind once the quorum holds the
-	// write, and its record counts a failure; a few in a row make it
-	// unresponsive to the drive.
+	// write, and its record counts a miss (it took no write: a failure
+	// if it had); a few in a row make it unresponsive to the drive.
 	for i := 0; i < 10; i++ {
-		if h, _ := mgr.Pool().Health(hung.Account); h.ConsecutiveFailures >= 3 {
+		if h, _ := mgr.Pool().Health(hung.Account); h.Unresponsive() {
 			break
 		}
 		put("/warm" + string(rune('a'+i)))
 	}
-	if h, _ := mgr.Pool().Health(hung.Account); h.ConsecutiveFailures < 3 {
-		t.Fatalf("hung provider's record after ten puts: %+v, want 3 failures in a row", h)
+	if h, _ := mgr.Pool().Health(hung.Account); !h.Unresponsive() {
+		t.Fatalf("hung provider's record after ten puts: %+v, want it unresponsive (3 misses in a row)", h)
 	}
 	ht.Set(host, faultnet.Fault{Hang: true}) // restarts its counts
 	for _, p := range n.Manifest().Providers {
@@ -128,7 +128,8 @@ func TestPutNeverWritesToAProviderKnownUnresponsive(t *testing.T) {
 	if r, _ := c.CommitChanges(ctx, "d"); r.Err() != nil {
 		t.Fatalf("commit: %v", r.Err())
 	}
-	if h, _ := mgr.Pool().Health(hung.Account); h.ConsecutiveFailures != 0 {
+	mgr.WaitProbes() // the manager probes a provider it knows does not answer
+	if h, _ := mgr.Pool().Health(hung.Account); h.ConsecutiveFailures != 0 || h.Unresponsive() {
 		t.Fatalf("record after the provider answered the manager: %+v", h)
 	}
 	put("/back")

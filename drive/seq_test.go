@@ -4,6 +4,10 @@ import (
 	"context"
 	"io"
 	"log/slog"
+	"net"
+	"os"
+	"sync/atomic"
+	"syscall"
 	"testing"
 	"time"
 
@@ -22,9 +26,21 @@ type seqProvider struct {
 	signer    core.PrivateKey // who signs the answer (a forger when not key)
 	bucket    core.BucketID   // the bucket the answer is about
 	err       error
+	// hold, if set, keeps each request unanswered until it is closed or
+	// the request is cancelled (a hung provider).
+	hold  chan struct{}
+	calls atomic.Int32 // commitment requests received
 }
 
-func (p *seqProvider) Commitment(context.Context, core.BucketID) (core.SignedCommitment, error) {
+func (p *seqProvider) Commitment(ctx context.Context, _ core.BucketID) (core.SignedCommitment, error) {
+	p.calls.Add(1)
+	if p.hold != nil {
+		select {
+		case <-p.hold:
+		case <-ctx.Done():
+			return core.SignedCommitment{}, core.E("test", core.Unavailable, ctx.Err())
+		}
+	}
 	if p.err != nil {
 		return core.SignedCommitment{}, p.err
 	}
@@ -81,8 +97,13 @@ func (noCheckpoints) PendingRootOf(core.BucketID) (checkpoint.PendingRoot, bool)
 func (noCheckpoints) SubmitCheckpoint(context.Context, core.BucketID) *checkpoint.Result { return nil }
 
 // TestNextSeq checks that the next seq is the highest leaf count among
-// the answers a provider signed with its registered key, about this
-// bucket, and that forged, misdirected or missing answers do not count.
+// the first threshold of answers a provider signed with its registered
+// key, about this bucket; that forged, misdirected or missing answers do
+// not count; that the search returns at the threshold without waiting for
+// a hung provider; that a provider the record says is unresponsive is
+// never asked by the search itself, only probed in the background (the
+// search returns while that probe is still held); and that a refused
+// connection is not retried.
 func TestNextSeq(t *testing.T) {
 	key := func() core.PrivateKey {
 		k, err := core.GenerateKey(nil)
@@ -92,14 +113,17 @@ func TestNextSeq(t *testing.T) {
 		return k
 	}
 	const bucket = core.BucketID(5)
-	down := core.Errorf("test", core.Unavailable, "connection refused")
+	down := core.Errorf("test", core.Unavailable, "no answer")
+	refused := core.E("test", core.Unavailable, &net.OpError{Op: "dial", Net: "tcp", Err: os.NewSyscallError("connect", syscall.ECONNREFUSED)})
 	type answer struct {
 		count       uint64
 		forged      bool
 		otherBucket bool
+		hung        bool // answers only once the test (or the search) lets it go
 		err         error
 		// unresponsive: the pool's record says so before the request
 		unresponsive bool
+		calls        int32 // commitment requests it must have had (-1: not checked)
 	}
 	for _, tc := range []struct {
 		name     string
@@ -108,14 +132,21 @@ func TestNextSeq(t *testing.T) {
 		wantKind core.Kind
 	}{
 		{"all agree", []answer{{count: 4}, {count: 4}, {count: 4}}, 4, 0},
-		{"the highest counts", []answer{{count: 4}, {count: 9}, {count: 6}}, 9, 0},
+		{"the highest counts", []answer{{count: 4}, {count: 9}, {count: 9}, {count: 9}}, 9, 0},
 		{"a forged answer does not count", []answer{{count: 4}, {count: 4}, {count: 50, forged: true}}, 4, 0},
 		{"nor one about another bucket", []answer{{count: 4}, {count: 4}, {count: 50, otherBucket: true}}, 4, 0},
-		{"one down", []answer{{count: 3}, {err: down}, {count: 3}}, 3, 0},
+		{"one down, retried", []answer{{count: 3}, {err: down, calls: 3}}, 3, 0},
+		{"a refused connection is not retried", []answer{{count: 3}, {err: refused, calls: 1}}, 3, 0},
 		{"all down", []answer{{err: down}, {err: down}, {err: down}}, 0, core.Unavailable},
-		// A provider known unresponsive is still asked for the next seq:
-		// the request is the probe that clears its record.
-		{"known unresponsive: probed", []answer{{count: 4}, {count: 4}, {count: 9, unresponsive: true}}, 9, 0},
+		// 2 of 3 answer: the search returns without the hung one.
+		{"returns at the threshold", []answer{{count: 4}, {count: 6}, {count: 9, hung: true}}, 6, 0},
+		// Known unresponsive: the search does not ask it, a background
+		// probe does (held until the search returned), and its answer
+		// clears its record.
+		{"known unresponsive: probed, not waited for", []answer{{count: 4}, {count: 4}, {count: 9, unresponsive: true, hung: true, calls: 1}}, 4, 0},
+		// A stale record: the others cannot reach the threshold without
+		// the probed provider (one is hung), so its probe's answer counts.
+		{"a stale record: the probe's answer counts", []answer{{count: 4}, {count: 4, hung: true}, {count: 9, unresponsive: true, calls: 1}}, 9, 0},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			var ch seqChain
@@ -128,6 +159,9 @@ func TestNextSeq(t *testing.T) {
 				}
 				if a.otherBucket {
 					p.bucket = bucket + 1
+				}
+				if a.hung {
+					p.hold = make(chan struct{})
 				}
 				ch.ps = append(ch.ps, p)
 				stores[p.key.Account().String()] = p
@@ -144,13 +178,19 @@ func TestNextSeq(t *testing.T) {
 				}
 			}
 			cfg := DefaultConfig()
-			cfg.FinishGrace, cfg.GraceFloor = time.Hour, time.Hour // wait for every answer: the outcome must not depend on timing
+			cfg.FirstByteTimeout = time.Hour // a probe ends by its answer, not a timeout
 			dial := func(url string) (Storage, error) { return stores[url], nil }
 			c, err := New(ch, pool, dial, noCheckpoints{}, key(), cfg, slog.New(slog.DiscardHandler))
 			if err != nil {
 				t.Fatal(err)
 			}
 			got, _, err := c.seqFor(context.Background(), bucket)
+			for _, p := range ch.ps {
+				if p.hold != nil {
+					close(p.hold) // only now: the search returned without them
+				}
+			}
+			c.WaitProbes()
 			if tc.wantKind != 0 {
 				if core.KindOf(err) != tc.wantKind {
 					t.Fatalf("err %v, want kind %v", err, tc.wantKind)
@@ -161,6 +201,9 @@ func TestNextSeq(t *testing.T) {
 				t.Fatalf("next seq %d (%v), want %d", got, err, tc.want)
 			}
 			for i, a := range tc.answers {
+				if a.calls != 0 && ch.ps[i].calls.Load() != a.calls {
+					t.Errorf("provider %d had %d commitment requests, want %d", i, ch.ps[i].calls.Load(), a.calls)
+				}
 				if h, _ := pool.Health(ch.ps[i].key.Account()); a.unresponsive && h.ConsecutiveFailures != 0 {
 					t.Fatalf("provider %d answered the probe, its record still says failing: %+v", i, h)
 				}

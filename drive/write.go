@@ -91,10 +91,15 @@ type worker struct {
 	st      Storage
 	queue   chan *pendingWrite
 	dropped atomic.Bool
-	err     atomic.Value  // error that dropped it
-	idle    atomic.Bool   // its queue is closed and empty: it has nothing left to write
-	queued  atomic.Int64  // bytes handed to it and not yet done with
-	room    chan struct{} // a note that it finished a write (enqueue waits on it)
+	err     atomic.Value // error that dropped it
+	idle    atomic.Bool  // its queue is closed and empty: it has nothing left to write
+	acked   atomic.Int32 // writes it took in this session
+	// ctx is the session's, cancelled alone when drain cuts this
+	// provider off.
+	ctx    context.Context
+	cancel context.CancelFunc
+	queued atomic.Int64  // bytes handed to it and not yet done with
+	room   chan struct{} // a note that it finished a write (enqueue waits on it)
 }
 
 // done says the worker is through with pw, however it ended.
@@ -192,6 +197,7 @@ func (c *Client) newSession(ctx context.Context, bucket core.BucketID) (*session
 	s.skipped = len(skip) > 0
 	for _, p := range ps {
 		w := &worker{p: p, queue: make(chan *pendingWrite, c.cfg.WriteWindow), room: make(chan struct{}, 1)}
+		w.ctx, w.cancel = context.WithCancel(sctx)
 		if slices.ContainsFunc(skip, func(q providers.Info) bool { return q.Account == p.Account }) {
 			h, _ := c.pool.Health(p.Account)
 			w.drop(core.Errorf(op, core.Unavailable, "provider %s skipped: %d failures in a row (%s)", p.Account.Short(), h.ConsecutiveFailures, h.LastError))
@@ -260,7 +266,7 @@ func (s *session) send(w *worker, pw *pendingWrite, prev <-chan struct{}) {
 		pw.release(false)
 		return
 	}
-	ctx, cancel := context.WithTimeout(s.ctx, s.c.cfg.WriteTimeout)
+	ctx, cancel := context.WithTimeout(w.ctx, s.c.cfg.WriteTimeout)
 	defer cancel()
 	start := time.Now()
 	leaf, err := w.st.Write(ctx, s.bucket, pw.leaf, pw.data)
@@ -284,7 +290,7 @@ func (s *session) send(w *worker, pw *pendingWrite, prev <-chan struct{}) {
 		err = core.Errorf("drive.write", core.Corrupt, "provider %s stored %+v for %+v", w.p.Account.Short(), leaf, pw.leaf)
 	}
 	if err != nil {
-		if s.ctx.Err() == nil && !w.dropped.Load() {
+		if w.ctx.Err() == nil && !w.dropped.Load() {
 			if failing(err) {
 				// The provider's own failure (not the session's end, nor a
 				// refusal of this request): the pool's record says so, and
@@ -299,6 +305,7 @@ func (s *session) send(w *worker, pw *pendingWrite, prev <-chan struct{}) {
 		return
 	}
 	s.c.pool.Record(w.p.Account, time.Since(start), nil)
+	w.acked.Add(1)
 	pw.settle(true)
 	pw.release(false)
 }
@@ -528,7 +535,7 @@ func (s *session) finish() error {
 		err = s.settleOldest()
 	}
 	if err == nil {
-		s.drain(s.c.cfg.grace(time.Since(s.started)))
+		s.drain(time.Since(s.started))
 	} else {
 		s.close()
 	}
@@ -551,11 +558,17 @@ func (s *session) finish() error {
 	return nil
 }
 
-// drain lets providers still working through their queue finish, for up
-// to grace, so a provider a little slower than the quorum stays in step
-// instead of needing a sync; then it stops the rest. A provider cut off
-// counts one failure in the pool's record: after a few, puts skip it.
-func (s *session) drain(grace time.Duration) {
+// drain lets providers still working through their queue finish, so a
+// provider a little slower than the quorum stays in step instead of
+// needing a sync; then it stops the rest. A provider that has taken a
+// write in this session is alive, just behind: it gets the grace
+// (Config.grace of the time the quorum took). One that has taken none
+// gets only the fraction of that time, without the floor: a provider hung
+// since before the put answers nothing, and must not cost every put the
+// floor while the record learns it is hung. A provider cut off after the
+// grace counts one failure in the pool's record, one cut off after the
+// fraction one miss: after a few of either in a row, puts skip it.
+func (s *session) drain(quorumTook time.Duration) {
 	for _, w := range s.workers {
 		close(w.queue)
 	}
@@ -564,16 +577,39 @@ func (s *session) drain(grace time.Duration) {
 		s.wg.Wait()
 		close(done)
 	}()
+	short, long := s.c.cfg.fractionGrace(quorumTook), s.c.cfg.grace(quorumTook)
+	cutOff := make([]bool, len(s.workers))
+	cut := func(unprovenOnly bool, waited time.Duration) {
+		for i, w := range s.workers {
+			if w.idle.Load() || cutOff[i] || (unprovenOnly && w.acked.Load() > 0) {
+				continue // done, or alive and given the longer grace
+			}
+			if unprovenOnly {
+				// Maybe hung, maybe only slow to start on a busy machine:
+				// a miss, not a failure (its status stays), but a few in
+				// a row make it unresponsive (providers.Health), as the
+				// Checkpoint Manager counts a straggler.
+				s.c.pool.Miss(w.p.Account)
+			} else { // hung or slow, whether or not it was dropped for it
+				s.c.pool.Record(w.p.Account, waited, core.Errorf("drive.write", core.Unavailable, "still writing %s after the quorum", waited))
+			}
+			cutOff[i] = true
+			w.cancel()
+		}
+	}
+	t := time.NewTimer(short)
+	defer t.Stop()
 	select {
 	case <-done:
-	case <-time.After(grace):
-		for _, w := range s.workers {
-			if !w.idle.Load() { // hung or slow, whether or not it was dropped for it
-				s.c.pool.Record(w.p.Account, grace, core.Errorf("drive.write", core.Unavailable, "still writing %s after the quorum", grace))
-			}
+	case <-t.C:
+		cut(true, short)
+		t.Reset(long - short)
+		select {
+		case <-done:
+		case <-t.C:
+			cut(false, long)
+			<-done
 		}
-		s.cancel()
-		<-done
 	}
 	s.cancel()
 }

@@ -1,6 +1,7 @@
 package provider_test
 
 import (
+	"encoding/json"
 	"errors"
 	"fmt"
 	"net/http"
@@ -63,6 +64,7 @@ func TestAttackPrivateMetadata(t *testing.T) {
 		{wire.PathLeaves, fmt.Sprintf("bucket_id=%d&from=0&limit=3", b)},
 		{wire.PathProof, fmt.Sprintf("bucket_id=%d&leaf=1&leaf_count=3", b)},
 		{wire.PathConsistency, fmt.Sprintf("bucket_id=%d&old=1&new=3", b)},
+		{wire.PathUsage, fmt.Sprintf("bucket_id=%d", b)},
 	}
 	for _, rt := range routes {
 		t.Run(rt.path, func(t *testing.T) {
@@ -110,6 +112,21 @@ func TestAttackPrivateMetadata(t *testing.T) {
 	// The commitment stays public.
 	if _, err := p.client.Commitment(e.ctx, b); err != nil {
 		t.Fatalf("public commitment: %v", err)
+	}
+	// So does /health, which therefore names no bucket: only the node's
+	// own status and counts (a bucket's usage is the signed /usage).
+	var health map[string]any
+	if err := json.Unmarshal([]byte(get(t, p.url+wire.PathHealth)), &health); err != nil {
+		t.Fatal(err)
+	}
+	public := map[string]bool{"status": true, "version": true, "account": true, "chain_id": true, "chain_height": true, "buckets": true, "bytes": true, "lagging": true}
+	for k, v := range health {
+		if _, isList := v.([]any); !public[k] || isList {
+			t.Errorf("/health has %q: %v", k, v)
+		}
+	}
+	if health["buckets"] != 1.0 {
+		t.Errorf("/health counts %v buckets, want 1", health["buckets"])
 	}
 }
 

@@ -39,6 +39,7 @@ func (s *Server) routes() {
 	handle(wire.PathProof, "proof", get, quick, s.handleProof)
 	handle(wire.PathConsistency, "consistency", get, quick, s.handleConsistency)
 	handle(wire.PathLeaves, "leaves", get, quick, s.handleLeaves)
+	handle(wire.PathUsage, "usage", get, quick, s.handleUsage)
 	handle("/buckets/{id}/writes/{seq}", "write", []string{http.MethodPut}, stream, s.handleWrite)
 	handle("/buckets/{id}/blobs/{hash}", "blob", get, stream, s.handleBlob)
 	metrics := promhttp.HandlerFor(s.m.reg, promhttp.HandlerOpts{})
@@ -130,8 +131,10 @@ func query(r *http.Request) (url.Values, error) {
 	return v, nil
 }
 
+// handleHealth answers the node's own status and counts: public, so no
+// bucket is named, and its size does not grow with the buckets held.
 func (s *Server) handleHealth(w http.ResponseWriter, r *http.Request) error {
-	h := wire.Health{Status: "ok", Version: s.cfg.Version, Account: s.acct, SyncLag: map[string]uint64{}, Buckets: []wire.BucketHealth{}}
+	h := wire.Health{Status: "ok", Version: s.cfg.Version, Account: s.acct}
 	ctx := r.Context()
 	var err error
 	if h.ChainID, err = s.cache.ChainID(ctx); err != nil {
@@ -141,29 +144,55 @@ func (s *Server) handleHealth(w http.ResponseWriter, r *http.Request) error {
 		h.Status = "degraded"
 	}
 	s.trackMu.Lock()
-	lag := make(map[core.BucketID]uint64, len(s.lag))
-	for b, l := range s.lag {
-		lag[b] = l
+	for _, l := range s.lag {
+		if l > 0 {
+			h.Lagging++
+		}
 	}
 	s.trackMu.Unlock()
+	if h.Lagging > 0 {
+		h.Status = "degraded"
+	}
 	for _, b := range s.trackedBuckets() {
 		st, err := s.st.State(b)
 		if err != nil {
 			return err
 		}
-		bh := wire.BucketHealth{Bucket: b, StartSeq: st.StartSeq, LeafCount: st.LeafCount, Bytes: st.Bytes, MMRRoot: core.H256(st.Root), SyncLag: lag[b]}
-		if bi, ok := s.cache.cachedBucket(b); ok {
-			if a := bi.agreement(s.acct); a != nil {
-				bh.Role = string(a.Role)
-			}
-		}
-		h.Buckets = append(h.Buckets, bh)
-		h.SyncLag[b.String()] = lag[b]
-		if lag[b] > 0 {
-			h.Status = "degraded"
-		}
+		h.Buckets++
+		h.Bytes += st.Bytes
 	}
 	return writeJSON(w, http.StatusOK, h)
+}
+
+// handleUsage answers what this provider holds of one bucket, to a signed
+// read by a member or a provider of it (usage is private).
+func (s *Server) handleUsage(w http.ResponseWriter, r *http.Request) error {
+	const op = "provider.usage"
+	v, err := query(r)
+	if err != nil {
+		return err
+	}
+	q, err := wire.ParseBucketQuery(v)
+	if err != nil {
+		return err
+	}
+	if err := s.authorizeRead(r, op, q.Bucket, wire.ReadResource(wire.PathUsage, v)); err != nil {
+		return err
+	}
+	st, err := s.st.State(q.Bucket)
+	if err != nil {
+		return err
+	}
+	u := wire.Usage{Bucket: q.Bucket, StartSeq: st.StartSeq, LeafCount: st.LeafCount, Bytes: st.Bytes}
+	s.trackMu.Lock()
+	u.SyncLag = s.lag[q.Bucket]
+	s.trackMu.Unlock()
+	if bi, ok := s.cache.cachedBucket(q.Bucket); ok {
+		if a := bi.agreement(s.acct); a != nil {
+			u.Role = string(a.Role)
+		}
+	}
+	return writeJSON(w, http.StatusOK, u)
 }
 
 // agreement returns this provider's active agreement for the bucket, with

@@ -203,8 +203,11 @@ func TestWritesAndReads(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if h.Account != p.key.Account() || h.ChainID != chainID || h.ChainHeight < 1 || len(h.Buckets) != 1 || h.Buckets[0].LeafCount != 5 || h.Buckets[0].Role != "primary" {
+	if h.Account != p.key.Account() || h.ChainID != chainID || h.ChainHeight < 1 || h.Buckets != 1 || h.Bytes == 0 || h.Lagging != 0 {
 		t.Fatalf("health %+v", h)
+	}
+	if u, err := ac.Usage(ctx, b); err != nil || u.LeafCount != 5 || u.Bytes != h.Bytes || u.Role != "primary" {
+		t.Fatalf("usage %+v %v, health %+v", u, err, h)
 	}
 	metrics := get(t, p.url+"/metrics")
 	for _, want := range []string{`cairn_provider_http_requests_total{code="201",route="write"} 5`, `cairn_provider_bucket_leaves{bucket="` + b.String() + `"} 5`, `cairn_provider_http_request_duration_seconds_count{route="proof"}`} {

@@ -169,7 +169,8 @@ func TestReplication(t *testing.T) {
 	t.Logf("replica converged %v after it started", time.Since(start))
 	poll.True(t, 5*time.Second, "the replica to report no lag", func() bool {
 		h, err := replica.client.Status(ctx)
-		return err == nil && h.SyncLag[b.String()] == 0 && h.Status == "ok" && len(h.Buckets) == 1 && h.Buckets[0].Role == "replica"
+		u, uerr := replica.clientAs(t, alice).Usage(ctx, b)
+		return err == nil && uerr == nil && u.SyncLag == 0 && h.Status == "ok" && h.Lagging == 0 && h.Buckets == 1 && u.Role == "replica"
 	})
 	if m := get(t, replica.url+"/metrics"); !strings.Contains(m, "cairn_provider_sync_leaves_total 13") {
 		t.Errorf("replica metrics: no sync count of 13 leaves")

@@ -101,6 +101,21 @@ func (c *Client) Status(ctx context.Context) (Health, error) {
 	return h, err
 }
 
+// Usage returns what the provider holds of the bucket (GET /usage, a
+// signed read: the client needs a Signer that is a member of the bucket
+// or one of its providers).
+func (c *Client) Usage(ctx context.Context, bucket core.BucketID) (wire.Usage, error) {
+	const op = "providerclient.Usage"
+	var u wire.Usage
+	if err := c.getJSON(ctx, op, wire.PathUsage, wire.BucketQuery{Bucket: bucket}.Values(), bucket, &u); err != nil {
+		return u, err
+	}
+	if u.Bucket != bucket {
+		return u, core.Errorf(op, core.Corrupt, "asked for bucket %s, got the usage of bucket %s", bucket, u.Bucket)
+	}
+	return u, nil
+}
+
 // Health returns nil if the provider answers GET /health, whatever status
 // it reports (a degraded provider is still reachable).
 func (c *Client) Health(ctx context.Context) error {

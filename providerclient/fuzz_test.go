@@ -32,7 +32,7 @@ func (c canned) RoundTrip(r *http.Request) (*http.Response, error) {
 
 // FuzzPeerAnswers feeds arbitrary answers to every decoder a syncing
 // provider runs on a peer's answers (commitment, leaf list, proofs,
-// health, error bodies). None may panic; every failure has a kind; a
+// health, usage, error bodies). None may panic; every failure has a kind; a
 // decoded answer is the one asked for.
 func FuzzPeerAnswers(f *testing.F) {
 	for _, s := range []struct {
@@ -45,6 +45,8 @@ func FuzzPeerAnswers(f *testing.F) {
 		{200, `{"bucket_id":1,"old_count":0,"new_count":18446744073709551615,"proof":{"old_count":0,"new_count":18446744073709551615}}`},
 		{409, `{"kind":"conflict","op":"provider.write","message":"behind","leaf_count":3}`},
 		{200, `{"leaves":[` + strings.Repeat(`{"seq":0},`, 50) + `]}`},
+		{200, `{"bucket_id":1,"role":"primary","start_seq":0,"leaf_count":3,"bytes":18446744073709551615,"sync_lag":0}`},
+		{200, `{"status":"ok","account":"d04ab232742bb4ab3a1368bd4615e4e6d0224ab71a016baf8520a332c9778737","buckets":[{"bucket_id":1}],"bytes":-1}`},
 		{500, `<html>`},
 		{200, `{"bucket_id": 1, "leaves": [{"seq": "zero"`},
 	} {
@@ -100,6 +102,11 @@ func FuzzPeerAnswers(f *testing.F) {
 		}
 		_, err = c.Status(ctx)
 		check("health", err)
+		if u, err := c.Usage(ctx, 1); err == nil && u.Bucket != 1 {
+			t.Fatalf("usage of bucket %s accepted for bucket 1", u.Bucket)
+		} else {
+			check("usage", err)
+		}
 		if rc, err := c.Blob(ctx, 1, core.Sum256(nil)); err == nil {
 			_, err = io.ReadAll(rc)
 			rc.Close()

@@ -84,7 +84,7 @@ func probeProviders(ctx context.Context, ps []wire.Provider, timeout time.Durati
 				r.LastError = err.Error()
 				return
 			}
-			r.Status, r.Height, r.Buckets = h.Status, h.ChainHeight, len(h.Buckets)
+			r.Status, r.Height, r.Buckets = h.Status, h.ChainHeight, h.Buckets
 		}()
 	}
 	wg.Wait()

@@ -37,6 +37,7 @@ const (
 	PathProof       = "/proof"
 	PathConsistency = "/proof/consistency"
 	PathLeaves      = "/leaves"
+	PathUsage       = "/usage"
 	PathMetrics     = "/metrics"
 )
 

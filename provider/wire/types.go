@@ -5,7 +5,9 @@ import (
 	"github.com/cairn-storage/cairn/mmr"
 )
 
-// Health is the body of GET /health.
+// Health is the body of GET /health: the node's own status and counts,
+// public, so it names no bucket (a bucket's usage is GET /usage, a signed
+// read; its signed root is GET /commitment).
 type Health struct {
 	// Status is "ok", or "degraded" when the chain could not be read or a
 	// bucket lags behind its peers.
@@ -14,21 +16,24 @@ type Health struct {
 	Account     core.AccountID `json:"account"`
 	ChainID     string         `json:"chain_id"`
 	ChainHeight int64          `json:"chain_height"`
-	Buckets     []BucketHealth `json:"buckets"`
-	// SyncLag maps a bucket id (decimal) to the number of leaves this
-	// provider is behind the most advanced peer it last heard from.
-	SyncLag map[string]uint64 `json:"sync_lag"`
+	Buckets     int            `json:"buckets"` // buckets this provider holds a log of
+	Bytes       uint64         `json:"bytes"`   // their blob bytes, all together
+	Lagging     int            `json:"lagging"` // buckets behind the most advanced peer it last heard from
 }
 
-// BucketHealth is one bucket this provider holds.
-type BucketHealth struct {
+// Usage is the body of GET /usage?bucket_id=X, a signed read by a member
+// or a provider of the bucket: what this provider holds of the bucket (a
+// writer checks its quota with Bytes). Unsigned by the provider, so
+// advisory: the provider enforces its quota itself.
+type Usage struct {
 	Bucket    core.BucketID `json:"bucket_id"`
 	Role      string        `json:"role,omitempty"` // primary or replica, from its agreement
 	StartSeq  uint64        `json:"start_seq"`
 	LeafCount uint64        `json:"leaf_count"`
 	Bytes     uint64        `json:"bytes"`
-	MMRRoot   core.H256     `json:"mmr_root"`
-	SyncLag   uint64        `json:"sync_lag"`
+	// SyncLag is how many leaves this provider is behind the most
+	// advanced peer it last heard from.
+	SyncLag uint64 `json:"sync_lag"`
 }
 
 // WriteResult is the body of a successful write: the leaf as stored, its
