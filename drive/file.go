@@ -119,13 +119,14 @@ func (f *File) start() {
 	ctx, cancel := context.WithCancel(f.ctx)
 	pr, pw := io.Pipe()
 	s := &stream{r: pr, off: f.off, cancel: cancel, done: make(chan struct{})}
-	sp, err := rangeOf(f.m, f.off, -1)
+	sp, rerr := rangeOf(f.m, f.off, -1)
 	go func() {
 		defer close(s.done)
 		// A cancelled context also frees a download blocked on a pipe
 		// nobody reads.
 		unhook := context.AfterFunc(ctx, func() { pr.CloseWithError(context.Cause(ctx)) })
 		defer unhook()
+		err := rerr
 		if err == nil {
 			_, err = f.c.download(ctx, f.bucket, sp, pw)
 		}
