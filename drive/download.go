@@ -23,15 +23,6 @@ type span struct {
 	n      uint64 // bytes written in all
 }
 
-// whole is the span of a whole file.
-func whole(chunks []ChunkRef) span {
-	var n uint64
-	for _, c := range chunks {
-		n += c.Size
-	}
-	return span{chunks: chunks, n: n}
-}
-
 // download writes the span's bytes to w in order, fetching several at once,
 // spread over the bucket's providers in good health: up to DownloadWindow
 // chunks and DownloadWindowBytes bytes (at least one chunk) are fetched or
