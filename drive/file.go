@@ -149,21 +149,33 @@ func (f *File) stop() {
 // Seek sets the offset of the next Read. It starts nothing: the Read
 // decides whether the running download serves the new offset.
 func (f *File) Seek(offset int64, whence int) (int64, error) {
+	off, err := SeekOffset(f.off, f.Size(), offset, whence)
+	if err != nil {
+		return f.off, core.E("drive.Seek", core.Invalid, fmt.Errorf("%q: %w", f.path, err))
+	}
+	f.off = off
+	return off, nil
+}
+
+// SeekOffset is the offset io.Seeker's Seek(offset, whence) gives from cur
+// in a file of size bytes, for a reader that keeps its own offset before
+// it opens a File. A negative offset or an unknown whence is Invalid; an
+// offset past the end is allowed (a Read there gives io.EOF).
+func SeekOffset(cur, size, offset int64, whence int) (int64, error) {
 	var off int64
 	switch whence {
 	case io.SeekStart:
 		off = offset
 	case io.SeekCurrent:
-		off = f.off + offset
+		off = cur + offset
 	case io.SeekEnd:
-		off = f.Size() + offset
+		off = size + offset
 	default:
-		return f.off, core.Errorf("drive.Seek", core.Invalid, "%q: whence %d", f.path, whence)
+		return cur, core.Errorf("drive.Seek", core.Invalid, "whence %d", whence)
 	}
 	if off < 0 {
-		return f.off, core.Errorf("drive.Seek", core.Invalid, "%q: negative offset %d", f.path, off)
+		return cur, core.Errorf("drive.Seek", core.Invalid, "negative offset %d", off)
 	}
-	f.off = off
 	return off, nil
 }
 

@@ -52,3 +52,28 @@ func TestRangeOf(t *testing.T) {
 		})
 	}
 }
+
+// SeekOffset follows io.Seeker: from the start, the current offset or the
+// end; past the end allowed, before the start or an unknown whence
+// Invalid (and the offset unchanged).
+func TestSeekOffset(t *testing.T) {
+	for _, tc := range []struct {
+		cur, size, offset int64
+		whence            int
+		want              int64
+		kind              core.Kind
+	}{
+		{5, 100, 7, 0, 7, core.Other},
+		{5, 100, 7, 1, 12, core.Other},
+		{5, 100, -7, 2, 93, core.Other},
+		{5, 100, 10, 2, 110, core.Other},
+		{5, 100, -6, 1, 5, core.Invalid},
+		{5, 100, -101, 2, 5, core.Invalid},
+		{5, 100, 0, 3, 5, core.Invalid},
+	} {
+		got, err := SeekOffset(tc.cur, tc.size, tc.offset, tc.whence)
+		if got != tc.want || core.KindOf(err) != tc.kind {
+			t.Errorf("SeekOffset(%d, %d, %d, %d) = %d, %v; want %d, kind %v", tc.cur, tc.size, tc.offset, tc.whence, got, err, tc.want, tc.kind)
+		}
+	}
+}

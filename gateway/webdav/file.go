@@ -62,18 +62,8 @@ func (f *readFile) Read(p []byte) (int, error) {
 }
 
 func (f *readFile) Seek(offset int64, whence int) (int64, error) {
-	var off int64
-	switch whence {
-	case io.SeekStart:
-		off = offset
-	case io.SeekCurrent:
-		off = f.off + offset
-	case io.SeekEnd:
-		off = f.info.Size() + offset
-	default:
-		return f.off, &os.PathError{Op: "seek", Path: f.path, Err: os.ErrInvalid}
-	}
-	if off < 0 {
+	off, err := drive.SeekOffset(f.off, f.info.Size(), offset, whence)
+	if err != nil {
 		return f.off, &os.PathError{Op: "seek", Path: f.path, Err: os.ErrInvalid}
 	}
 	f.off = off
