@@ -13,7 +13,17 @@ import (
 // chunk's buffer before its bytes arrive.
 const maxChunk = 4 << 20
 
-// download writes the chunks to w in order, fetching several at once,
+// span is the part of a file a download writes: the chunks that overlap
+// it, the bytes of the first chunk before it, and how many bytes it holds.
+// Every chunk is still fetched and verified whole; only the bytes of the
+// span reach the writer.
+type span struct {
+	chunks []ChunkRef
+	skip   uint64 // bytes of chunks[0] before the span
+	n      uint64 // bytes written in all
+}
+
+// download writes the span's bytes to w in order, fetching several at once,
 // spread over the bucket's providers in good health: up to DownloadWindow
 // chunks and DownloadWindowBytes bytes (at least one chunk) are fetched or
 // waiting for their turn. Each chunk is verified against its CID before it
@@ -21,7 +31,8 @@ const maxChunk = 4 << 20
 // the next one (fetchBlob). Memory is bounded by the window, whatever the
 // size of the file: chunk buffers are reused once written. It returns the
 // bytes written.
-func (c *Client) download(ctx context.Context, bucket core.BucketID, chunks []ChunkRef, w io.Writer) (uint64, error) {
+func (c *Client) download(ctx context.Context, bucket core.BucketID, s span, w io.Writer) (uint64, error) {
+	chunks, skip, left := s.chunks, s.skip, s.n
 	ctx, cancel := context.WithCancel(ctx)
 	var wg sync.WaitGroup
 	defer wg.Wait() // after cancel: no fetch outlives the download
@@ -67,10 +78,13 @@ func (c *Client) download(ctx context.Context, bucket core.BucketID, chunks []Ch
 		if r.err != nil {
 			return n, r.err // cancel stops the fetches still running
 		}
-		if _, err := w.Write(r.b); err != nil {
+		b := r.b[min(skip, uint64(len(r.b))):]
+		b = b[:min(left, uint64(len(b)))]
+		if _, err := w.Write(b); err != nil {
 			return n, core.E("drive.read", core.Internal, err)
 		}
-		n += ch.Size
+		n += uint64(len(b))
+		skip, left = 0, left-uint64(len(b))
 		pool.put(r.b) // read synchronously, by fetchFrom alone: free now
 		held -= int64(ch.Size)
 		fill(i + 1)

@@ -304,21 +304,6 @@ func (c *Client) List(ctx context.Context, ref, p string) ([]DirectoryEntry, err
 // DownloadFile streams the file at p into w, verifying every chunk against
 // its hash before writing it. It returns the bytes written.
 func (c *Client) DownloadFile(ctx context.Context, ref, p string, w io.Writer) (uint64, error) {
-	const op = "drive.DownloadFile"
-	e, err := c.Stat(ctx, ref, p)
-	if err != nil {
-		return 0, err
-	}
-	if e.Kind != KindFile {
-		return 0, perr(op, p, ErrIsDir, "")
-	}
-	d, err := c.ResolveDrive(ctx, ref)
-	if err != nil {
-		return 0, err
-	}
-	m, err := c.loadManifest(ctx, d.Bucket, e.CID)
-	if err != nil {
-		return 0, err
-	}
-	return c.download(ctx, d.Bucket, m.Chunks, w)
+	n, err := c.DownloadRange(ctx, ref, p, 0, -1, w)
+	return uint64(n), err
 }

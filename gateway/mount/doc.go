@@ -7,11 +7,11 @@
 // a checkpoint, and checkpoints follow the drive's commit strategy.
 //
 //   - Lookups, attributes and listings come from drive Stat and List.
-//   - Reads stream: an open file's sequential reads are served from one
-//     DownloadFile into a pipe; a read behind the stream, or far ahead of
-//     it, restarts the download at its offset (bytes before the offset are
-//     fetched and discarded, as WebDAV's seek does); a short skip forward
-//     reads on. The kernel is asked for sequential reads (no async read).
+//   - Reads stream: an open file's reads go through a drive.File, so
+//     sequential reads are served from one download; a read behind the
+//     stream, or more than drive.MaxSkip ahead of it, restarts the download
+//     at its offset, fetching only the chunks from there on; a short skip
+//     forward reads on. The kernel is asked for sequential reads (no async read).
 //   - Writes stream: a file opened for writing is replaced whole. Its
 //     writes must start at offset 0 and follow each other (as cp, cat,
 //     dd and shell redirection write); they flow through a pipe into

@@ -17,23 +17,20 @@ import (
 
 var errEOF = io.EOF
 
-// maxSkip is how far ahead of its download a read may start and still be
-// served by reading on (and discarding the bytes between) rather than by
-// a new download.
-const maxSkip = 4 << 20
-
-// reader streams an open file. Reads are served in order from one
-// download into a pipe; a read behind it, or more than maxSkip ahead,
-// starts a new download at its offset. Memory: one FUSE request and the
-// pipe (no buffer of its own) beside the download's window.
+// reader serves an open file's reads from a drive.File, opened at the
+// first read and closed at Release: reads in order stream from one
+// download; a read behind it, or more than drive.MaxSkip ahead, starts a
+// new download at its offset that fetches only the chunks from there on.
+// Memory: one FUSE request and the File's pipe (no buffer of its own)
+// beside the download's window. An open File counts as a transfer, so the
+// server's Close waits for its Release.
 type reader struct {
 	m    *mountFS
 	path string
 	size int64
 
-	mu     sync.Mutex
-	off    int64 // offset of the next byte the stream gives
-	stream *download
+	mu   sync.Mutex
+	file *drive.File // nil until the first read
 }
 
 var (
@@ -41,39 +38,8 @@ var (
 	_ fs.FileReleaser = (*reader)(nil)
 )
 
-// download is one DownloadFile into a pipe, owned by a reader.
-type download struct {
-	r      *io.PipeReader
-	cancel context.CancelFunc
-	done   chan struct{}
-}
-
 func newReader(m *mountFS, p string, size int64) *reader {
 	return &reader{m: m, path: p, size: size}
-}
-
-func (r *reader) start(off int64) {
-	ctx, cancel := context.WithCancel(r.m.ctx)
-	pr, pw := io.Pipe()
-	d := &download{r: pr, cancel: cancel, done: make(chan struct{})}
-	r.m.transfers.Add(1)
-	go func() {
-		defer r.m.transfers.Done()
-		defer close(d.done)
-		_, err := r.m.c.DownloadFile(ctx, r.m.ref, r.path, &skipWriter{w: pw, skip: off})
-		pw.CloseWithError(err) // nil: EOF
-	}()
-	r.stream, r.off = d, off
-}
-
-func (r *reader) stop() {
-	if r.stream == nil {
-		return
-	}
-	r.stream.cancel()
-	r.stream.r.CloseWithError(context.Canceled)
-	<-r.stream.done
-	r.stream = nil
 }
 
 func (r *reader) Read(ctx context.Context, dest []byte, off int64) (fuse.ReadResult, syscall.Errno) {
@@ -82,24 +48,19 @@ func (r *reader) Read(ctx context.Context, dest []byte, off int64) (fuse.ReadRes
 	if off >= r.size {
 		return fuse.ReadResultData(nil), 0
 	}
-	if r.stream != nil && (off < r.off || off > r.off+maxSkip) {
-		r.stop()
-	}
-	if r.stream == nil {
-		r.start(off)
-	}
-	if off > r.off {
-		n, err := io.CopyN(io.Discard, r.stream.r, off-r.off)
-		r.off += n
+	if r.file == nil {
+		f, err := r.m.c.Open(r.m.ctx, r.m.ref, r.path)
 		if err != nil {
-			r.stop()
 			return nil, r.failed(err)
 		}
+		r.m.transfers.Add(1) // until close
+		r.file = f
 	}
-	n, err := io.ReadFull(r.stream.r, dest[:min(int64(len(dest)), r.size-off)])
-	r.off += int64(n)
+	if _, err := r.file.Seek(off, io.SeekStart); err != nil {
+		return nil, r.failed(err)
+	}
+	n, err := io.ReadFull(r.file, dest[:min(int64(len(dest)), r.size-off)])
 	if err != nil && !errors.Is(err, io.EOF) && !errors.Is(err, io.ErrUnexpectedEOF) {
-		r.stop()
 		return nil, r.failed(err)
 	}
 	return fuse.ReadResultData(dest[:n]), 0
@@ -112,28 +73,12 @@ func (r *reader) failed(err error) syscall.Errno {
 func (r *reader) Release(ctx context.Context) syscall.Errno {
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	r.stop()
+	if r.file != nil {
+		r.file.Close() // never fails
+		r.file = nil
+		r.m.transfers.Done()
+	}
 	return 0
-}
-
-// skipWriter drops the first skip bytes written to it.
-type skipWriter struct {
-	w    io.Writer
-	skip int64
-}
-
-func (s *skipWriter) Write(p []byte) (int, error) {
-	n := len(p)
-	if s.skip >= int64(n) {
-		s.skip -= int64(n)
-		return n, nil
-	}
-	p = p[s.skip:]
-	s.skip = 0
-	if _, err := s.w.Write(p); err != nil {
-		return 0, err
-	}
-	return n, nil
 }
 
 // writer is a file open for writing: its writes stream through a pipe

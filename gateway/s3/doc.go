@@ -7,7 +7,7 @@
 //
 // Every write goes through the drive client, so checkpoints follow the
 // drive's commit strategy. Bodies stream: a PutObject is an UploadFile
-// fed by the request body, a GetObject a DownloadFile into the response.
+// fed by the request body, a GetObject a DownloadRange into the response.
 // Multipart parts stream to files in a bounded temporary area, and the
 // completed object streams from them into the drive, so memory stays
 // bounded by the drive's write window whatever the object's size.

@@ -99,8 +99,7 @@ func (b *Backend) HeadObject(ctx context.Context, bucket, key string) (*gofakes3
 }
 
 // GetObject streams an object, or the range asked for. Nothing is read
-// until the first Read; a range restarts the download at its start,
-// discarding what comes before, and ends it at its end.
+// until the first Read; a range fetches only the chunks it overlaps.
 func (b *Backend) GetObject(ctx context.Context, bucket, key string, rnge *gofakes3.ObjectRangeRequest) (*gofakes3.Object, error) {
 	t, err := b.target(ctx, bucket, key)
 	if err != nil {
@@ -122,10 +121,7 @@ func (b *Backend) GetObject(ctx context.Context, bucket, key string, rnge *gofak
 		start, length = o.Range.Start, o.Range.Length
 	}
 	o.Contents = &objectReader{ctx: ctx, start: func(ctx context.Context, w io.Writer) error {
-		_, err := b.c.DownloadFile(ctx, t.ref, t.path, &rangeWriter{w: w, skip: start, left: length})
-		if errors.Is(err, errRangeDone) {
-			err = nil
-		}
+		_, err := b.c.DownloadRange(ctx, t.ref, t.path, start, length, w)
 		return err
 	}}
 	return o, nil

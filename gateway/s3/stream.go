@@ -51,37 +51,6 @@ func (o *objectReader) Close() error {
 	return nil
 }
 
-// errRangeDone ends a download once the range is written.
-var errRangeDone = errors.New("s3: range written")
-
-// rangeWriter passes on left bytes after dropping skip bytes, then fails
-// with errRangeDone, which ends the download early.
-type rangeWriter struct {
-	w          io.Writer
-	skip, left int64
-}
-
-func (r *rangeWriter) Write(p []byte) (int, error) {
-	n := len(p)
-	if r.skip >= int64(n) {
-		r.skip -= int64(n)
-		return n, nil
-	}
-	p = p[r.skip:]
-	r.skip = 0
-	if int64(len(p)) > r.left {
-		p = p[:r.left]
-	}
-	if _, err := r.w.Write(p); err != nil {
-		return 0, err
-	}
-	r.left -= int64(len(p))
-	if r.left == 0 {
-		return n, errRangeDone
-	}
-	return n, nil
-}
-
 // strictReader fails with IncompleteBody when a body ends before the
 // size it declared (a client gone mid-request), where the drive would
 // otherwise store the bytes that came as a whole, shorter file. It keeps

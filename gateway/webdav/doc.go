@@ -1,7 +1,7 @@
 // Package webdav serves a Cairn drive over WebDAV (RFC 4918) with
 // golang.org/x/net/webdav: FileSystem maps WebDAV's file operations onto a
-// drive.Client (reads stream from DownloadFile, writes stream into
-// UploadFile), Handler serves every drive of the signer under one prefix
+// drive.Client (reads stream from a drive.File, which fetches only the
+// chunks from a seek's offset on; writes stream into UploadFile), Handler serves every drive of the signer under one prefix
 // (/dav/<drive>/, by name or id) with an in-memory lock system and dead
 // properties per drive.
 //

@@ -28,109 +28,59 @@ func (p props) Patch(patches []webdav.Proppatch) ([]webdav.Propstat, error) {
 	return p.fs.props.patch(p.path, patches), nil
 }
 
-// readFile streams a drive file. Nothing is downloaded until the first
-// Read; a Seek to another offset ends the current download and the next
-// Read starts one that skips to the offset.
+// readFile streams a drive file through a drive.File, opened at the first
+// Read: sequential reads stream from one download, and a Seek elsewhere
+// makes the next Read fetch only the chunks from its offset on.
 type readFile struct {
 	props
 	ctx  context.Context
 	info *fileInfo
 
-	off    int64
-	stream *download
+	off  int64
+	file *drive.File // nil until the first Read
 }
 
 var _ webdav.DeadPropsHolder = (*readFile)(nil)
-
-// download is one DownloadFile into a pipe, owned by a readFile.
-type download struct {
-	r      *io.PipeReader
-	cancel context.CancelFunc
-	done   chan struct{}
-}
-
-func (f *readFile) start() {
-	ctx, cancel := context.WithCancel(f.ctx)
-	pr, pw := io.Pipe()
-	d := &download{r: pr, cancel: cancel, done: make(chan struct{})}
-	go func() {
-		defer close(d.done)
-		_, err := f.fs.c.DownloadFile(ctx, f.fs.ref, f.path, &skipWriter{w: pw, skip: f.off})
-		pw.CloseWithError(err) // nil: EOF
-	}()
-	f.stream = d
-}
-
-func (f *readFile) stop() {
-	if f.stream == nil {
-		return
-	}
-	f.stream.cancel()
-	f.stream.r.CloseWithError(context.Canceled)
-	<-f.stream.done
-	f.stream = nil
-}
 
 func (f *readFile) Read(p []byte) (int, error) {
 	if f.off >= f.info.Size() {
 		return 0, io.EOF
 	}
-	if f.stream == nil {
-		f.start()
+	if f.file == nil {
+		file, err := f.fs.c.Open(f.ctx, f.fs.ref, f.path)
+		if err != nil {
+			return 0, osError("read", f.path, err)
+		}
+		f.file = file
 	}
-	n, err := f.stream.r.Read(p)
+	if _, err := f.file.Seek(f.off, io.SeekStart); err != nil {
+		return 0, err
+	}
+	n, err := f.file.Read(p)
 	f.off += int64(n)
 	return n, err
 }
 
 func (f *readFile) Seek(offset int64, whence int) (int64, error) {
-	var off int64
-	switch whence {
-	case io.SeekStart:
-		off = offset
-	case io.SeekCurrent:
-		off = f.off + offset
-	case io.SeekEnd:
-		off = f.info.Size() + offset
-	default:
+	off, err := drive.SeekOffset(f.off, f.info.Size(), offset, whence)
+	if err != nil {
 		return f.off, &os.PathError{Op: "seek", Path: f.path, Err: os.ErrInvalid}
 	}
-	if off < 0 {
-		return f.off, &os.PathError{Op: "seek", Path: f.path, Err: os.ErrInvalid}
-	}
-	if off != f.off {
-		f.stop()
-		f.off = off
-	}
+	f.off = off
 	return off, nil
 }
 
-func (f *readFile) Close() error                       { f.stop(); return nil }
+func (f *readFile) Close() error {
+	if f.file == nil {
+		return nil
+	}
+	return f.file.Close()
+}
 func (f *readFile) Stat() (fs.FileInfo, error)         { return f.info, nil }
 func (f *readFile) Readdir(int) ([]fs.FileInfo, error) { return nil, drive.ErrNotDir }
 func (f *readFile) Write([]byte) (int, error)          { return 0, errReadOnly }
 func (f *readFile) ReadFrom(io.Reader) (int64, error)  { return 0, errReadOnly }
 func (f *readFile) String() string                     { return "webdav read " + f.path }
-
-// skipWriter drops the first skip bytes written to it.
-type skipWriter struct {
-	w    io.Writer
-	skip int64
-}
-
-func (s *skipWriter) Write(p []byte) (int, error) {
-	n := len(p)
-	if s.skip >= int64(n) {
-		s.skip -= int64(n)
-		return n, nil
-	}
-	p = p[s.skip:]
-	s.skip = 0
-	if _, err := s.w.Write(p); err != nil {
-		return 0, err
-	}
-	return n, nil
-}
 
 // writeFile streams its writes into UploadFile through a pipe; Close ends
 // the upload and returns its error, so a PUT answers only once a quorum
