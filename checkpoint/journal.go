@@ -2,6 +2,8 @@ package checkpoint
 
 import (
 	"bytes"
+	"crypto/rand"
+	"encoding/hex"
 	"encoding/json"
 	"fmt"
 	"hash/crc32"
@@ -28,7 +30,42 @@ import (
 // a complete line that does not check is corruption. When the file grows
 // past twice its live lines (plus compactSlack), it is rewritten with the
 // live lines only (temp file, fsync, rename).
-const journalHeader = "cairn-checkpoint-state 2\n"
+//
+// The first line is the magic, then (from writers that have it) the
+// file's epoch: 16 hex digits drawn afresh each time the file is written
+// whole. A process that read an earlier file tells by the epoch that it
+// was replaced, even when the new file got the old one's inode number
+// (file systems reuse them, and a compaction frees one as it makes one).
+const journalMagic = "cairn-checkpoint-state 2"
+
+// journalHeader is a first line without an epoch, as the first writers
+// of version 2 wrote it; such a file is rewritten with an epoch on open.
+const journalHeader = journalMagic + "\n"
+
+// newHead is a first line with a fresh epoch.
+func newHead() []byte {
+	var b [8]byte
+	rand.Read(b[:]) // never fails (crypto/rand, Go 1.24 and later)
+	return []byte(journalMagic + " " + hex.EncodeToString(b[:]) + "\n")
+}
+
+// splitHead returns data's first line if it is a version-2 header.
+func splitHead(data []byte) ([]byte, bool) {
+	nl := bytes.IndexByte(data, '\n')
+	if nl < 0 || !bytes.HasPrefix(data, []byte(journalMagic)) {
+		return nil, false
+	}
+	epoch := data[len(journalMagic):nl]
+	if len(epoch) != 0 {
+		if len(epoch) != 17 || epoch[0] != ' ' {
+			return nil, false
+		}
+		if _, err := hex.DecodeString(string(epoch[1:])); err != nil {
+			return nil, false
+		}
+	}
+	return data[:nl+1], true
+}
 
 // compactSlack is the dead weight a journal may carry beyond its live
 // lines before it is compacted.
@@ -63,6 +100,7 @@ type journalEntry struct {
 // journal is the decoded state with the live line of each key, from
 // which a compacted file is written without encoding anything again.
 type journal struct {
+	head      []byte // the file's first line (header and epoch)
 	p         persisted
 	live      map[string][]byte // key -> its last line, for keys with state
 	liveBytes int
@@ -79,15 +117,17 @@ func bucketKey(b core.BucketID) string { return "b" + strconv.FormatUint(uint64(
 // complete line that does not check, is an error. The returned length is
 // that of the complete lines (a torn last line is not counted).
 func decodeJournal(data []byte) (*journal, int, error) {
-	if !bytes.HasPrefix(data, []byte(journalHeader)) {
-		return nil, 0, fmt.Errorf("no %q header", journalHeader[:len(journalHeader)-1])
+	head, ok := splitHead(data)
+	if !ok {
+		return nil, 0, fmt.Errorf("no %q header", journalMagic)
 	}
 	j := newJournal()
-	n, err := j.apply(data[len(journalHeader):])
+	j.head = bytes.Clone(head)
+	n, err := j.apply(data[len(head):])
 	if err != nil {
 		return nil, 0, err
 	}
-	return j, len(journalHeader) + n, nil
+	return j, len(head) + n, nil
 }
 
 // apply applies the complete lines of data and returns how many bytes
@@ -270,16 +310,16 @@ func (j *journal) record(p *persisted, bucket *core.BucketID) error {
 	return err
 }
 
-// snapshot is the compacted file: the header and the live lines, in key
-// order.
-func (j *journal) snapshot() []byte {
+// snapshot is the compacted file: the first line head and the live
+// lines, in key order.
+func (j *journal) snapshot(head []byte) []byte {
 	keys := make([]string, 0, len(j.live))
 	for k := range j.live {
 		keys = append(keys, k)
 	}
 	sort.Strings(keys)
-	out := make([]byte, 0, len(journalHeader)+j.liveBytes)
-	out = append(out, journalHeader...)
+	out := make([]byte, 0, len(head)+j.liveBytes)
+	out = append(out, head...)
 	for _, k := range keys {
 		out = append(out, j.live[k]...)
 	}

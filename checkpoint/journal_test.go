@@ -5,6 +5,7 @@ import (
 	"errors"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 
 	"github.com/cairn-storage/cairn/core"
@@ -47,7 +48,7 @@ func TestStateMigratesVersion1(t *testing.T) {
 			}
 		})
 		b, _ := os.ReadFile(path)
-		if !bytes.HasPrefix(b, []byte(journalHeader)) {
+		if !bytes.HasPrefix(b, []byte(journalMagic)) {
 			t.Fatalf("round %d: not migrated: %.40q", round, b)
 		}
 	}
@@ -202,7 +203,7 @@ func FuzzDecodeJournal(f *testing.F) {
 		// migrate, anything else) loads or is refused without a panic.
 		st := &stateStore{path: "state.json"}
 		if err := st.load(data, 1); err == nil {
-			if _, _, err := decodeJournal(st.j.snapshot()); err != nil {
+			if _, _, err := decodeJournal(st.j.snapshot(newHead())); err != nil {
 				t.Fatalf("a loaded state does not write a journal that decodes: %v", err)
 			}
 		}
@@ -213,13 +214,50 @@ func FuzzDecodeJournal(f *testing.F) {
 		if n > len(data) {
 			t.Fatalf("%d bytes decoded of %d", n, len(data))
 		}
-		snap := j.snapshot()
+		snap := j.snapshot(j.head)
 		j2, n2, err := decodeJournal(snap)
 		if err != nil || n2 != len(snap) {
 			t.Fatalf("the snapshot of a decoded journal does not decode: %v (%d of %d bytes)", err, n2, len(snap))
 		}
-		if !bytes.Equal(j2.snapshot(), snap) {
+		if !bytes.Equal(j2.snapshot(j2.head), snap) {
 			t.Fatal("snapshot changed by a round trip")
+		}
+	})
+}
+
+// A compacted file that gets the inode number of the file it replaced
+// (file systems reuse them) is still read whole by another process: the
+// epoch in its first line tells the two apart. The reuse is staged by
+// giving the reader the new file's inode as the one it read.
+func TestStateJournalReplacedWithTheSameInode(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "state.json")
+	a, b := mustOpenState(t, path), mustOpenState(t, path)
+	if err := a.updateBucket(1, func(p *persisted) { p.Dirty[1] = 1 }); err != nil {
+		t.Fatal(err)
+	}
+	for i := 0; i < 40; i++ { // b appends lines a has not read
+		if err := b.updateBucket(2, func(p *persisted) { p.PendingRoot[2] = PendingRoot{RootCID: strings.Repeat("x", i)} }); err != nil {
+			t.Fatal(err)
+		}
+	}
+	a.mu.Lock()
+	a.legacy = true // a's next update writes the file whole: a new file
+	a.mu.Unlock()
+	if err := a.updateBucket(1, func(p *persisted) { p.Dirty[1] = 2 }); err != nil {
+		t.Fatal(err)
+	}
+	fi, err := os.Stat(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	b.mu.Lock()
+	// As if the new file had the old one's number and b had read as many
+	// bytes of it as it holds: without the epoch b would see nothing new.
+	b.ino, b.off = inodeOf(fi), fi.Size()
+	b.mu.Unlock()
+	b.read(func(p *persisted) {
+		if p.Dirty[1] != 2 || p.PendingRoot[2].RootCID != strings.Repeat("x", 39) {
+			t.Fatalf("b reads dirty %v, pending %v after the file was replaced", p.Dirty, p.PendingRoot)
 		}
 	})
 }

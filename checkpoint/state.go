@@ -116,7 +116,7 @@ func (st *stateStore) reload(force bool) error {
 		return core.E(op, core.Internal, err)
 	}
 	ino := inodeOf(fi)
-	if !force && ino == st.ino && fi.Size() >= st.off {
+	if !force && ino == st.ino && fi.Size() >= st.off && st.sameHead(f) {
 		if fi.Size() == st.off {
 			return nil
 		}
@@ -143,7 +143,7 @@ func (st *stateStore) load(data []byte, ino uint64) error {
 	const op = "checkpoint.state"
 	j, n, err := decodeJournal(data)
 	legacy := false
-	if err != nil && !bytes.HasPrefix(data, []byte(journalHeader)) {
+	if err != nil && !bytes.HasPrefix(data, []byte(journalMagic)) {
 		j, err = decodeV1(data)
 		n, legacy = len(data), true
 	}
@@ -151,8 +151,24 @@ func (st *stateStore) load(data []byte, ino uint64) error {
 		return core.Errorf(op, core.Corrupt, "%s is not a checkpoint state file: %v", filepath.Base(st.path), err)
 	}
 	st.reset(j)
-	st.ino, st.off, st.legacy = ino, int64(n), legacy
+	// A file without an epoch (legacy, or version 2 before epochs) is
+	// rewritten by the next update, which gives it one.
+	st.ino, st.off, st.legacy = ino, int64(n), legacy || len(j.head) <= len(journalHeader)
 	return nil
+}
+
+// sameHead reports whether f still starts with the first line we read:
+// same epoch, so the same file (callers hold st.mu).
+func (st *stateStore) sameHead(f *os.File) bool {
+	head := st.j.head
+	if len(head) <= len(journalHeader) {
+		return false // no epoch to tell files apart: read it whole
+	}
+	b := make([]byte, len(head))
+	if _, err := f.ReadAt(b, 0); err != nil {
+		return false
+	}
+	return bytes.Equal(b, head)
 }
 
 // decodeV1 reads a version-1 state file (one JSON document).
@@ -283,10 +299,12 @@ func (st *stateStore) appendLine(line []byte) error {
 // rewrite replaces the file with the live lines (temp file, fsync,
 // rename): compaction, migration and the file's first write.
 func (st *stateStore) rewrite() error {
-	data := st.j.snapshot()
+	head := newHead()
+	data := st.j.snapshot(head)
 	if err := core.WriteFileAtomic(st.path, data, 0o600); err != nil {
 		return err
 	}
+	st.j.head = head
 	fi, err := os.Stat(st.path)
 	if err != nil {
 		return err
