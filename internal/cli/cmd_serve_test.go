@@ -193,17 +193,7 @@ func TestServe(t *testing.T) {
 		}
 		return nil
 	})
-	stop()
-	if _, err := pw.Write([]byte("second half")); err != nil {
-		t.Fatal(err)
-	}
-	pw.Close()
-	if code := <-putDone; code != http.StatusCreated {
-		t.Fatalf("PUT in flight at the stop: %d", code)
-	}
-	if err := <-done; err != nil {
-		t.Fatalf("serve: %v", err)
-	}
+	stopMidUpload(t, stop, pw, putDone, done, http.StatusCreated)
 
 	// The stop committed the batched drive: a fresh client reads both files
 	// from the root on chain.

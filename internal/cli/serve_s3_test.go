@@ -122,17 +122,7 @@ func TestServeS3(t *testing.T) {
 		}
 		return nil
 	})
-	stop()
-	if _, err := pw.Write([]byte("second half")); err != nil {
-		t.Fatal(err)
-	}
-	pw.Close()
-	if code := <-putDone; code != http.StatusOK {
-		t.Fatalf("S3 PUT in flight at the stop: %d", code)
-	}
-	if err := <-done; err != nil {
-		t.Fatalf("serve: %v", err)
-	}
+	stopMidUpload(t, stop, pw, putDone, done, http.StatusOK)
 	// The immediate drive checkpointed both PUTs: a fresh client reads them.
 	fresh, _ := devnettest.DriveClient(t, n, devnettest.ClientOptions{})
 	for p, want := range map[string]string{"/d/x.txt": "through s3", "/late.txt": "first half, second half"} {
@@ -215,4 +205,22 @@ func signedPutInFlight(t *testing.T, url, body string) (*io.PipeWriter, <-chan i
 		done <- res.StatusCode
 	}()
 	return pw, done
+}
+
+// stopMidUpload stops serve while an upload is half sent on pw, sends the
+// rest, and checks that the upload ended with want and serve without an
+// error: a stop lets uploads in flight finish.
+func stopMidUpload(t *testing.T, stop context.CancelFunc, pw *io.PipeWriter, putDone <-chan int, done <-chan error, want int) {
+	t.Helper()
+	stop()
+	if _, err := pw.Write([]byte("second half")); err != nil {
+		t.Fatal(err)
+	}
+	pw.Close()
+	if code := <-putDone; code != want {
+		t.Fatalf("upload in flight at the stop: %d, want %d", code, want)
+	}
+	if err := <-done; err != nil {
+		t.Fatalf("serve: %v", err)
+	}
 }
