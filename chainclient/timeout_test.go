@@ -2,26 +2,14 @@ package chainclient_test
 
 import (
 	"context"
-	"errors"
 	"net/http"
 	"testing"
 	"time"
 
 	"github.com/cairn-storage/cairn/chainclient"
 	"github.com/cairn-storage/cairn/core"
+	"github.com/cairn-storage/cairn/internal/faultnet"
 )
-
-// deadlineProbe is a transport that records the deadline of the request it
-// is given and fails it, so no node is needed.
-type deadlineProbe struct {
-	deadline time.Time
-	has      bool
-}
-
-func (p *deadlineProbe) RoundTrip(r *http.Request) (*http.Response, error) {
-	p.deadline, p.has = r.Context().Deadline()
-	return nil, errors.New("probe: no node")
-}
 
 // A request ends at the earlier of the caller's deadline and the client's
 // timeout (core.RequestContext); 0 is the default, core.NoTimeout none.
@@ -43,7 +31,7 @@ func TestRequestTimeoutRule(t *testing.T) {
 		{"no timeout, caller's deadline", true, core.NoTimeout, 3 * hour, 3 * hour},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			p := &deadlineProbe{}
+			p := &faultnet.DeadlineProbe{}
 			opts := []chainclient.Option{chainclient.WithHTTPClient(&http.Client{Transport: p})}
 			if tc.set {
 				opts = append(opts, chainclient.WithRequestTimeout(tc.timeout))
@@ -63,14 +51,8 @@ func TestRequestTimeoutRule(t *testing.T) {
 			if _, err := c.ChainID(ctx); core.KindOf(err) != core.Unavailable {
 				t.Fatalf("ChainID through the probe: %v, want kind unavailable", err)
 			}
-			got := p.deadline.Sub(start)
-			switch {
-			case tc.want == 0 && p.has:
-				t.Errorf("request deadline in %v, want none", got)
-			case tc.want != 0 && !p.has:
-				t.Errorf("request has no deadline, want one in %v", tc.want)
-			case tc.want != 0 && (got < tc.want || got > tc.want+5*time.Second):
-				t.Errorf("request deadline in %v, want %v", got, tc.want)
+			if err := p.Check(start, tc.want); err != nil {
+				t.Error(err)
 			}
 		})
 	}

@@ -2,26 +2,14 @@ package providerclient_test
 
 import (
 	"context"
-	"errors"
 	"net/http"
 	"testing"
 	"time"
 
 	"github.com/cairn-storage/cairn/core"
+	"github.com/cairn-storage/cairn/internal/faultnet"
 	"github.com/cairn-storage/cairn/providerclient"
 )
-
-// deadlineProbe is a transport that records the deadline of the request it
-// is given and fails it, so no provider is needed.
-type deadlineProbe struct {
-	deadline time.Time
-	has      bool
-}
-
-func (p *deadlineProbe) RoundTrip(r *http.Request) (*http.Response, error) {
-	p.deadline, p.has = r.Context().Deadline()
-	return nil, errors.New("probe: no provider")
-}
 
 // A request ends at the earlier of the caller's deadline and
 // Options.Timeout (core.RequestContext); 0 is the default, core.NoTimeout
@@ -42,7 +30,7 @@ func TestRequestTimeoutRule(t *testing.T) {
 		{"no timeout, caller's deadline", core.NoTimeout, 3 * hour, 3 * hour},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			p := &deadlineProbe{}
+			p := &faultnet.DeadlineProbe{}
 			c, err := providerclient.New("http://127.0.0.1:1", providerclient.Options{HTTPClient: &http.Client{Transport: p}, Timeout: tc.timeout})
 			if err != nil {
 				t.Fatal(err)
@@ -57,14 +45,8 @@ func TestRequestTimeoutRule(t *testing.T) {
 			if err := c.Health(ctx); core.KindOf(err) != core.Unavailable {
 				t.Fatalf("Health through the probe: %v, want kind unavailable", err)
 			}
-			got := p.deadline.Sub(start)
-			switch {
-			case tc.want == 0 && p.has:
-				t.Errorf("request deadline in %v, want none", got)
-			case tc.want != 0 && !p.has:
-				t.Errorf("request has no deadline, want one in %v", tc.want)
-			case tc.want != 0 && (got < tc.want || got > tc.want+5*time.Second):
-				t.Errorf("request deadline in %v, want %v", got, tc.want)
+			if err := p.Check(start, tc.want); err != nil {
+				t.Error(err)
 			}
 		})
 	}
