@@ -393,8 +393,30 @@ func rawWriteVictim(t *testing.T, m *matrix, i int) {
 // for good.
 func divergeVictim(t *testing.T, m *matrix, i int) {
 	t.Helper()
-	c := m.n.commitment(t, m.n.m.Providers[i], m.d.Bucket).Commitment
-	seq := int64(c.StartSeq + c.LeafCount)
+	next := func(j int) int64 {
+		c := m.n.commitment(t, m.n.m.Providers[j], m.d.Bucket).Commitment
+		return int64(c.StartSeq + c.LeafCount)
+	}
+	seq := next(i)
+	for j, p := range m.n.m.Providers {
+		if j == i || next(j) >= seq {
+			continue
+		}
+		// Early quorum may have left a quiet peer without the put's last
+		// leaf (its write cut off at the drain, and its sync is off): it
+		// syncs once, then is quieted again, so every log holds seq
+		// leaves before they diverge.
+		killProvider(t, m, j)
+		restartProvider(t, m, j)
+		eventually(t, 30*time.Second, fmt.Sprintf("%s syncing to %d leaves", p.Name, seq), func() error {
+			if n := next(j); n < seq {
+				return fmt.Errorf("at %d", n)
+			}
+			return nil
+		})
+		killProvider(t, m, j)
+		m.n.startProvider(t, j, append(slices.Clone(p.Command), "--sync-interval", "1h"), p.URL)
+	}
 	if w := m.rawWrite(t, i, seq, "the minority's leaf\n"); w.Result.Leaf.Seq != uint64(seq) {
 		t.Fatalf("raw write landed at seq %d, want %d", w.Result.Leaf.Seq, seq)
 	}
